@@ -1,0 +1,73 @@
+"""Application settings, read from the environment or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path("data") / "tukulokal.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH.as_posix()}"
+    redis_url: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
+    timezone: str = "Asia/Jakarta"
+    default_locale: str = "id"
+    # Day of the month by which the minimum must be reached; 0 means the last day.
+    quota_deadline_day: int = 0
+    default_quota_minimum: int = 500_000
+    page_size: int = 8
+    db_echo: bool = False
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = value.replace(";", ",").split(",")
+            return frozenset(int(part) for part in parts if part.strip())
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @field_validator("quota_deadline_day")
+    @classmethod
+    def _check_day(cls, value: int) -> int:
+        if not 0 <= value <= 31:
+            raise ValueError("QUOTA_DEADLINE_DAY must be 0 (last day) or 1-31")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        if value not in ("id", "en"):
+            raise ValueError("DEFAULT_LOCALE must be 'id' or 'en'")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,55 @@
+"""String enums stored as plain strings (portable across SQLite and PostgreSQL)."""
+
+from enum import StrEnum
+
+
+class BuyerKind(StrEnum):
+    GUEST = "guest"  # browses only
+    ASN = "asn"  # registered civil servant: orders count toward the monthly minimum
+    GENERAL = "general"  # general buyer: orders count toward no quota
+
+
+class RegistrationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class MerchantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class MemberRole(StrEnum):
+    OWNER = "owner"
+    STAFF = "staff"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    TRANSFER = "transfer"
+    QRIS = "qris"
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"  # waiting for the merchant
+    ACCEPTED = "accepted"  # merchant accepted, waiting for payment
+    PAID = "paid"  # merchant confirmed the payment
+    READY = "ready"  # ready for pickup
+    SHIPPED = "shipped"  # on its way
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+# Orders in these states have a confirmed payment and count toward the buyer's quota.
+PAID_STATUSES = frozenset(
+    {OrderStatus.PAID, OrderStatus.READY, OrderStatus.SHIPPED, OrderStatus.COMPLETED}
+)
+# Orders in these states are finished: nobody can move them any more.
+FINAL_STATUSES = frozenset(
+    {OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+)
+# Orders in these states still hold stock and block deleting their products.
+OPEN_STATUSES = frozenset(set(OrderStatus) - FINAL_STATUSES)

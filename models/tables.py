@@ -1,0 +1,234 @@
+"""Database tables.
+
+Conventions: money is an integer number of rupiah; datetimes are aware UTC; enums are stored as
+strings; Telegram ids are BIGINT.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.enums import (
+    BuyerKind,
+    MemberRole,
+    MerchantStatus,
+    OrderStatus,
+    PaymentMethod,
+    RegistrationStatus,
+)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (SQLModel's UTCDateTime columns require it)."""
+    return datetime.now(UTC)
+
+
+class Category(SQLModel, table=True):
+    __tablename__ = "categories"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True)
+    name_id: str = Field(max_length=80)
+    name_en: str = Field(max_length=80)
+    emoji: str = Field(default="", max_length=8)
+    sort_order: int = 0
+
+
+class RosterEntry(SQLModel, table=True):
+    """The city's list of civil servants (ASN), imported from BKPSDM's CSV."""
+
+    __tablename__ = "roster"
+
+    nip: str = Field(primary_key=True, max_length=18)
+    name: str = Field(max_length=200)
+    opd: str = Field(max_length=200, index=True)
+    golongan: str = Field(max_length=16)  # "III/a", "III", "PPPK", "PPPK IX"
+    quota_class: str = Field(max_length=8, index=True)  # I, II, III, IV, PPPK
+    employee_kind: str = Field(max_length=8)  # PNS or PPPK
+    phone: str | None = Field(default=None, max_length=20)  # E.164
+    kecamatan: str | None = Field(default=None, max_length=40)
+    position: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A Telegram account that has talked to the bot."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    first_name: str = Field(default="", max_length=128)
+    username: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)  # chosen with /bahasa
+    kind: str = Field(default=BuyerKind.GUEST, max_length=16)
+    nip: str | None = Field(default=None, max_length=18, unique=True, foreign_key="roster.nip")
+    full_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20)  # E.164, only when shared
+    unreachable: bool = False  # blocked the bot or deleted the account
+    created_at: datetime = Field(default_factory=utcnow)
+    registered_at: datetime | None = None
+
+
+class Registration(SQLModel, table=True):
+    """An ASN registration that waits for an administrator (roster has no phone number)."""
+
+    __tablename__ = "registrations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    nip: str = Field(max_length=18, index=True)
+    phone: str = Field(max_length=20)
+    status: str = Field(default=RegistrationStatus.PENDING, max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class Merchant(SQLModel, table=True):
+    """A UMKM shop verified by the city."""
+
+    __tablename__ = "merchants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    nib: str = Field(max_length=13)
+    kecamatan: str = Field(max_length=40, index=True)
+    kelurahan: str = Field(max_length=60)
+    address: str = Field(default="", max_length=500)
+    phone: str = Field(max_length=20, index=True)  # E.164
+    qris: str | None = Field(default=None, sa_column=Column(Text))
+    is_open: bool = True
+    status: str = Field(default=MerchantStatus.ACTIVE, max_length=16)
+    link_token: str | None = Field(default=None, max_length=32, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MerchantMember(SQLModel, table=True):
+    """A Telegram account that runs a shop: its owner or a staff member."""
+
+    __tablename__ = "merchant_members"
+    __table_args__ = (UniqueConstraint("merchant_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchants.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    role: str = Field(default=MemberRole.OWNER, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "name"),
+        Index("ix_products_category_active", "category_id", "is_active"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchants.id", index=True)
+    category_id: int = Field(foreign_key="categories.id")
+    name: str = Field(max_length=120)
+    name_en: str | None = Field(default=None, max_length=120)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    description_en: str | None = Field(default=None, sa_column=Column(Text))
+    price: int
+    stock: int = 0
+    unit: str = Field(default="pcs", max_length=30)
+    photo: str | None = Field(default=None, max_length=500)  # Telegram file_id, URL or path
+    photo_file_id: str | None = Field(default=None, max_length=200)  # cached upload
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CartItem(SQLModel, table=True):
+    __tablename__ = "cart_items"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    product_id: int = Field(foreign_key="products.id", primary_key=True)
+    quantity: int
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("buyer_id", "checkout_key", "merchant_id"),
+        Index("ix_orders_status_paid", "status", "paid_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    buyer_id: int = Field(foreign_key="users.id", index=True)
+    merchant_id: int = Field(foreign_key="merchants.id", index=True)
+    status: str = Field(default=OrderStatus.PENDING, max_length=16)
+    total: int
+    # Snapshot at checkout: did the buyer order as an ASN (counts toward the minimum)?
+    counts_for_quota: bool = False
+    buyer_nip: str | None = Field(default=None, max_length=18, index=True)
+    payment_method: str = Field(default=PaymentMethod.CASH, max_length=16)
+    checkout_key: str = Field(max_length=40)
+    reject_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    accepted_at: datetime | None = None
+    paid_at: datetime | None = None
+    fulfilled_at: datetime | None = None
+    completed_at: datetime | None = None
+    closed_at: datetime | None = None  # rejected, cancelled or expired
+
+
+class OrderItem(SQLModel, table=True):
+    """An order line; name, unit and price are snapshots taken at checkout."""
+
+    __tablename__ = "order_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="products.id", index=True)
+    name: str = Field(max_length=120)
+    unit: str = Field(max_length=30)
+    price: int
+    quantity: int
+
+
+class OrderEvent(SQLModel, table=True):
+    """Audit trail of an order's status changes."""
+
+    __tablename__ = "order_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    actor_user_id: int | None = Field(default=None, foreign_key="users.id")
+    note: str | None = Field(default=None, max_length=500)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class QuotaRule(SQLModel, table=True):
+    """Minimum monthly spend for a class, in force from `valid_from` (first day of a month)."""
+
+    __tablename__ = "quota_rules"
+    __table_args__ = (UniqueConstraint("quota_class", "valid_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    quota_class: str = Field(max_length=8)
+    amount: int
+    valid_from: date
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FsmRecord(SQLModel, table=True):
+    """aiogram FSM state and data, kept in the database so that a restart loses nothing."""
+
+    __tablename__ = "fsm_state"
+
+    key: str = Field(primary_key=True, max_length=200)
+    state: str | None = Field(default=None, sa_column=Column(String(200)))
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    updated_at: datetime = Field(default_factory=utcnow)
