@@ -1,0 +1,53 @@
+"""Product categories: data from services/data/categories.csv, kept in the database."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Category
+from services.text import normalize_key
+
+CATEGORIES_CSV = Path(__file__).parent / "data" / "categories.csv"
+
+
+@cache
+def _default_rows() -> tuple[dict[str, str], ...]:
+    with CATEGORIES_CSV.open(encoding="utf-8", newline="") as fh:
+        return tuple(csv.DictReader(fh))
+
+
+async def ensure_categories(session: AsyncSession) -> None:
+    """Insert the categories of the CSV that the database lacks and refresh their names."""
+    existing = {c.slug: c for c in (await session.exec(select(Category))).all()}
+    for row in _default_rows():
+        category = existing.get(row["slug"]) or Category(slug=row["slug"])
+        category.name_id = row["nama"]
+        category.name_en = row["name_en"]
+        category.emoji = row.get("emoji") or ""
+        category.sort_order = int(row.get("urutan") or 0)
+        session.add(category)
+    await session.commit()
+
+
+async def list_categories(session: AsyncSession) -> list[Category]:
+    result = await session.exec(select(Category).order_by(Category.sort_order, Category.id))
+    return list(result.all())
+
+
+async def find_category(session: AsyncSession, text: str) -> Category | None:
+    """A category by slug or by its Indonesian or English name, tolerant of case and spacing."""
+    key = normalize_key(text)
+    for category in await list_categories(session):
+        names = (category.slug, category.name_id, category.name_en)
+        if key in {normalize_key(n) for n in names}:
+            return category
+        # "kuliner" or "makanan-minuman" both name "Kuliner & Makanan-Minuman".
+        parts = {normalize_key(p) for p in category.name_id.replace("&", "/").split("/")}
+        if key in parts:
+            return category
+    return None
