@@ -84,6 +84,26 @@ async def begin_write(session: AsyncSession) -> None:
     await session.connection(execution_options={_IMMEDIATE: True})
 
 
+@asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[None]:
+    """A unit of work that either commits entirely or changes nothing.
+
+    The work runs in a SAVEPOINT inside a write transaction. If it raises (a refusal such as
+    "out of stock" after some rows were already updated), the savepoint is rolled back and
+    the empty outer transaction is committed: unlike a full rollback, this does not expire the
+    objects the caller still holds (the user of the update, for instance), which under asyncio
+    would fail on their next attribute access.
+    """
+    await begin_write(session)
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        await session.commit()
+        raise
+    await session.commit()
+
+
 class Database:
     """Owns the engine and hands out sessions (one per update or per job)."""
 

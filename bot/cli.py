@@ -1,0 +1,233 @@
+"""The `tukulokal` command line (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.settings import Settings, get_settings
+from models.db import Database
+
+log = logging.getLogger("tukulokal")
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)  # noqa: T201 - this is a command line tool
+
+
+async def _with_db(settings: Settings, work: Callable[[object], Awaitable[int]]) -> int:
+    from models.migrate import upgrade
+    from services.categories import ensure_categories
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db.engine)
+        async with db.session() as session:
+            await ensure_categories(session)
+            return await work(session)
+    finally:
+        await db.dispose()
+
+
+async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.factory import create_bot, create_dispatcher
+
+    if not settings.bot_token:
+        _print(
+            "BOT_TOKEN is not set. Create a bot with @BotFather, then put BOT_TOKEN=... in "
+            ".env (see README.md). To try TukuLokal without a token: tukulokal try"
+        )
+        return 2
+    db = Database(settings.database_url, echo=settings.db_echo)
+    bot = create_bot(settings)
+    dp = create_dispatcher(settings, db)
+    await dp.start_polling(bot)
+    return 0
+
+
+async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(_session: object) -> int:
+        _print("Database is up to date.")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+def _import(kind: str) -> Callable[[Settings, argparse.Namespace], Awaitable[int]]:
+    async def command(settings: Settings, args: argparse.Namespace) -> int:
+        from bot.i18n import get_i18n
+        from bot.import_messages import describe_issue
+        from services import importer
+
+        path = Path(args.file)
+        if not path.is_file():
+            _print(f"File not found: {path}")
+            return 2
+        data = path.read_bytes()
+        i18n = get_i18n()
+
+        def gettext(message: str) -> str:
+            return i18n.gettext(message, locale=args.lang)
+
+        async def work(session: object) -> int:
+            func = {
+                "roster": importer.import_roster,
+                "merchants": importer.import_merchants,
+                "products": importer.import_products,
+            }[kind]
+            kwargs = {"deactivate_missing": True} if kind == "roster" and args.deactivate else {}
+            try:
+                result = await func(session, data, **kwargs)
+            except importer.ImportFailed as exc:
+                _print(gettext("Nothing was imported. Fix these lines and try again:"))
+                for issue in exc.issues:
+                    _print("  " + describe_issue(issue, gettext))
+                return 1
+            _print(
+                gettext(
+                    "Imported: {created} new, {updated} updated, {deactivated} deactivated."
+                ).format(
+                    created=result.created, updated=result.updated, deactivated=result.deactivated
+                )
+            )
+            return 0
+
+        return await _with_db(settings, work)
+
+    return command
+
+
+async def cmd_quota_set(settings: Settings, args: argparse.Namespace) -> int:
+    from services.errors import ServiceError
+    from services.money import MoneyError, parse_rupiah
+    from services.quota import set_minimum
+
+    try:
+        amount = parse_rupiah(args.rupiah)
+    except MoneyError:
+        _print(f"Not an amount of rupiah: {args.rupiah}")
+        return 2
+    if args.from_month:
+        try:
+            valid_from = datetime.strptime(args.from_month, "%Y-%m").date()  # noqa: DTZ007
+        except ValueError:
+            _print(f"--from must be YYYY-MM, not {args.from_month}")
+            return 2
+    else:
+        valid_from = date(2000, 1, 1)
+
+    async def work(session) -> int:  # noqa: ANN001
+        try:
+            rule = await set_minimum(session, args.quota_class, amount, valid_from=valid_from)
+        except ServiceError as exc:
+            _print(f"Refused: {exc.code} {exc.params}")
+            return 2
+        _print(
+            f"Minimum for class {rule.quota_class}: Rp{rule.amount:,} from "
+            f"{rule.valid_from:%Y-%m}".replace(",", ".")
+        )
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from services.demo import seed_demo
+
+    async def work(session) -> int:  # noqa: ANN001
+        summary = await seed_demo(session, photos_dir=Path(args.photos) if args.photos else None)
+        _print(f"Demo data ready: {summary}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_merchant_link(settings: Settings, args: argparse.Namespace) -> int:
+    from services.errors import ServiceError
+    from services.merchants import create_link_token
+
+    async def work(session) -> int:  # noqa: ANN001
+        try:
+            token = await create_link_token(session, args.code)
+        except ServiceError:
+            _print(f"No merchant with code {args.code}")
+            return 2
+        username = args.bot or "<bot_username>"
+        _print(
+            f"Send this one-time link to the shop owner: https://t.me/{username}?start=m_{token}"
+        )
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_try(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return await run_console(settings, data_dir=Path(args.data_dir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tukulokal", description="TukuLokal Telegram bot")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    for kind in ("roster", "merchants", "products"):
+        p = sub.add_parser(f"import-{kind}", help=f"import the {kind} CSV (all or nothing)")
+        p.add_argument("file")
+        p.add_argument(
+            "--lang", default="en", choices=("id", "en"), help="language of the messages"
+        )
+        if kind == "roster":
+            p.add_argument(
+                "--deactivate", action="store_true", help="deactivate ASN missing from this file"
+            )
+        p.set_defaults(func=_import(kind))
+    quota = sub.add_parser("quota", help="monthly minimum per class")
+    quota_sub = quota.add_subparsers(dest="quota_command", required=True)
+    qs = quota_sub.add_parser("set", help="set the minimum of a class")
+    qs.add_argument("quota_class", metavar="CLASS", help="I, II, III, IV or PPPK")
+    qs.add_argument("rupiah", metavar="RUPIAH")
+    qs.add_argument(
+        "--from",
+        dest="from_month",
+        metavar="YYYY-MM",
+        help="first month the rule applies to (default: all months)",
+    )
+    qs.set_defaults(func=cmd_quota_set)
+    seed = sub.add_parser("seed-demo", help="load a realistic demo dataset")
+    seed.add_argument("--photos", help="folder for generated product photos")
+    seed.set_defaults(func=cmd_seed_demo)
+    link = sub.add_parser("merchant-link", help="one-time deep link for a shop owner")
+    link.add_argument("code")
+    link.add_argument("--bot", help="the bot's username")
+    link.set_defaults(func=cmd_merchant_link)
+    trial = sub.add_parser("try", help="chat with the bot in this terminal, no token needed")
+    trial.add_argument("--data-dir", default="data/try")
+    trial.set_defaults(func=cmd_try)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = get_settings()
+    try:
+        return asyncio.run(args.func(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

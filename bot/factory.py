@@ -1,0 +1,148 @@
+"""Building the Bot and the Dispatcher, and what happens on start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import BotCommand, BotCommandScopeDefault, ErrorEvent
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+
+from bot.i18n import get_i18n, translate
+from bot.middlewares import DbSessionMiddleware, UserLocaleMiddleware
+from bot.settings import Settings
+from bot.storage import SqlStorage
+from handlers import setup_routers
+from models.db import Database
+from models.migrate import upgrade
+from services.categories import ensure_categories
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("start", "Start / register"),
+    ("katalog", "Browse the catalog"),
+    ("cari", "Search products"),
+    ("keranjang", "Your cart"),
+    ("pesanan", "Your orders"),
+    ("kuota", "Your monthly minimum"),
+    ("bahasa", "Language"),
+    ("bantuan", "Help"),
+)
+
+
+def _command_descriptions() -> None:
+    # Listed here so that the extractor puts them into the catalogs.
+    from aiogram.utils.i18n import gettext as _
+
+    _("Start / register"), _("Browse the catalog"), _("Search products"), _("Your cart")
+    _("Your orders"), _("Your monthly minimum"), _("Language"), _("Help")
+
+
+def create_bot(settings: Settings, *, token: str | None = None) -> Bot:
+    secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if not secret:
+        raise RuntimeError("BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        secret,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_storage(settings: Settings, db: Database) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        )
+    return SqlStorage(db)
+
+
+def create_dispatcher(
+    settings: Settings,
+    db: Database,
+    *,
+    storage: BaseStorage | None = None,
+    clock: Callable[[], datetime] | None = None,
+    migrate: bool = True,
+) -> Dispatcher:
+    i18n = get_i18n()
+    dp = Dispatcher(
+        storage=storage or create_storage(settings, db),
+        settings=settings,
+        db=db,
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(db))
+    dp.update.outer_middleware(UserLocaleMiddleware(i18n))
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_router(setup_routers())
+    dp.errors.register(_on_error)
+
+    async def on_startup(bot: Bot) -> None:
+        if migrate:
+            await upgrade(db.engine)
+        async with db.session() as session:
+            await ensure_categories(session)
+        await set_commands(bot)
+        me = await bot.me()
+        log.info("TukuLokal started as @%s", me.username)
+
+    async def on_shutdown() -> None:
+        await db.dispose()
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return dp
+
+
+async def set_commands(bot: Bot) -> None:
+    for locale, language_code in (("id", None), ("en", "en")):
+        commands = [
+            BotCommand(command=name, description=translate(text, locale))
+            for name, text in COMMANDS
+        ]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language_code
+        )
+
+
+async def _on_error(event: ErrorEvent) -> bool:
+    exc = event.exception
+    if isinstance(exc, TelegramBadRequest) and "message is not modified" in str(exc):
+        return True
+    log.exception("error while handling update %s", event.update.update_id, exc_info=exc)
+    update = event.update
+    locale = "id"
+    try:
+        i18n = get_i18n()
+        locale = i18n.current_locale
+    except LookupError:
+        pass
+    text = translate("Sorry, something went wrong. Please try again.", locale)
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.message:
+            await update.message.answer(text)
+    except Exception:  # noqa: BLE001 - reporting the error must not raise another
+        log.debug("could not report the error to the user", exc_info=True)
+    return True
+
+
+def _error_strings() -> None:
+    from aiogram.utils.i18n import gettext as _
+
+    _("Sorry, something went wrong. Please try again.")

@@ -1,0 +1,64 @@
+"""Gettext catalogs (locales/<lang>/LC_MESSAGES/messages.po) for aiogram's I18n.
+
+The .po files are the source of truth and are compiled in memory at start-up with Babel, so no
+binary .mo file is kept in the repository or can go stale.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from aiogram.utils.i18n import I18n
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+SUPPORTED_LOCALES = ("id", "en")
+DEFAULT_LOCALE = "id"
+
+
+class PoI18n(I18n):
+    """aiogram's I18n, reading .po catalogs directly."""
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
+            locale = po_path.parent.parent.name
+            with po_path.open("rb") as fh:
+                catalog = read_po(fh, locale=locale, domain=self.domain)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog, use_fuzzy=False)
+            buffer.seek(0)
+            translations[locale] = gettext.GNUTranslations(buffer)
+        return translations
+
+
+@cache
+def get_i18n() -> PoI18n:
+    return PoI18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+
+
+def pick_locale(stored: str | None, telegram_language: str | None) -> str:
+    """The user's chosen language, else Telegram's language when supported, else Indonesian."""
+    if stored in SUPPORTED_LOCALES:
+        return stored
+    if telegram_language:
+        short = telegram_language.split("-")[0].lower()
+        if short in SUPPORTED_LOCALES:
+            return short
+    return DEFAULT_LOCALE
+
+
+def babel_locale(locale: str) -> str:
+    """The Babel locale used for numbers and dates in a UI language."""
+    return "id_ID" if locale == "id" else "en_ID"
+
+
+def translate(message: str, locale: str, **params: object) -> str:
+    """Translate outside an update (CLI, scheduler), formatting named placeholders."""
+    text = get_i18n().gettext(message, locale=locale)
+    return text.format(**params) if params else text

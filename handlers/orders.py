@@ -1,0 +1,386 @@
+"""Orders: the buyer's list and detail, the shop's notification and its action buttons."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.settings import Settings
+from handlers import keyboards as kb
+from handlers.callbacks import OrderCb, OrdersPageCb
+from handlers.errors import describe
+from handlers.render import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from handlers.ui import notify, show
+from models import OrderStatus, PaymentMethod, User
+from services import orders
+from services.errors import ServiceError
+from services.merchants import member_users
+
+router = Router(name="orders")
+
+
+class RejectForm(StatesGroup):
+    reason = State()
+
+
+ACTION_LABELS = {
+    "accept": lambda: _("✅ Accept"),
+    "reject": lambda: _("❌ Reject"),
+    "pay": lambda: _("💰 Payment received"),
+    "ready": lambda: _("📦 Ready for pickup"),
+    "ship": lambda: _("🚚 Shipped"),
+    "complete": lambda: _("🎉 Done"),
+    "cancel": lambda: _("🚫 Cancel order"),
+    "receive": lambda: _("🙌 I received it"),
+}
+
+PAYMENT_LABELS = {
+    PaymentMethod.CASH: lambda: _("cash"),
+    PaymentMethod.TRANSFER: lambda: _("bank transfer"),
+    PaymentMethod.QRIS: lambda: _("QRIS"),
+}
+
+
+def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_merchant: bool):
+    order = view.order
+    lines = [
+        _("📦 <b>Order #{id}</b> — {status}").format(
+            id=order.id, status=status_label(order.status)
+        ),
+        _("🏪 {merchant}").format(merchant=esc(view.merchant.name)),
+        _("🕒 {when}").format(when=moment(order.created_at, locale, settings.tz)),
+    ]
+    if for_merchant:
+        buyer_name = view.buyer.full_name or view.buyer.first_name
+        lines.append(_("👤 Buyer: {name}").format(name=esc(buyer_name)))
+        if (
+            order.status not in (OrderStatus.PENDING, OrderStatus.REJECTED, OrderStatus.CANCELLED)
+            and view.buyer.phone
+        ):
+            lines.append(_("📱 {phone}").format(phone=esc(view.buyer.phone)))
+    lines.append("")
+    for item in view.items[:50]:
+        lines.append(
+            _("• {name} × {qty} = {subtotal}").format(
+                name=esc(item.name),
+                qty=item.quantity,
+                subtotal=money(item.price * item.quantity, locale),
+            )
+        )
+    lines.append("")
+    lines.append(_("<b>Total: {total}</b>").format(total=money(order.total, locale)))
+    method = PAYMENT_LABELS.get(order.payment_method)
+    lines.append(
+        _("Payment: {method}").format(method=method() if method else order.payment_method)
+    )
+    if order.status == OrderStatus.REJECTED and order.reject_reason:
+        lines.append(_("Reason: {reason}").format(reason=esc(order.reject_reason)))
+    if not for_merchant and order.counts_for_quota:
+        if order.paid_at:
+            lines.append(
+                _("✔️ Counts toward your minimum for {month}.").format(
+                    month=_month(order.paid_at, locale, settings)
+                )
+            )
+        elif order.status not in (
+            OrderStatus.REJECTED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+        ):
+            lines.append(
+                _("It will count toward your minimum once the shop confirms your payment.")
+            )
+    return shorten("\n".join(lines), TEXT_LIMIT)
+
+
+def _month(when, locale: str, settings: Settings) -> str:  # noqa: ANN001
+    from babel.dates import format_date
+
+    from bot.i18n import babel_locale
+
+    return format_date(when.astimezone(settings.tz), format="MMMM y", locale=babel_locale(locale))
+
+
+def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboardMarkup | None:
+    status = OrderStatus(view.order.status)
+    actions = (orders.MERCHANT_NEXT if for_merchant else orders.BUYER_NEXT).get(status, ())
+    builder = InlineKeyboardBuilder()
+    for action in actions:
+        builder.button(
+            text=ACTION_LABELS[action](), callback_data=OrderCb(id=view.order.id, action=action)
+        )
+    builder.adjust(2)
+    return builder.as_markup() if actions else None
+
+
+async def _send_to_merchant(
+    bot: Bot, session: AsyncSession, order_id: int, settings: Settings, heading
+) -> None:  # noqa: ANN001
+    for member in await member_users(session, (await _order(session, order_id)).merchant_id):
+        view = await orders.order_view(session, order_id, viewer=member)
+
+        def render(locale: str, view=view) -> tuple[str, object]:  # noqa: ANN001
+            return (
+                heading() + "\n\n" + order_text(view, locale, settings, for_merchant=True),
+                order_buttons(view, for_merchant=True),
+            )
+
+        await notify(bot, member, render)
+
+
+async def _order(session: AsyncSession, order_id: int):  # noqa: ANN202
+    from models import Order
+
+    return await session.get(Order, order_id)
+
+
+async def notify_new_order(bot: Bot, session: AsyncSession, order_id: int) -> None:
+    from bot.settings import get_settings
+
+    await _send_to_merchant(
+        bot, session, order_id, get_settings(), lambda: _("🆕 <b>New order!</b>")
+    )
+
+
+BUYER_UPDATES = {
+    "accept": lambda: _(
+        "✅ Your order was accepted. Please pay the shop; it will confirm your payment here."
+    ),
+    "reject": lambda: _("❌ Sorry, the shop rejected your order."),
+    "pay": lambda: _("💰 The shop confirmed your payment. Thank you!"),
+    "ready": lambda: _("📦 Your order is ready for pickup."),
+    "ship": lambda: _("🚚 Your order is on its way."),
+    "complete": lambda: _("🎉 The shop marked your order as done. Thank you for buying local!"),
+}
+MERCHANT_UPDATES = {
+    "cancel": lambda: _("🚫 The buyer cancelled this order. The stock was released."),
+    "receive": lambda: _("🙌 The buyer confirmed receiving this order."),
+}
+
+
+# --- buyer's list and detail -------------------------------------------------------------
+
+
+@router.message(Command("pesanan", "orders"))
+@router.message(F.text == kb.MENU_ORDERS)
+async def orders_command(
+    message: Message, session: AsyncSession, user: User, locale: str, settings: Settings
+) -> None:
+    text, markup = await orders_screen(session, user, 0, locale, settings)
+    await message.answer(text, reply_markup=markup)
+
+
+async def orders_screen(
+    session: AsyncSession, user: User, page: int, locale: str, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    result = await orders.buyer_orders(session, user, page=page, page_size=settings.page_size)
+    if not result.total:
+        builder = InlineKeyboardBuilder()
+        builder.row(kb.categories_button())
+        return _("📦 You have no orders yet."), builder.as_markup()
+    builder = InlineKeyboardBuilder()
+    for row in result.items:
+        builder.row(
+            InlineKeyboardButton(
+                text=shorten(f"#{row.id} · {row.merchant_name} · {money(row.total, locale)}", 60),
+                callback_data=OrderCb(id=row.id).pack(),
+            )
+        )
+    kb.pager(builder, result.page, result.pages, lambda p: OrdersPageCb(page=p))
+    lines = [_("📦 <b>Your orders</b> ({total})").format(total=result.total)]
+    for row in result.items:
+        lines.append(
+            f"#{row.id} · {esc(row.merchant_name)} · {money(row.total, locale)} · "
+            f"{status_label(row.status)}"
+        )
+    return "\n".join(lines), builder.as_markup()
+
+
+@router.callback_query(OrdersPageCb.filter())
+async def orders_page(
+    callback: CallbackQuery,
+    callback_data: OrdersPageCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    settings: Settings,
+):
+    await show(callback, *await orders_screen(session, user, callback_data.page, locale, settings))
+
+
+@router.callback_query(OrderCb.filter(F.action == "view"))
+async def order_detail(
+    callback: CallbackQuery,
+    callback_data: OrderCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    settings: Settings,
+    callback_answer,
+) -> None:
+    try:
+        view = await orders.order_view(session, callback_data.id, viewer=user)
+    except ServiceError as exc:
+        callback_answer.text = describe(exc)
+        callback_answer.show_alert = True
+        return
+    for_merchant = view.viewer_is_merchant and not view.viewer_is_buyer
+    await callback.message.answer(
+        order_text(view, locale, settings, for_merchant=for_merchant),
+        reply_markup=order_buttons(view, for_merchant=for_merchant),
+    )
+
+
+# --- moving an order -----------------------------------------------------------------------
+
+
+@router.callback_query(OrderCb.filter(F.action == "reject"))
+async def ask_reject_reason(
+    callback: CallbackQuery,
+    callback_data: OrderCb,
+    session: AsyncSession,
+    user: User,
+    state: FSMContext,
+    callback_answer,
+) -> None:
+    try:
+        view = await orders.order_view(session, callback_data.id, viewer=user)
+    except ServiceError as exc:
+        callback_answer.text = describe(exc)
+        callback_answer.show_alert = True
+        return
+    if not view.viewer_is_merchant:
+        callback_answer.text = describe(ServiceError("forbidden"))
+        callback_answer.show_alert = True
+        return
+    if view.order.status not in (OrderStatus.PENDING, OrderStatus.ACCEPTED):
+        callback_answer.text = describe(
+            ServiceError("invalid_transition", status=view.order.status)
+        )
+        callback_answer.show_alert = True
+        return
+    await state.set_state(RejectForm.reason)
+    await state.update_data(reject_order=view.order.id)
+    await callback.message.answer(
+        _(
+            "Why do you reject order #{id}? Type a short reason for the buyer (e.g. "
+            "<i>stok habis</i>)."
+        ).format(id=view.order.id),
+        reply_markup=kb.cancel_keyboard(),
+    )
+
+
+@router.message(RejectForm.reason, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+async def got_reject_reason(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    bot: Bot,
+    locale: str,
+    settings: Settings,
+) -> None:
+    order_id = (await state.get_data()).get("reject_order")
+    await state.clear()
+    await _apply(
+        message,
+        session,
+        user,
+        bot,
+        settings,
+        locale,
+        order_id,
+        "reject",
+        reason=message.text[:500],
+    )
+
+
+@router.message(StateFilter(RejectForm.reason))
+async def reject_reason_expected(message: Message) -> None:
+    await message.answer(_("Please type the reason as text, or tap Cancel."))
+
+
+@router.callback_query(OrderCb.filter(F.action.in_(set(orders.ACTIONS) - {"reject"})))
+async def order_action(
+    callback: CallbackQuery,
+    callback_data: OrderCb,
+    session: AsyncSession,
+    user: User,
+    bot: Bot,
+    locale: str,
+    settings: Settings,
+    callback_answer,
+) -> None:
+    await _apply(
+        callback,
+        session,
+        user,
+        bot,
+        settings,
+        locale,
+        callback_data.id,
+        callback_data.action,
+        callback_answer=callback_answer,
+    )
+
+
+async def _apply(
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    user: User,
+    bot: Bot,
+    settings: Settings,
+    locale: str,
+    order_id: int | None,
+    action: str,
+    *,
+    reason: str | None = None,
+    callback_answer=None,
+) -> None:  # noqa: ANN001
+    try:
+        if order_id is None:
+            raise ServiceError("order_not_found")
+        result = await orders.transition(session, order_id, action, actor=user, reason=reason)
+    except ServiceError as exc:
+        if callback_answer is not None:
+            callback_answer.text = describe(exc)
+            callback_answer.show_alert = True
+        else:
+            await event.answer(describe(exc), reply_markup=kb.main_menu())
+        return
+    for_merchant = result.action.actor == "merchant"
+    view = await orders.order_view(session, order_id, viewer=user)
+    text = order_text(view, locale, settings, for_merchant=for_merchant)
+    markup = order_buttons(view, for_merchant=for_merchant)
+    if isinstance(event, CallbackQuery):
+        try:
+            await show(event, text, markup)
+        except TelegramBadRequest:
+            await event.message.answer(text, reply_markup=markup)
+    else:
+        await event.answer(_("Done."), reply_markup=kb.main_menu())
+        await event.answer(text, reply_markup=markup)
+    if not result.changed:
+        if callback_answer is not None:
+            callback_answer.text = _("Already done.")
+        return
+    if for_merchant:
+        heading = BUYER_UPDATES[action]
+        buyer_view = await orders.order_view(session, order_id, viewer=view.buyer)
+
+        def render(locale: str) -> tuple[str, object]:
+            return (
+                heading() + "\n\n" + order_text(buyer_view, locale, settings, for_merchant=False),
+                order_buttons(buyer_view, for_merchant=False),
+            )
+
+        await notify(bot, view.buyer, render)
+    else:
+        await _send_to_merchant(bot, session, order_id, settings, MERCHANT_UPDATES[action])

@@ -1,0 +1,114 @@
+"""/kuota: this month's minimum, what was counted, what remains and by when."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import babel_locale
+from bot.settings import Settings
+from handlers import keyboards as kb
+from handlers.errors import describe
+from handlers.render import day, esc, moment, money, progress_bar
+from models import BuyerKind, User
+from services.errors import ServiceError
+from services.quota import QuotaPolicy, quota_status
+
+router = Router(name="quota")
+
+MAX_ORDERS_LISTED = 20
+
+
+def policy(settings: Settings) -> QuotaPolicy:
+    return QuotaPolicy(
+        tz=settings.tz,
+        default_minimum=settings.default_quota_minimum,
+        deadline_day=settings.quota_deadline_day,
+    )
+
+
+@router.message(Command("kuota", "quota"))
+@router.message(F.text == kb.MENU_QUOTA)
+async def quota_command(
+    message: Message,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    settings: Settings,
+    clock=None,
+) -> None:  # noqa: ANN001
+    if user.kind != BuyerKind.ASN:
+        await message.answer(
+            describe(ServiceError("not_asn")), reply_markup=kb.register_prompt_keyboard()
+        )
+        return
+    now = clock() if clock else datetime.now(UTC)
+    try:
+        status = await quota_status(session, user, now=now, policy=policy(settings))
+    except ServiceError as exc:
+        await message.answer(describe(exc))
+        return
+    month = format_date(status.month, format="MMMM y", locale=babel_locale(locale))
+    lines = [
+        _("📊 <b>Minimum spend — {month}</b>").format(month=month),
+        _("Class: golongan {golongan}").format(golongan=esc(status.golongan)),
+        _("Minimum: <b>{minimum}</b>").format(minimum=money(status.minimum, locale)),
+        _("Counted so far: <b>{spent}</b>").format(spent=money(status.spent, locale)),
+        f"{progress_bar(status.ratio)} {round(status.ratio * 100)}%",
+    ]
+    if status.met:
+        lines.append(
+            _("✅ You have met this month's minimum. Thank you for supporting local UMKM!")
+        )
+    else:
+        lines.append(
+            _("Remaining: <b>{remaining}</b>").format(remaining=money(status.remaining, locale))
+        )
+        if status.days_left > 0:
+            lines.append(
+                _("⏰ Deadline: {deadline} ({days} days left)").format(
+                    deadline=day(status.deadline, locale), days=status.days_left
+                )
+            )
+        elif status.days_left == 0:
+            lines.append(
+                _("⏰ Deadline: today, {deadline}").format(deadline=day(status.deadline, locale))
+            )
+        else:
+            lines.append(
+                _("⏰ The deadline ({deadline}) has passed.").format(
+                    deadline=day(status.deadline, locale)
+                )
+            )
+    if status.orders:
+        lines.append("")
+        lines.append(_("<b>Counted orders</b>"))
+        for order in status.orders[:MAX_ORDERS_LISTED]:
+            lines.append(
+                _("• #{id} {merchant} — {total} ({when})").format(
+                    id=order.id,
+                    merchant=esc(order.merchant_name),
+                    total=money(order.total, locale),
+                    when=moment(order.paid_at, locale, settings.tz),
+                )
+            )
+        if len(status.orders) > MAX_ORDERS_LISTED:
+            lines.append(_("… and {n} more").format(n=len(status.orders) - MAX_ORDERS_LISTED))
+    else:
+        lines.append("")
+        lines.append(
+            _(
+                "No order counted yet this month. An order counts once the shop "
+                "confirms your payment."
+            )
+        )
+    builder = InlineKeyboardBuilder()
+    builder.row(kb.categories_button())
+    await message.answer("\n".join(lines), reply_markup=builder.as_markup())

@@ -1,0 +1,325 @@
+"""Registering as an ASN (NIP + own phone) or as a general buyer (name + own phone)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.import_messages import describe_nip_error
+from bot.settings import Settings
+from handlers import keyboards as kb
+from handlers.callbacks import RegistrationCb, StartCb
+from handlers.errors import describe
+from handlers.render import esc
+from handlers.ui import notify
+from models import BuyerKind, User
+from services import registration as reg
+from services.errors import ServiceError
+from services.nip import NipError
+from services.users import get_user
+
+log = logging.getLogger(__name__)
+router = Router(name="registration")
+
+
+class AsnForm(StatesGroup):
+    nip = State()
+    contact = State()
+
+
+class GeneralForm(StatesGroup):
+    name = State()
+    contact = State()
+
+
+def _today(settings: Settings):  # noqa: ANN202
+    return datetime.now(settings.tz).date()
+
+
+@router.callback_query(StartCb.filter(F.action == "asn"))
+async def ask_nip(callback: CallbackQuery, state: FSMContext, user: User) -> None:
+    if user.kind == BuyerKind.ASN:
+        await callback.message.answer(
+            _("You are already registered as an ASN."), reply_markup=kb.main_menu()
+        )
+        return
+    await state.set_state(AsnForm.nip)
+    await callback.message.answer(
+        _(
+            "Please type your <b>NIP</b> (18 digits, PNS or PPPK), for example "
+            "<code>198503122010011001</code>."
+        ),
+        reply_markup=kb.cancel_keyboard(),
+    )
+
+
+@router.message(AsnForm.nip, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+async def got_nip(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    try:
+        roster = await reg.lookup_nip(session, user, message.text, today=_today(settings))
+    except NipError as exc:
+        await message.answer(describe_nip_error(exc, _) + "\n" + _("Please type it again."))
+        return
+    except ServiceError as exc:
+        if exc.code == "nip_taken":
+            await _alert_admins_nip_taken(bot, session, settings, user, str(exc.params["nip"]))
+        await message.answer(describe(exc))
+        return
+    await state.update_data(nip=roster.nip)
+    await state.set_state(AsnForm.contact)
+    await message.answer(
+        _(
+            "Found: <b>{name}</b>, {opd}.\n\nNow tap <b>📱 Share my phone number</b> below so "
+            "we can check it against the roster."
+        ).format(name=esc(roster.name), opd=esc(roster.opd)),
+        reply_markup=kb.share_contact_keyboard(),
+    )
+
+
+@router.message(AsnForm.nip, F.content_type != "text")
+async def nip_not_text(message: Message) -> None:
+    await message.answer(_("Please type your NIP as text (18 digits)."))
+
+
+@router.message(AsnForm.contact, F.contact)
+async def got_asn_contact(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    data = await state.get_data()
+    try:
+        outcome = await reg.register_asn(
+            session,
+            user,
+            data.get("nip", ""),
+            phone=message.contact.phone_number,
+            contact_user_id=message.contact.user_id,
+            today=_today(settings),
+        )
+    except NipError as exc:
+        await state.set_state(AsnForm.nip)
+        await message.answer(describe_nip_error(exc, _), reply_markup=kb.cancel_keyboard())
+        return
+    except ServiceError as exc:
+        if exc.code == "nip_taken":
+            await _alert_admins_nip_taken(bot, session, settings, user, str(exc.params["nip"]))
+        if exc.code in ("not_own_contact", "phone_invalid"):
+            await message.answer(describe(exc), reply_markup=kb.share_contact_keyboard())
+            return
+        await state.clear()
+        await message.answer(describe(exc), reply_markup=kb.main_menu())
+        return
+    await state.clear()
+    if outcome.status == "registered":
+        await message.answer(
+            _(
+                "✅ Registered! Welcome, <b>{name}</b> ({opd}, golongan {golongan}).\n\n"
+                "Open 📊 My quota to see this month's minimum, and 🛍️ Catalog to start "
+                "shopping."
+            ).format(
+                name=esc(outcome.roster.name),
+                opd=esc(outcome.roster.opd),
+                golongan=esc(outcome.roster.golongan),
+            ),
+            reply_markup=kb.main_menu(),
+        )
+        return
+    await message.answer(
+        _(
+            "Thank you. The roster has no phone number for this NIP, so an administrator will "
+            "check your registration. You will get a message here when it is approved. "
+            "Meanwhile you can browse the catalog."
+        ),
+        reply_markup=kb.main_menu(),
+    )
+    await _ask_admins(bot, session, settings, outcome)
+
+
+@router.message(AsnForm.contact, F.text != kb.CANCEL)
+@router.message(GeneralForm.contact, F.text != kb.CANCEL)
+async def contact_expected(message: Message) -> None:
+    await message.answer(
+        _("Please tap the <b>📱 Share my phone number</b> button below."),
+        reply_markup=kb.share_contact_keyboard(),
+    )
+
+
+@router.callback_query(StartCb.filter(F.action == "general"))
+async def ask_name(callback: CallbackQuery, state: FSMContext, user: User) -> None:
+    if user.kind in (BuyerKind.ASN, BuyerKind.GENERAL):
+        await callback.message.answer(
+            _("You are already registered."), reply_markup=kb.main_menu()
+        )
+        return
+    await state.set_state(GeneralForm.name)
+    await callback.message.answer(
+        _("Please type your full name."), reply_markup=kb.cancel_keyboard()
+    )
+
+
+@router.message(GeneralForm.name, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+async def got_name(message: Message, state: FSMContext) -> None:
+    name = " ".join(message.text.split())
+    if not 2 <= len(name) <= 100:
+        await message.answer(_("Please type your full name (2 to 100 characters)."))
+        return
+    await state.update_data(name=name)
+    await state.set_state(GeneralForm.contact)
+    await message.answer(
+        _(
+            "Thank you, {name}. Now tap <b>📱 Share my phone number</b> below, "
+            "so that shops can reach you about your orders."
+        ).format(name=esc(name)),
+        reply_markup=kb.share_contact_keyboard(),
+    )
+
+
+@router.message(GeneralForm.contact, F.contact)
+async def got_general_contact(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    data = await state.get_data()
+    try:
+        await reg.register_general(
+            session,
+            user,
+            full_name=data.get("name", ""),
+            phone=message.contact.phone_number,
+            contact_user_id=message.contact.user_id,
+        )
+    except ServiceError as exc:
+        if exc.code in ("not_own_contact", "phone_invalid"):
+            await message.answer(describe(exc), reply_markup=kb.share_contact_keyboard())
+            return
+        await state.clear()
+        await message.answer(describe(exc), reply_markup=kb.main_menu())
+        return
+    await state.clear()
+    await message.answer(
+        _("✅ Registered as a general buyer. Happy shopping!"), reply_markup=kb.main_menu()
+    )
+
+
+# --- administrators ---------------------------------------------------------------------
+
+
+async def _admin_users(session: AsyncSession, settings: Settings) -> list[User]:
+    admins = []
+    for telegram_id in sorted(settings.admin_ids):
+        admin = await get_user(session, telegram_id)
+        if admin is not None:
+            admins.append(admin)
+    return admins
+
+
+async def _alert_admins_nip_taken(
+    bot: Bot, session: AsyncSession, settings: Settings, user: User, nip: str
+) -> None:
+    def render(_locale: str) -> tuple[str, None]:
+        return (
+            _(
+                "⚠️ Another Telegram account ({name}, id {telegram_id}) tried to register NIP "
+                "<code>{nip}</code>, which is already linked or pending. It was refused."
+            ).format(name=esc(user.first_name), telegram_id=user.telegram_id, nip=nip),
+            None,
+        )
+
+    for admin in await _admin_users(session, settings):
+        await notify(bot, admin, render)
+
+
+async def _ask_admins(
+    bot: Bot, session: AsyncSession, settings: Settings, outcome: reg.RegistrationOutcome
+) -> None:
+    registration = outcome.registration
+    assert registration is not None
+
+    def render(_locale: str) -> tuple[str, InlineKeyboardMarkup]:
+        builder = InlineKeyboardBuilder()
+        builder.button(
+            text=_("✅ Approve"), callback_data=RegistrationCb(id=registration.id, approve=True)
+        )
+        builder.button(
+            text=_("❌ Reject"), callback_data=RegistrationCb(id=registration.id, approve=False)
+        )
+        text = _(
+            "🪪 <b>Registration to check</b>\n\nNIP: <code>{nip}</code>\nRoster name: {name}\n"
+            "OPD: {opd}\nGolongan: {golongan}\nTelegram: {tg_name} (id {telegram_id})\n"
+            "Shared phone: {phone}\n\nThe roster has no phone number for this NIP."
+        ).format(
+            nip=outcome.roster.nip,
+            name=esc(outcome.roster.name),
+            opd=esc(outcome.roster.opd),
+            golongan=esc(outcome.roster.golongan),
+            tg_name=esc(outcome.user.first_name),
+            telegram_id=outcome.user.telegram_id,
+            phone=esc(registration.phone),
+        )
+        return text, builder.as_markup()
+
+    for admin in await _admin_users(session, settings):
+        await notify(bot, admin, render)
+
+
+@router.callback_query(RegistrationCb.filter())
+async def decide(
+    callback: CallbackQuery,
+    callback_data: RegistrationCb,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    try:
+        decision = await reg.decide_registration(
+            session,
+            callback_data.id,
+            actor_telegram_id=callback.from_user.id,
+            admin_ids=settings.admin_ids,
+            approve=callback_data.approve,
+        )
+    except ServiceError as exc:
+        await callback.answer(describe(exc), show_alert=True)
+        return
+    verdict = _("✅ Approved") if callback_data.approve else _("❌ Rejected")
+    text = (callback.message.html_text if callback.message else "") + f"\n\n<b>{verdict}</b>"
+    if callback.message:
+        await callback.message.edit_text(text[:4096], reply_markup=None)
+    if not decision.changed:
+        return
+
+    def render(_locale: str) -> tuple[str, object]:
+        if callback_data.approve:
+            return (
+                _("✅ Your ASN registration was approved. Welcome, <b>{name}</b>!").format(
+                    name=esc(decision.roster.name)
+                ),
+                kb.main_menu(),
+            )
+        return (
+            _(
+                "Your ASN registration was not approved. Please contact BKPSDM, or order "
+                "as a general buyer."
+            ),
+            kb.main_menu(),
+        )
+
+    await notify(bot, decision.user, render)

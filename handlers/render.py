@@ -1,0 +1,70 @@
+"""Formatting helpers for messages: money, dates, escaping, fitting Telegram's limits."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime
+
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date, format_datetime
+
+from bot.i18n import babel_locale
+from services.money import format_rupiah
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+BUTTON_TEXT_LIMIT = 60
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def money(amount: int, locale: str) -> str:
+    return format_rupiah(amount, locale)
+
+
+def day(value: date, locale: str) -> str:
+    return format_date(value, format="long", locale=babel_locale(locale))
+
+
+def moment(value: datetime, locale: str, tz: object) -> str:
+    return format_datetime(value, format="d MMM y HH:mm", tzinfo=tz, locale=babel_locale(locale))
+
+
+def shorten(text: str, limit: int) -> str:
+    """Plain text cut to `limit` characters with an ellipsis."""
+    text = " ".join(text.split()) if "\n" not in text else text
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def button_text(text: str) -> str:
+    return shorten(" ".join(text.split()), BUTTON_TEXT_LIMIT)
+
+
+def progress_bar(ratio: float, width: int = 10) -> str:
+    filled = round(max(0.0, min(1.0, ratio)) * width)
+    return "▓" * filled + "░" * (width - filled)
+
+
+STATUS_LABELS = {
+    "pending": lambda: _("⏳ Waiting for the shop"),
+    "accepted": lambda: _("✅ Accepted, waiting for payment"),
+    "paid": lambda: _("💰 Paid"),
+    "ready": lambda: _("📦 Ready for pickup"),
+    "shipped": lambda: _("🚚 Shipped"),
+    "completed": lambda: _("🎉 Completed"),
+    "rejected": lambda: _("❌ Rejected"),
+    "cancelled": lambda: _("🚫 Cancelled"),
+    "expired": lambda: _("⌛ Expired"),
+}
+
+
+def status_label(status: str) -> str:
+    label = STATUS_LABELS.get(status)
+    return label() if label else status
+
+
+def product_name(name: str, name_en: str | None, locale: str) -> str:
+    """Indonesian first; English speakers see the English name when the shop gave one."""
+    return name_en if locale == "en" and name_en else name

@@ -1,0 +1,133 @@
+"""The buyer's cart. Quantities respect stock; the cart survives restarts (it is in the DB).
+
+Refusal codes: product_unavailable, out_of_stock (params: stock), quantity_invalid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import CartItem, Merchant, Product, User
+from services.catalog import product_card
+from services.errors import NotFound, ServiceError
+
+MAX_QUANTITY = 999
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: int
+    name: str
+    unit: str
+    price: int
+    quantity: int
+    stock: int
+    available: bool  # still visible to buyers
+
+    @property
+    def subtotal(self) -> int:
+        return self.price * self.quantity
+
+
+@dataclass
+class MerchantGroup:
+    merchant_id: int
+    merchant_name: str
+    lines: list[CartLine] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(line.subtotal for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Cart:
+    groups: list[MerchantGroup]
+
+    @property
+    def lines(self) -> list[CartLine]:
+        return [line for group in self.groups for line in group.lines]
+
+    @property
+    def total(self) -> int:
+        return sum(group.total for group in self.groups)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    def quantity_of(self, product_id: int) -> int:
+        return next((ln.quantity for ln in self.lines if ln.product_id == product_id), 0)
+
+
+async def get_cart(session: AsyncSession, user: User) -> Cart:
+    rows = (
+        await session.exec(
+            select(CartItem, Product, Merchant)
+            .join(Product, col(Product.id) == col(CartItem.product_id))
+            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+            .where(col(CartItem.user_id) == user.id)
+            .order_by(
+                col(Merchant.name), col(Merchant.id), col(CartItem.added_at), col(Product.id)
+            )
+        )
+    ).all()
+    groups: dict[int, MerchantGroup] = {}
+    for item, product, merchant in rows:
+        group = groups.setdefault(merchant.id, MerchantGroup(merchant.id, merchant.name))
+        available = product.is_active and merchant.status == "active" and merchant.is_open
+        group.lines.append(
+            CartLine(
+                product.id,
+                product.name,
+                product.unit,
+                product.price,
+                item.quantity,
+                product.stock,
+                available,
+            )
+        )
+    return Cart(list(groups.values()))
+
+
+async def set_quantity(session: AsyncSession, user: User, product_id: int, quantity: int) -> int:
+    """Set a product's quantity in the cart (0 removes it); returns the quantity now held."""
+    if quantity < 0 or quantity > MAX_QUANTITY:
+        raise ServiceError("quantity_invalid")
+    item = await session.get(CartItem, (user.id, product_id))
+    if quantity == 0:
+        if item is not None:
+            await session.delete(item)
+            await session.commit()
+        return 0
+    try:
+        card = await product_card(session, product_id)
+    except NotFound as exc:
+        raise ServiceError("product_unavailable") from exc
+    if not card.visible:
+        raise ServiceError("product_unavailable")
+    if card.product.stock <= 0:
+        raise ServiceError("out_of_stock", stock=0)
+    if quantity > card.product.stock:
+        raise ServiceError("out_of_stock", stock=card.product.stock)
+    if item is None:
+        item = CartItem(user_id=user.id, product_id=product_id, quantity=quantity)
+    item.quantity = quantity
+    session.add(item)
+    await session.commit()
+    return quantity
+
+
+async def add_to_cart(session: AsyncSession, user: User, product_id: int, delta: int = 1) -> int:
+    """Change a quantity by `delta` (negative to decrease); returns the new quantity."""
+    item = await session.get(CartItem, (user.id, product_id))
+    current = item.quantity if item else 0
+    return await set_quantity(session, user, product_id, max(0, current + delta))
+
+
+async def clear_cart(session: AsyncSession, user: User) -> None:
+    await session.exec(delete(CartItem).where(col(CartItem.user_id) == user.id))
+    await session.commit()

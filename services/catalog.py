@@ -1,0 +1,107 @@
+"""Browsing the catalog: what a buyer may see, page by page."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Category, Merchant, MerchantStatus, Product
+from services.errors import NotFound
+
+
+def visible_product_clause():  # noqa: ANN201 - a SQL expression
+    """Products a buyer may see: active, of an active and open merchant."""
+    return (
+        (col(Product.is_active).is_(True))
+        & (col(Merchant.status) == MerchantStatus.ACTIVE)
+        & (col(Merchant.is_open).is_(True))
+    )
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    id: int
+    name: str
+    name_en: str | None
+    price: int
+    unit: str
+    stock: int
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[ProductRow]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    product: Product
+    merchant: Merchant
+    category: Category
+    visible: bool
+
+
+async def category_page(
+    session: AsyncSession, category_id: int, *, page: int, page_size: int
+) -> ProductPage:
+    """One page of a category's visible products: in stock first, then by name."""
+    base = (
+        select(Product.id)
+        .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+        .where(col(Product.category_id) == category_id, visible_product_clause())
+    )
+    total = (await session.exec(select(func.count()).select_from(base.subquery()))).one()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(page, 0), pages - 1)
+    query = (
+        select(
+            Product.id, Product.name, Product.name_en, Product.price, Product.unit, Product.stock
+        )
+        .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+        .where(col(Product.category_id) == category_id, visible_product_clause())
+        .order_by((col(Product.stock) > 0).desc(), col(Product.name), col(Product.id))
+        .offset(page * page_size)
+        .limit(page_size)
+    )
+    rows = (await session.exec(query)).all()
+    return ProductPage([ProductRow(*row) for row in rows], page, pages, total)
+
+
+async def get_category(session: AsyncSession, category_id: int) -> Category:
+    category = await session.get(Category, category_id)
+    if category is None:
+        raise NotFound("category_not_found")
+    return category
+
+
+async def product_card(session: AsyncSession, product_id: int) -> ProductCard:
+    """A product with its merchant and category; `visible` says whether buyers may see it."""
+    row = (
+        await session.exec(
+            select(Product, Merchant, Category)
+            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+            .join(Category, col(Category.id) == col(Product.category_id))
+            .where(col(Product.id) == product_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("product_not_found")
+    product, merchant, category = row
+    visible = product.is_active and merchant.status == MerchantStatus.ACTIVE and merchant.is_open
+    return ProductCard(product, merchant, category, visible)
+
+
+async def remember_photo_file_id(session: AsyncSession, product_id: int, file_id: str) -> None:
+    """Cache Telegram's file_id after the first upload of a product photo."""
+    product = await session.get(Product, product_id)
+    if product is not None and product.photo_file_id != file_id:
+        product.photo_file_id = file_id
+        session.add(product)
+        await session.commit()

@@ -1,0 +1,101 @@
+"""Merchant accounts: linking a shop's owner to a Telegram account, membership checks.
+
+Refusal codes: not_own_contact, phone_invalid, no_merchant_for_phone, invalid_link,
+merchant_suspended.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import MemberRole, Merchant, MerchantMember, MerchantStatus, User
+from services.errors import NotFound, ServiceError
+from services.phones import PhoneError, normalize_phone
+
+
+async def memberships(session: AsyncSession, user: User) -> list[tuple[Merchant, str]]:
+    """The shops this account runs, with its role in each."""
+    rows = (
+        await session.exec(
+            select(Merchant, MerchantMember.role)
+            .join(MerchantMember, col(MerchantMember.merchant_id) == col(Merchant.id))
+            .where(col(MerchantMember.user_id) == user.id)
+            .order_by(col(Merchant.name))
+        )
+    ).all()
+    return [(merchant, role) for merchant, role in rows]
+
+
+async def is_member(session: AsyncSession, user_id: int, merchant_id: int) -> bool:
+    query = select(MerchantMember.id).where(
+        MerchantMember.user_id == user_id, MerchantMember.merchant_id == merchant_id
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def member_users(session: AsyncSession, merchant_id: int) -> list[User]:
+    """Everyone who gets a shop's order notifications (owner first)."""
+    rows = await session.exec(
+        select(User)
+        .join(MerchantMember, col(MerchantMember.user_id) == col(User.id))
+        .where(col(MerchantMember.merchant_id) == merchant_id)
+        .order_by(col(MerchantMember.role).desc(), col(MerchantMember.id))
+    )
+    return list(rows.all())
+
+
+async def _add_owner(session: AsyncSession, merchant: Merchant, user: User) -> Merchant:
+    if merchant.status != MerchantStatus.ACTIVE:
+        raise ServiceError("merchant_suspended", merchant=merchant.name)
+    if not await is_member(session, user.id, merchant.id):
+        session.add(
+            MerchantMember(merchant_id=merchant.id, user_id=user.id, role=MemberRole.OWNER)
+        )
+        await session.commit()
+    return merchant
+
+
+async def link_owner_by_contact(
+    session: AsyncSession, user: User, *, phone: str, contact_user_id: int | None
+) -> list[Merchant]:
+    """Link the account to every shop whose catalog phone is the user's own shared number."""
+    if contact_user_id != user.telegram_id:
+        raise ServiceError("not_own_contact")
+    try:
+        shared = normalize_phone(phone)
+    except PhoneError as exc:
+        raise ServiceError("phone_invalid") from exc
+    merchants = (await session.exec(select(Merchant).where(Merchant.phone == shared))).all()
+    if not merchants:
+        raise ServiceError("no_merchant_for_phone")
+    linked = []
+    for merchant in merchants:
+        linked.append(await _add_owner(session, merchant, user))
+    return linked
+
+
+async def link_owner_by_token(session: AsyncSession, user: User, token: str) -> Merchant:
+    """Link through the one-time deep link the city gave the shop owner."""
+    if not token or len(token) > 32:
+        raise ServiceError("invalid_link")
+    merchant = (await session.exec(select(Merchant).where(Merchant.link_token == token))).first()
+    if merchant is None:
+        raise ServiceError("invalid_link")
+    await _add_owner(session, merchant, user)
+    merchant.link_token = None  # one use only
+    session.add(merchant)
+    await session.commit()
+    return merchant
+
+
+async def create_link_token(session: AsyncSession, merchant_code: str) -> str:
+    merchant = (await session.exec(select(Merchant).where(Merchant.code == merchant_code))).first()
+    if merchant is None:
+        raise NotFound("merchant_not_found", code=merchant_code)
+    merchant.link_token = secrets.token_urlsafe(12)
+    session.add(merchant)
+    await session.commit()
+    return merchant.link_token

@@ -1,0 +1,78 @@
+"""Telegram accounts known to the bot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import User
+from services.errors import ServiceError
+
+SUPPORTED_LANGUAGES = ("id", "en")
+
+
+async def get_user(session: AsyncSession, telegram_id: int) -> User | None:
+    result = await session.exec(select(User).where(User.telegram_id == telegram_id))
+    return result.first()
+
+
+async def get_or_create_user(
+    session: AsyncSession,
+    telegram_id: int,
+    *,
+    first_name: str = "",
+    username: str | None = None,
+) -> User:
+    """The account behind an update. Reads only, unless the account is new or changed.
+
+    Writing on every update would serialise all traffic on SQLite, so the row is only written
+    when something actually differs (and an unreachable user who writes again is reachable).
+    """
+    user = await get_user(session, telegram_id)
+    if user is None:
+        user = User(telegram_id=telegram_id, first_name=first_name[:128], username=username)
+        session.add(user)
+        try:
+            await session.commit()
+        except Exception:
+            # Two first updates of one new user raced; the other one created the row.
+            await session.rollback()
+            user = await get_user(session, telegram_id)
+            if user is None:
+                raise
+        return user
+    changed = False
+    if first_name and user.first_name != first_name[:128]:
+        user.first_name = first_name[:128]
+        changed = True
+    if user.username != username:
+        user.username = username
+        changed = True
+    if user.unreachable:
+        user.unreachable = False
+        changed = True
+    if changed:
+        session.add(user)
+        await session.commit()
+    return user
+
+
+async def set_language(session: AsyncSession, user: User, language: str) -> User:
+    if language not in SUPPORTED_LANGUAGES:
+        raise ServiceError("unsupported_language", language=language)
+    user.language = language
+    session.add(user)
+    await session.commit()
+    return user
+
+
+async def mark_unreachable(session: AsyncSession, telegram_ids: Iterable[int]) -> None:
+    ids = list(telegram_ids)
+    if not ids:
+        return
+    for user in (await session.exec(select(User).where(User.telegram_id.in_(ids)))).all():
+        user.unreachable = True
+        session.add(user)
+    await session.commit()
