@@ -32,9 +32,16 @@ async def roster(
     phone: str | None = "+6281234567890",
     active: bool = True,
 ) -> RosterEntry:
-    entry = RosterEntry(nip=nip, name=name, opd=opd, golongan=golongan, quota_class=quota_class,
-                        employee_kind="PPPK" if quota_class == "PPPK" else "PNS", phone=phone,
-                        active=active)
+    entry = RosterEntry(
+        nip=nip,
+        name=name,
+        opd=opd,
+        golongan=golongan,
+        quota_class=quota_class,
+        employee_kind="PPPK" if quota_class == "PPPK" else "PNS",
+        phone=phone,
+        active=active,
+    )
     session.add(entry)
     await session.commit()
     return entry
@@ -51,9 +58,17 @@ async def merchant(
     is_open: bool = True,
     status: str = "active",
 ) -> Merchant:
-    shop = Merchant(code=code or f"M{next(_seq):03d}", name=name, nib="1234567890123",
-                    kecamatan=kecamatan, kelurahan=kelurahan, address="Jl. Sanan 1",
-                    phone=phone, is_open=is_open, status=status)
+    shop = Merchant(
+        code=code or f"M{next(_seq):03d}",
+        name=name,
+        nib="1234567890123",
+        kecamatan=kecamatan,
+        kelurahan=kelurahan,
+        address="Jl. Sanan 1",
+        phone=phone,
+        is_open=is_open,
+        status=status,
+    )
     session.add(shop)
     await session.commit()
     return shop
@@ -74,9 +89,18 @@ async def product(
     is_active: bool = True,
 ) -> Product:
     cat = await category(session, category_slug)
-    item = Product(merchant_id=shop.id, category_id=cat.id, name=name, price=price, stock=stock,
-                   unit=unit, description=description, name_en=name_en, photo=photo,
-                   is_active=is_active)
+    item = Product(
+        merchant_id=shop.id,
+        category_id=cat.id,
+        name=name,
+        price=price,
+        stock=stock,
+        unit=unit,
+        description=description,
+        name_en=name_en,
+        photo=photo,
+        is_active=is_active,
+    )
     session.add(item)
     await session.commit()
     return item
@@ -87,8 +111,14 @@ async def asn_user(
 ) -> User:
     """An already registered ASN account (for tests that are not about registration)."""
     entry = await session.get(RosterEntry, nip) or await roster(session, nip, **roster_kwargs)
-    user = User(telegram_id=telegram_id, first_name=entry.name.split()[0], kind=BuyerKind.ASN,
-                nip=entry.nip, full_name=entry.name, phone=entry.phone)
+    user = User(
+        telegram_id=telegram_id,
+        first_name=entry.name.split()[0],
+        kind=BuyerKind.ASN,
+        nip=entry.nip,
+        full_name=entry.name,
+        phone=entry.phone,
+    )
     session.add(user)
     await session.commit()
     return user

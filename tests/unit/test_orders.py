@@ -13,19 +13,34 @@ from tests.factories import fresh
 
 async def _setup(session):
     shop_a = await f.merchant(session, name="Keripik Sanan", phone="+6281311112222")
-    shop_b = await f.merchant(session, name="Batik Malangan", phone="+6281322223333",
-                              kecamatan="Klojen", kelurahan="Kauman")
+    shop_b = await f.merchant(
+        session,
+        name="Batik Malangan",
+        phone="+6281322223333",
+        kecamatan="Klojen",
+        kelurahan="Kauman",
+    )
     keripik = await f.product(session, shop_a, name="Keripik Tempe", price=25_000, stock=5)
     sambal = await f.product(session, shop_a, name="Sambal Bawang", price=30_000, stock=2)
-    batik = await f.product(session, shop_b, name="Batik Tulis Malangan", price=350_000, stock=1,
-                            category_slug="fesyen")
+    batik = await f.product(
+        session,
+        shop_b,
+        name="Batik Tulis Malangan",
+        price=350_000,
+        stock=1,
+        category_slug="fesyen",
+    )
     buyer = await f.asn_user(session, 1001)
     owner_a = User(telegram_id=2001, first_name="Tin")
     owner_b = User(telegram_id=2002, first_name="Sri")
     session.add_all([owner_a, owner_b])
     await session.commit()
-    session.add_all([MerchantMember(merchant_id=shop_a.id, user_id=owner_a.id),
-                     MerchantMember(merchant_id=shop_b.id, user_id=owner_b.id)])
+    session.add_all(
+        [
+            MerchantMember(merchant_id=shop_a.id, user_id=owner_a.id),
+            MerchantMember(merchant_id=shop_b.id, user_id=owner_b.id),
+        ]
+    )
     await session.commit()
     return shop_a, shop_b, keripik, sambal, batik, buyer, owner_a, owner_b
 
@@ -47,10 +62,15 @@ async def test_checkout_splits_per_merchant_snapshots_and_reserves_stock(session
     keripik_row.price, keripik_row.name = 99_000, "Keripik Baru"
     session.add(keripik_row)
     await session.commit()
-    items = (await session.exec(select(OrderItem).where(
-        OrderItem.order_id == by_merchant[shop_a.id].id))).all()
+    items = (
+        await session.exec(
+            select(OrderItem).where(OrderItem.order_id == by_merchant[shop_a.id].id)
+        )
+    ).all()
     assert {(i.name, i.price, i.quantity) for i in items} == {
-        ("Keripik Tempe", 25_000, 2), ("Sambal Bawang", 30_000, 1)}
+        ("Keripik Tempe", 25_000, 2),
+        ("Sambal Bawang", 30_000, 1),
+    }
     assert (await fresh(session, Product, keripik.id)).stock == 3
     assert (await fresh(session, Product, batik.id)).stock == 0
     assert (await cart.get_cart(session, buyer)).is_empty
