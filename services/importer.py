@@ -1,0 +1,809 @@
+"""CSV imports of the ASN roster, merchants and products: all or nothing.
+
+Every row of a file is validated first; if any row is bad, :class:`ImportFailed` lists every
+problem (:class:`ImportIssue`) and nothing is written. Otherwise all rows are upserted in one
+transaction, which is committed (or rolled back on any database error).
+
+Files are UTF-8 (a BOM is removed), delimited by ``,`` or ``;`` (or a tab), chosen by looking
+at the header; an Excel ``sep=;`` first line is honoured. Header names are case-insensitive and
+trimmed (``"Merchant Kode"`` is ``merchant_kode``); unknown columns are ignored. Blank rows
+(also rows of delimiters only) are skipped.
+
+Line numbers are the rows a spreadsheet user sees: the header is line 1, a multi-line quoted
+cell is one line.
+
+Optional columns: when the column is absent or its cell is empty, the stored value is kept
+(an import never erases a phone number, a photo or a translation).
+
+Upsert keys: roster by NIP, merchants by ``kode`` (case-insensitive), products by merchant and
+name (case-insensitive). A product listed in a file becomes active again.
+
+:class:`ImportResult` counts ``created`` rows, ``updated`` rows (existing rows whose values
+changed), ``unchanged`` rows (existing rows already identical) and, for the roster with
+``deactivate_missing``, ``deactivated`` entries.
+
+Issue codes
+===========
+Every :class:`ImportIssue` has a stable ``code`` and ``params`` (listed here; no params when
+none are named). ``column`` is the canonical column name (``"nip"``, ``"harga"``) or ``None``
+for file-level issues.
+
+File-level (``column`` None):
+
+``encoding``          the file is not UTF-8 text; ``line`` is where the first bad byte is.
+``not_csv``           the file is a spreadsheet workbook (xlsx/xls/ods), not CSV text.
+``empty_file``        nothing in the file (or blank lines only).
+``malformed``         the CSV cannot be read from this line on (e.g. a NUL byte, a huge cell).
+``missing_columns``   required columns absent from the header; ``columns`` (list[str]).
+``duplicate_column``  a column appears twice in the header; ``column`` (str).
+``no_rows``           a header but no data rows.
+``too_many_rows``     more than :data:`MAX_ROWS` data rows; ``maximum`` (int), ``rows`` (int).
+
+Row-level:
+
+``column_count``          more cells than header columns; ``expected`` (int), ``found`` (int).
+``required``              a required value is empty.
+``too_long``              ``max`` (int), ``length`` (int): characters after cleaning.
+``duplicate``             the key appears on an earlier line of the file; ``value`` (str),
+                          ``first_line`` (int).
+``scientific_notation``   a number was turned into "1.98503E+17" by a spreadsheet;
+                          ``value`` (str). Used for NIP, NIB and phone columns.
+``nib_invalid``           NIB is not exactly 13 digits; ``length`` (int, characters given).
+``kode_invalid``          merchant code has characters other than letters, digits, - and _.
+``unknown_merchant``      no merchant has this code; ``kode`` (str).
+``merchant_mismatch``     a merchant's own file names another merchant; ``kode`` (str),
+                          ``expected`` (str, the merchant's code).
+``unknown_category``      ``value`` (str).
+``price_not_positive``    the price is 0.
+``stock_invalid``         not a non-negative whole number; ``value`` (str).
+``stock_too_large``       ``maximum`` (int).
+``photo_invalid``         neither an http(s) URL nor a safe relative image path
+                          (.jpg .jpeg .png .webp, no "..", not absolute); ``value`` (str).
+
+Passed through from the parsers, as ``"<parser>.<code>"`` with the parser error's params
+(see each module's docstring):
+
+``nip.*``       services.nip: empty, not_digits, length, birth_date, birth_date_range,
+                appointment_month, appointment, pppk_contract, gender, sequence.
+``golongan.*``  services.golongan: unknown, kind_mismatch (golongan of the other kind than
+                the NIP: a PPPK NIP with a PNS golongan).
+``phone.*``     services.phones: invalid.
+``wilayah.*``   services.wilayah: unknown_kecamatan, unknown_kelurahan,
+                kelurahan_not_in_kecamatan.
+``money.*``     services.money: empty, not_a_number, negative, fraction, too_large (also for
+                a price above :data:`MAX_PRICE`, with ``maximum`` = MAX_PRICE).
+``qris.*``      services.qris: empty, too_long, not_qris, structure, crc, order, missing_tag,
+                invalid_field, amount, dynamic. No params.
+
+``str`` params that echo the file's content are cut to :data:`MAX_ECHO` characters; they are
+plain text (whoever renders them in HTML must escape them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Merchant, Product, RosterEntry
+from models.db import write_transaction
+from models.tables import utcnow
+from services.categories import find_category
+from services.golongan import GolonganError, parse_golongan
+from services.money import MoneyError, parse_rupiah
+from services.nip import NipError, parse_nip
+from services.phones import PhoneError, normalize_phone
+from services.qris import QrisError, validate_static
+from services.text import clean_line
+from services.wilayah import WilayahError, match_kecamatan, match_kelurahan
+
+__all__ = [
+    "ISSUE_CODES",
+    "MAX_PRICE",
+    "MAX_ROWS",
+    "MAX_STOCK",
+    "PASSTHROUGH_PREFIXES",
+    "ImportFailed",
+    "ImportIssue",
+    "ImportResult",
+    "import_merchants",
+    "import_products",
+    "import_roster",
+]
+
+MAX_ROWS = 50_000
+# Prices and stocks are INTEGER columns (32 bits on PostgreSQL); these caps keep order totals
+# far from overflowing too.
+MAX_PRICE = 100_000_000
+MAX_STOCK = 1_000_000
+MAX_ECHO = 60
+
+ISSUE_CODES: frozenset[str] = frozenset(
+    {
+        "encoding",
+        "not_csv",
+        "empty_file",
+        "malformed",
+        "missing_columns",
+        "duplicate_column",
+        "no_rows",
+        "too_many_rows",
+        "column_count",
+        "required",
+        "too_long",
+        "duplicate",
+        "scientific_notation",
+        "nib_invalid",
+        "kode_invalid",
+        "unknown_merchant",
+        "merchant_mismatch",
+        "unknown_category",
+        "price_not_positive",
+        "stock_invalid",
+        "stock_too_large",
+        "photo_invalid",
+    }
+)
+PASSTHROUGH_PREFIXES = ("nip", "golongan", "phone", "wilayah", "money", "qris")
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+ROSTER_REQUIRED = ("nip", "nama", "opd", "golongan")
+ROSTER_OPTIONAL = ("telepon", "kecamatan", "jabatan")
+MERCHANT_REQUIRED = ("kode", "nama", "nib", "kecamatan", "kelurahan", "alamat", "telepon")
+MERCHANT_OPTIONAL = ("qris",)
+PRODUCT_REQUIRED = ("merchant_kode", "nama", "kategori", "harga", "stok", "satuan", "deskripsi")
+PRODUCT_OPTIONAL = ("nama_en", "deskripsi_en", "foto")
+
+# Length caps, in characters after cleaning (the model's column sizes).
+_ROSTER_CAPS = {"nama": 200, "opd": 200, "jabatan": 200}
+_MERCHANT_CAPS = {"nama": 200, "alamat": 500, "qris": 512}
+_PRODUCT_CAPS = {
+    "nama": 120,
+    "nama_en": 120,
+    "satuan": 30,
+    "deskripsi": 3000,
+    "deskripsi_en": 3000,
+    "foto": 500,
+}
+
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+_SEP_LINE = re.compile(r"^sep=(.)$", re.IGNORECASE)
+_DELIMITERS = (",", ";", "\t")
+# Control characters (C0, DEL, C1) and a stray BOM; emoji joiners (Cf) are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
+_SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE]\+?[0-9]+$")
+_KODE = re.compile(r"[A-Za-z0-9_-]+")
+_NIB = re.compile(r"[0-9]{13}")
+_STOCK = re.compile(r"[0-9]+")
+_PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+
+
+# --- Public types --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportIssue:
+    line: int
+    column: str | None
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class ImportFailed(Exception):
+    """The file was refused; ``issues`` lists every problem, sorted by line."""
+
+    def __init__(self, issues: Iterable[ImportIssue]) -> None:
+        self.issues: list[ImportIssue] = sorted(issues, key=lambda i: i.line)
+        super().__init__(f"{len(self.issues)} import issue(s)")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    created: int
+    updated: int
+    deactivated: int = 0
+    unchanged: int = 0
+
+
+# --- Reading the file ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    cells: dict[str, str]
+
+
+@dataclass(slots=True)
+class _Table:
+    columns: frozenset[str]
+    rows: list[_Row]
+    issues: list[ImportIssue]  # row-shape issues found while reading
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    if data.startswith(_WORKBOOK_MAGIC):
+        raise ImportFailed([ImportIssue(1, None, "not_csv", {})])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFailed([ImportIssue(line, None, "encoding", {})]) from None
+
+
+def _header_key(name: str) -> str:
+    return "_".join(_CONTROL.sub("", name).strip().lower().split())
+
+
+def _pick_delimiter(header_line: str, known: Iterable[str]) -> str:
+    known_set = set(known)
+
+    def score(delimiter: str) -> tuple[int, int]:
+        names = next(csv.reader([header_line], delimiter=delimiter), [])
+        return (sum(_header_key(n) in known_set for n in names), len(names))
+
+    return max(_DELIMITERS, key=score)  # max keeps the first of equals: "," by default
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _physical_lines(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of each physical line; only CR/LF count, like the csv module."""
+    result = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        result.append((start, text[start : match.start()]))
+        start = match.end()
+    if start < len(text):
+        result.append((start, text[start:]))
+    return result
+
+
+def _read_table(data: bytes | str, required: tuple[str, ...], optional: tuple[str, ...]) -> _Table:
+    text = _decode(data)
+    lines = _physical_lines(text)
+    first = next((i for i, (_, line) in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise ImportFailed([ImportIssue(1, None, "empty_file", {})])
+
+    start_line = 1
+    delimiter: str | None = None
+    if match := _SEP_LINE.match(lines[first][1].strip()):
+        # Excel's "sep=;" hint: a row of its own, before the header.
+        delimiter = match[1]
+        start_line = first + 2
+        if first + 1 >= len(lines):
+            raise ImportFailed([ImportIssue(start_line, None, "empty_file", {})])
+        text = text[lines[first + 1][0] :]
+    else:
+        delimiter = _pick_delimiter(lines[first][1], (*required, *optional))
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    header_line = start_line
+    rows: list[_Row] = []
+    issues: list[ImportIssue] = []
+    line = start_line - 1
+    try:
+        for line, record in enumerate(reader, start=start_line):
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header, header_line = [_header_key(name) for name in record], line
+                continue
+            if any(cell.strip() for cell in record[len(header) :]):
+                issues.append(
+                    ImportIssue(
+                        line,
+                        None,
+                        "column_count",
+                        {"expected": len(header), "found": len(record)},
+                    )
+                )
+            rows.append(_Row(line, dict(zip(header, record, strict=False))))
+    except csv.Error:
+        raise ImportFailed([ImportIssue(line + 1, None, "malformed", {})]) from None
+
+    if header is None:
+        raise ImportFailed([ImportIssue(start_line, None, "empty_file", {})])
+    header_issues: list[ImportIssue] = []
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen and name in (*required, *optional):
+            header_issues.append(
+                ImportIssue(header_line, None, "duplicate_column", {"column": name})
+            )
+        seen.add(name)
+    missing = [name for name in required if name not in seen]
+    if missing:
+        header_issues.append(
+            ImportIssue(header_line, None, "missing_columns", {"columns": missing})
+        )
+    if header_issues:
+        raise ImportFailed(header_issues)
+    if not rows:
+        raise ImportFailed([ImportIssue(header_line, None, "no_rows", {})])
+    if len(rows) > MAX_ROWS:
+        raise ImportFailed(
+            [
+                ImportIssue(
+                    header_line, None, "too_many_rows", {"maximum": MAX_ROWS, "rows": len(rows)}
+                )
+            ]
+        )
+    return _Table(frozenset(seen), rows, issues)
+
+
+# --- Cell helpers --------------------------------------------------------------------------------
+
+
+def _echo(value: str) -> str:
+    value = clean_line(_CONTROL.sub("", value))
+    return value if len(value) <= MAX_ECHO else value[: MAX_ECHO - 1] + "…"
+
+
+def _one_line(value: str) -> str:
+    return unicodedata.normalize("NFC", clean_line(_CONTROL.sub(" ", value)))
+
+
+def _multi_line(value: str) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = _CONTROL.sub("", value)
+    lines = [line.rstrip() for line in value.split("\n")]
+    return unicodedata.normalize("NFC", "\n".join(lines).strip())
+
+
+def _code_key(value: str) -> str:
+    return value.casefold()
+
+
+class _RowCheck:
+    """Collects the issues of one row."""
+
+    def __init__(self, row: _Row, issues: list[ImportIssue], caps: dict[str, int]) -> None:
+        self.row = row
+        self.issues = issues
+        self.caps = caps
+        self.ok = True
+
+    def add(self, column: str | None, code: str, **params: Any) -> None:
+        self.ok = False
+        self.issues.append(ImportIssue(self.row.line, column, code, params))
+
+    def raw(self, column: str) -> str:
+        return self.row.cells.get(column) or ""
+
+    def text(self, column: str, *, required: bool, multi_line: bool = False) -> str | None:
+        """A cleaned text value; None when empty (after reporting it if required)."""
+        value = (_multi_line if multi_line else _one_line)(self.raw(column))
+        if not value:
+            if required:
+                self.add(column, "required")
+            return None
+        cap = self.caps.get(column)
+        if cap is not None and len(value) > cap:
+            self.add(column, "too_long", max=cap, length=len(value))
+            return None
+        return value
+
+    def number_text(self, column: str, *, required: bool) -> str | None:
+        """An identifier typed as digits (NIP, NIB, phone), spreadsheet damage reported."""
+        value = self.raw(column).strip().removeprefix("'").strip()
+        if not value:
+            if required:
+                self.add(column, "required")
+            return None
+        if _SCIENTIFIC.match(value):
+            self.add(column, "scientific_notation", value=_echo(value))
+            return None
+        return value
+
+    def parsed(self, column: str, prefix: str, parse: Callable[[], Any]) -> Any:
+        """Run a parser; its error becomes the issue "<prefix>.<code>"."""
+        try:
+            return parse()
+        except (NipError, GolonganError, PhoneError, MoneyError, WilayahError) as exc:
+            params = {k: _echo(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+            self.add(column, f"{prefix}.{exc.code}", **params)
+        except QrisError as exc:
+            self.add(column, f"{prefix}.{exc.code}")
+        return None
+
+    def phone(self, column: str, *, required: bool) -> str | None:
+        value = self.number_text(column, required=required)
+        if value is None:
+            return None
+        return self.parsed(column, "phone", lambda: normalize_phone(value))
+
+
+def _check_duplicate(
+    check: _RowCheck, column: str, key: Any, value: str, first_lines: dict[Any, int]
+) -> None:
+    if key in first_lines:
+        check.add(column, "duplicate", value=_echo(value), first_line=first_lines[key])
+    else:
+        first_lines[key] = check.row.line
+
+
+def _wib_today() -> date:
+    return datetime.now(WIB).date()
+
+
+def _assign(obj: Any, values: dict[str, Any]) -> bool:
+    """Set the attributes that differ; whether anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+async def _write(session: AsyncSession, work: Callable[[], Any]) -> ImportResult:
+    """Run the upserts in one write transaction: all committed, or nothing on any error."""
+    async with write_transaction(session):
+        result = await work()
+    return result
+
+
+# --- Roster --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _RosterValues:
+    nip: str
+    values: dict[str, Any]
+
+
+async def import_roster(
+    session: AsyncSession,
+    data: bytes | str,
+    *,
+    deactivate_missing: bool = False,
+    today: date | None = None,
+) -> ImportResult:
+    """Upsert the ASN roster by NIP. ``today`` (WIB date) defaults to now, for NIP checks.
+
+    With ``deactivate_missing`` the entries not in the file become inactive (never deleted).
+    """
+    table = _read_table(data, ROSTER_REQUIRED, ROSTER_OPTIONAL)
+    today = today or _wib_today()
+    issues = list(table.issues)
+    valid: list[_RosterValues] = []
+    first_lines: dict[str, int] = {}
+
+    for row in table.rows:
+        check = _RowCheck(row, issues, _ROSTER_CAPS)
+        info = None
+        nip_text = check.number_text("nip", required=True)
+        if nip_text is not None:
+            info = check.parsed("nip", "nip", lambda t=nip_text: parse_nip(t, today=today))
+            if info is not None:
+                _check_duplicate(check, "nip", info.nip, info.nip, first_lines)
+        name = check.text("nama", required=True)
+        opd = check.text("opd", required=True)
+        golongan = None
+        golongan_text = check.text("golongan", required=True)
+        if golongan_text is not None:
+            kind = info.kind if info is not None else None
+            golongan = check.parsed(
+                "golongan",
+                "golongan",
+                lambda t=golongan_text, k=kind: parse_golongan(t, kind=k),
+            )
+        values: dict[str, Any] = {}
+        if "telepon" in table.columns:
+            phone = check.phone("telepon", required=False)
+            if phone is not None:
+                values["phone"] = phone
+        if "kecamatan" in table.columns:
+            kecamatan_text = check.text("kecamatan", required=False)
+            if kecamatan_text is not None:
+                kecamatan = check.parsed(
+                    "kecamatan", "wilayah", lambda t=kecamatan_text: match_kecamatan(t)
+                )
+                if kecamatan is not None:
+                    values["kecamatan"] = kecamatan
+        if "jabatan" in table.columns:
+            position = check.text("jabatan", required=False)
+            if position is not None:
+                values["position"] = position
+        if check.ok and info is not None and golongan is not None:
+            values.update(
+                name=name,
+                opd=opd,
+                golongan=golongan.golongan,
+                quota_class=golongan.quota_class,
+                employee_kind=golongan.kind,
+                active=True,
+            )
+            valid.append(_RosterValues(info.nip, values))
+
+    if issues:
+        raise ImportFailed(issues)
+
+    async def work() -> ImportResult:
+        existing = {e.nip: e for e in (await session.exec(select(RosterEntry))).all()}
+        created = updated = unchanged = deactivated = 0
+        now = utcnow()
+        for item in valid:
+            entry = existing.get(item.nip)
+            if entry is None:
+                session.add(RosterEntry(nip=item.nip, updated_at=now, **item.values))
+                created += 1
+            elif _assign(entry, item.values):
+                entry.updated_at = now
+                updated += 1
+            else:
+                unchanged += 1
+        if deactivate_missing:
+            in_file = {item.nip for item in valid}
+            for nip, entry in existing.items():
+                if nip not in in_file and entry.active:
+                    entry.active = False
+                    entry.updated_at = now
+                    deactivated += 1
+        await session.flush()
+        return ImportResult(created, updated, deactivated, unchanged)
+
+    return await _write(session, work)
+
+
+# --- Merchants -----------------------------------------------------------------------------------
+
+
+async def import_merchants(session: AsyncSession, data: bytes | str) -> ImportResult:
+    """Upsert merchants by ``kode`` (case-insensitive; an existing code keeps its spelling)."""
+    table = _read_table(data, MERCHANT_REQUIRED, MERCHANT_OPTIONAL)
+    issues = list(table.issues)
+    valid: list[tuple[str, dict[str, Any]]] = []
+    first_lines: dict[str, int] = {}
+
+    for row in table.rows:
+        check = _RowCheck(row, issues, _MERCHANT_CAPS)
+        code = check.text("kode", required=True)
+        if code is not None:
+            if len(code) > 32:
+                check.add("kode", "too_long", max=32, length=len(code))
+            elif not _KODE.fullmatch(code):
+                check.add("kode", "kode_invalid")
+            else:
+                _check_duplicate(check, "kode", _code_key(code), code, first_lines)
+        name = check.text("nama", required=True)
+        nib = check.number_text("nib", required=True)
+        if nib is not None:
+            nib = "".join(nib.split())
+            if not _NIB.fullmatch(nib):
+                check.add("nib", "nib_invalid", length=len(nib))
+        kecamatan = None
+        kecamatan_text = check.text("kecamatan", required=True)
+        if kecamatan_text is not None:
+            kecamatan = check.parsed(
+                "kecamatan", "wilayah", lambda t=kecamatan_text: match_kecamatan(t)
+            )
+        kelurahan = None
+        kelurahan_text = check.text("kelurahan", required=True)
+        if kelurahan_text is not None:
+            kelurahan = check.parsed(
+                "kelurahan",
+                "wilayah",
+                lambda t=kelurahan_text, k=kecamatan: match_kelurahan(t, kecamatan=k),
+            )
+        address = check.text("alamat", required=False, multi_line=True) or ""
+        phone = check.phone("telepon", required=True)
+        values: dict[str, Any] = {}
+        qris = check.raw("qris").strip()
+        if qris and check.parsed("qris", "qris", lambda q=qris: validate_static(q)):
+            values["qris"] = qris
+        if check.ok and code and kelurahan is not None:
+            values.update(
+                name=name,
+                nib=nib,
+                kecamatan=kelurahan.kecamatan,
+                kelurahan=kelurahan.name,
+                address=address,
+                phone=phone,
+            )
+            valid.append((code, values))
+
+    if issues:
+        raise ImportFailed(issues)
+
+    async def work() -> ImportResult:
+        keys = [_code_key(code) for code, _ in valid]
+        existing: dict[str, Merchant] = {}
+        for chunk in _chunks(keys):
+            query = select(Merchant).where(func.lower(col(Merchant.code)).in_(chunk))
+            existing.update({_code_key(m.code): m for m in (await session.exec(query)).all()})
+        created = updated = unchanged = 0
+        now = utcnow()
+        for code, values in valid:
+            merchant = existing.get(_code_key(code))
+            if merchant is None:
+                session.add(Merchant(code=code, created_at=now, updated_at=now, **values))
+                created += 1
+            elif _assign(merchant, values):
+                merchant.updated_at = now
+                updated += 1
+            else:
+                unchanged += 1
+        await session.flush()
+        return ImportResult(created, updated, 0, unchanged)
+
+    return await _write(session, work)
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- Products ------------------------------------------------------------------------------------
+
+
+def _valid_photo(value: str) -> bool:
+    parts = urlsplit(value)
+    if parts.scheme:
+        # A Windows path "C:\..." parses as scheme "c": refused as absolute anyway.
+        return (
+            parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and (" " not in value)
+        )
+    path = value.replace("\\", "/")
+    if path.startswith("/") or ".." in path.split("/") or "\x00" in path:
+        return False
+    return path.lower().endswith(_PHOTO_EXTENSIONS)
+
+
+async def import_products(
+    session: AsyncSession, data: bytes | str, *, merchant_id: int | None = None
+) -> ImportResult:
+    """Upsert products by (merchant, name).
+
+    With ``merchant_id`` (a merchant's own file) ``merchant_kode`` may be omitted or empty, and
+    must otherwise be that merchant's code.
+    """
+    required = PRODUCT_REQUIRED
+    own: Merchant | None = None
+    if merchant_id is not None:
+        own = await session.get(Merchant, merchant_id)
+        if own is None:
+            raise ValueError(f"merchant {merchant_id} does not exist")
+        required = tuple(c for c in PRODUCT_REQUIRED if c != "merchant_kode")
+    table = _read_table(data, required, (*PRODUCT_OPTIONAL, "merchant_kode"))
+
+    merchants = {
+        _code_key(m.code): (m.id, m.code) for m in (await session.exec(select(Merchant))).all()
+    }
+    category_cache: dict[str, int | None] = {}
+    issues = list(table.issues)
+    valid: list[tuple[int, str, dict[str, Any]]] = []
+    first_lines: dict[tuple[int, str], int] = {}
+
+    for row in table.rows:
+        check = _RowCheck(row, issues, _PRODUCT_CAPS)
+        product_merchant: int | None = None
+        code = check.text("merchant_kode", required=own is None)
+        if own is not None:
+            if code is not None and _code_key(code) != _code_key(own.code):
+                check.add(
+                    "merchant_kode", "merchant_mismatch", kode=_echo(code), expected=own.code
+                )
+            else:
+                product_merchant = own.id
+        elif code is not None:
+            found = merchants.get(_code_key(code))
+            if found is None:
+                check.add("merchant_kode", "unknown_merchant", kode=_echo(code))
+            else:
+                product_merchant = found[0]
+
+        name = check.text("nama", required=True)
+        if name is not None and product_merchant is not None:
+            key = (product_merchant, name.casefold())
+            _check_duplicate(check, "nama", key, name, first_lines)
+
+        category_id = None
+        category_text = check.text("kategori", required=True)
+        if category_text is not None:
+            if category_text not in category_cache:
+                category = await find_category(session, category_text)
+                category_cache[category_text] = category.id if category else None
+            category_id = category_cache[category_text]
+            if category_id is None:
+                check.add("kategori", "unknown_category", value=_echo(category_text))
+
+        price = None
+        price_text = check.text("harga", required=True)
+        if price_text is not None:
+            price = check.parsed("harga", "money", lambda t=price_text: parse_rupiah(t))
+            if price == 0:
+                check.add("harga", "price_not_positive")
+            elif price is not None and price > MAX_PRICE:
+                check.add("harga", "money.too_large", maximum=MAX_PRICE)
+
+        stock = None
+        stock_text = check.text("stok", required=True)
+        if stock_text is not None:
+            digits = stock_text.replace(" ", "")
+            if not _STOCK.fullmatch(digits):
+                check.add("stok", "stock_invalid", value=_echo(stock_text))
+            elif int(digits) > MAX_STOCK:
+                check.add("stok", "stock_too_large", maximum=MAX_STOCK)
+            else:
+                stock = int(digits)
+
+        unit = check.text("satuan", required=True)
+        description = check.text("deskripsi", required=False, multi_line=True) or ""
+        values: dict[str, Any] = {}
+        if "nama_en" in table.columns and (name_en := check.text("nama_en", required=False)):
+            values["name_en"] = name_en
+        if "deskripsi_en" in table.columns and (
+            description_en := check.text("deskripsi_en", required=False, multi_line=True)
+        ):
+            values["description_en"] = description_en
+        if "foto" in table.columns and (photo := check.text("foto", required=False)):
+            if _valid_photo(photo):
+                values["photo"] = photo
+            else:
+                check.add("foto", "photo_invalid", value=_echo(photo))
+
+        if check.ok and product_merchant is not None and name is not None:
+            values.update(
+                name=name,
+                category_id=category_id,
+                price=price,
+                stock=stock,
+                unit=unit,
+                description=description,
+                is_active=True,
+            )
+            valid.append((product_merchant, name, values))
+
+    if issues:
+        raise ImportFailed(issues)
+
+    async def work() -> ImportResult:
+        merchant_ids = sorted({m for m, _, _ in valid})
+        existing: dict[tuple[int, str], list[Product]] = {}
+        query = select(Product).where(col(Product.merchant_id).in_(merchant_ids))
+        for product in (await session.exec(query.order_by(col(Product.id)))).all():
+            key = (product.merchant_id, product.name.casefold())
+            existing.setdefault(key, []).append(product)
+        created = updated = unchanged = 0
+        now = utcnow()
+        for merchant, name, values in valid:
+            # Stored names may differ only by case (typed in the chat): prefer the exact one.
+            same = existing.get((merchant, name.casefold()), [])
+            product = next((p for p in same if p.name == name), same[0] if same else None)
+            if product is None:
+                session.add(
+                    Product(merchant_id=merchant, created_at=now, updated_at=now, **values)
+                )
+                created += 1
+                continue
+            if "photo" in values and values["photo"] != product.photo:
+                product.photo_file_id = None  # the cached upload shows the old picture
+            if _assign(product, values):
+                product.updated_at = now
+                updated += 1
+            else:
+                unchanged += 1
+        await session.flush()
+        return ImportResult(created, updated, 0, unchanged)
+
+    return await _write(session, work)
