@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.settings import Settings
 from handlers import keyboards as kb
 from handlers.callbacks import CartCb, CartViewCb, CheckoutCb, OrderCb
 from handlers.errors import describe
@@ -203,6 +204,7 @@ async def checkout_confirm(
     user: User,
     locale: str,
     bot: Bot,
+    settings: Settings,
     callback_answer,
 ) -> None:
     from handlers.orders import notify_new_order
@@ -241,4 +243,4 @@ async def checkout_confirm(
     await show(callback, "\n".join(lines), builder.as_markup())
     if result.created:
         for order in result.orders:
-            await notify_new_order(bot, session, order.id)
+            await notify_new_order(bot, session, order.id, settings)

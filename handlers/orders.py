@@ -141,12 +141,10 @@ async def _order(session: AsyncSession, order_id: int):  # noqa: ANN202
     return await session.get(Order, order_id)
 
 
-async def notify_new_order(bot: Bot, session: AsyncSession, order_id: int) -> None:
-    from bot.settings import get_settings
-
-    await _send_to_merchant(
-        bot, session, order_id, get_settings(), lambda: _("🆕 <b>New order!</b>")
-    )
+async def notify_new_order(
+    bot: Bot, session: AsyncSession, order_id: int, settings: Settings
+) -> None:
+    await _send_to_merchant(bot, session, order_id, settings, lambda: _("🆕 <b>New order!</b>"))
 
 
 BUYER_UPDATES = {

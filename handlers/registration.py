@@ -73,7 +73,7 @@ async def got_nip(
     try:
         roster = await reg.lookup_nip(session, user, message.text, today=_today(settings))
     except NipError as exc:
-        await message.answer(describe_nip_error(exc, _) + "\n" + _("Please type it again."))
+        await message.answer(esc(describe_nip_error(exc, _)) + "\n" + _("Please type it again."))
         return
     except ServiceError as exc:
         if exc.code == "nip_taken":
@@ -117,7 +117,7 @@ async def got_asn_contact(
         )
     except NipError as exc:
         await state.set_state(AsnForm.nip)
-        await message.answer(describe_nip_error(exc, _), reply_markup=kb.cancel_keyboard())
+        await message.answer(esc(describe_nip_error(exc, _)), reply_markup=kb.cancel_keyboard())
         return
     except ServiceError as exc:
         if exc.code == "nip_taken":

@@ -1,0 +1,1 @@
+"""TukuLokal bot: composition root (settings, bot and dispatcher factory, CLI)."""

@@ -1,0 +1,104 @@
+"""End-to-end fixtures: the real bot, unmodified, polling the in-repo fake Bot API over HTTP.
+
+The bot runs in the test's event loop (a separate process would add nothing but start-up
+time); `app.restart()` stops it and starts a fresh Dispatcher on the same database, as a
+process restart would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.factory import create_bot, create_dispatcher
+from bot.fakegram import FakeTelegram
+from bot.settings import Settings
+from models.db import Database
+
+TOKEN = "123456:TEST-TOKEN"
+BOT_USERNAME = "TukuLokalBot"
+ADMIN_ID = 900
+
+
+@dataclass
+class Clock:
+    """The bot's notion of "now", moved by tests instead of sleeping."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 27, 3, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+class BotApp:
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.db = Database(self.settings.database_url)
+        self.bot = create_bot(self.settings)
+        self.dp = create_dispatcher(self.settings, self.db, clock=self.clock)
+        started = asyncio.Event()
+        self.dp.startup.register(lambda: started.set())
+        self._task = asyncio.create_task(
+            self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=2)
+        )
+        await asyncio.wait_for(started.wait(), 20)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        try:
+            await self.dp.stop_polling()
+        except RuntimeError:
+            pass  # polling already ended
+        await asyncio.wait_for(self._task, 20)
+        self._task = None
+        await self.bot.session.close()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(tg: FakeTelegram, db: Database) -> Settings:
+    return Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        database_url=db.url,
+        telegram_api_url=tg.base_url,
+        admin_ids=frozenset({ADMIN_ID}),
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock, tg: FakeTelegram) -> AsyncIterator[BotApp]:
+    application = BotApp(settings, clock)
+    await application.start()
+    yield application
+    await application.stop()
+    failures = [c for c in tg.errors if "not modified" not in (c.error or "")]
+    assert not failures, f"the bot made failing API calls: {failures}"
