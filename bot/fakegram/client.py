@@ -1,0 +1,333 @@
+"""FakeUser: a Telegram user acting on the fake server (types, taps, shares, uploads)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .formatting import bot_command_entities
+from .state import BotMessage, CallbackQueryRecord, ChatEvent
+
+if TYPE_CHECKING:
+    from .server import FakeTelegram
+
+_other_contact_ids = itertools.count(9_000_000_001)
+
+
+class FakeUser:
+    """A private-chat user. Create it with ``FakeTelegram.user()``."""
+
+    def __init__(
+        self,
+        server: FakeTelegram,
+        user_id: int,
+        *,
+        first_name: str,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+        phone: str | None = None,
+    ) -> None:
+        self.server = server
+        self.id = user_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.username = username
+        self.language_code = language_code
+        self.phone = phone
+        self.started = False  # has ever written to the bot
+        self.blocked = False
+        self.deleted = False
+        self.keyboard: dict[str, Any] | None = None  # current ReplyKeyboardMarkup
+        self.force_reply: dict[str, Any] | None = None
+        self._cursor = 0  # ChatEvent.seq already consumed by wait_reply
+
+    def __repr__(self) -> str:
+        return f"<FakeUser {self.id} {self.first_name!r}>"
+
+    # ------------------------------------------------------------------ Bot API shapes
+
+    def api_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        if self.username:
+            data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+    def chat_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        if self.username:
+            data["username"] = self.username
+        return data
+
+    # ------------------------------------------------------------------ what the user sees
+
+    @property
+    def messages(self) -> list[BotMessage]:
+        """The chat as shown to the user: current content, deleted messages left out."""
+        return [m for m in self.server.chat(self.id) if not m.deleted]
+
+    @property
+    def bot_messages(self) -> list[BotMessage]:
+        return [m for m in self.messages if m.from_bot]
+
+    @property
+    def last(self) -> BotMessage | None:
+        """The newest bot message still in the chat."""
+        bot_messages = self.bot_messages
+        return bot_messages[-1] if bot_messages else None
+
+    @property
+    def keyboard_buttons(self) -> list[str]:
+        if not self.keyboard:
+            return []
+        return [b["text"] for row in self.keyboard["keyboard"] for b in row]
+
+    def apply_markup(self, markup: dict[str, Any] | None) -> None:
+        """Update the reply keyboard after a bot message carrying ``markup``."""
+        if not markup:
+            return
+        if "keyboard" in markup:
+            self.keyboard, self.force_reply = markup, None
+        elif markup.get("remove_keyboard"):
+            self.keyboard = None
+        elif markup.get("force_reply"):
+            self.force_reply = markup
+
+    # ------------------------------------------------------------------ actions
+
+    def _begin_action(self) -> None:
+        if self.deleted:
+            raise AssertionError(f"user {self.id} deleted their account and can't act")
+        if self.blocked:
+            self.server.unblock(self.id)  # writing again means pressing "Restart"
+        self.started = True
+        self.force_reply = None
+        events = self.server.chat_events(self.id)
+        self._cursor = events[-1].seq if events else self._cursor
+
+    async def _post(self, **fields: Any) -> BotMessage:
+        self._begin_action()
+        msg = BotMessage(
+            message_id=self.server.new_message_id(self.id),
+            chat_id=self.id,
+            from_bot=False,
+            date=int(time.time()),
+            sender_id=self.id,
+            **fields,
+        )
+        self.server.append_message(msg)
+        self.server.add_update("message", self.server.message_dict(msg))
+        await asyncio.sleep(0)
+        return msg
+
+    async def send(self, text: str, *, reply_to: BotMessage | int | None = None) -> BotMessage:
+        """Type and send a text; /commands get bot_command entities."""
+        if not text.strip():
+            raise AssertionError("Telegram clients don't send empty messages")
+        return await self._post(
+            text=text,
+            entities=bot_command_entities(text),
+            reply_to_message_id=_message_id(reply_to),
+        )
+
+    async def start(self, payload: str | None = None) -> BotMessage:
+        """Open the bot (a t.me/<bot>?start=<payload> deep link sends "/start <payload>")."""
+        return await self.send(f"/start {payload}" if payload else "/start")
+
+    async def send_contact(
+        self,
+        phone: str,
+        own: bool = True,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        user_id: int | None = None,
+    ) -> BotMessage:
+        """Share a contact: one's own (user_id = self) or someone else's (own=False)."""
+        if own:
+            contact: dict[str, Any] = {
+                "phone_number": phone,
+                "first_name": first_name or self.first_name,
+                "user_id": self.id,
+            }
+            if last_name or self.last_name:
+                contact["last_name"] = last_name or self.last_name
+            self.phone = self.phone or phone
+        else:
+            contact = {
+                "phone_number": phone,
+                "first_name": first_name or "Kontak",
+                "user_id": user_id if user_id is not None else next(_other_contact_ids),
+            }
+            if last_name:
+                contact["last_name"] = last_name
+        return await self._post(contact=contact)
+
+    async def send_photo(self, data: bytes, caption: str | None = None) -> BotMessage:
+        """Send an image (Pillow must be able to read it)."""
+        sizes = self.server.register_photo(data)
+        return await self._post(photo_sizes=sizes, text=caption)
+
+    async def send_document(
+        self,
+        data: bytes,
+        filename: str = "document",
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> BotMessage:
+        file = self.server.register_document(data, filename, mime_type)
+        return await self._post(document_file=file, text=caption)
+
+    async def press(self, text: str) -> BotMessage:
+        """Press a reply-keyboard button: send its text, or the own contact if it asks so."""
+        if not self.keyboard:
+            raise AssertionError(f"user {self.id} has no reply keyboard to press {text!r} on")
+        flat = [b for row in self.keyboard["keyboard"] for b in row]
+        exact = [b for b in flat if b["text"] == text]
+        matches = exact or [b for b in flat if text in b["text"]]
+        if len(matches) != 1:
+            raise AssertionError(
+                f"no single reply button matching {text!r}; buttons: {self.keyboard_buttons!r}"
+            )
+        button = matches[0]
+        if button.get("request_contact"):
+            if not self.phone:
+                raise AssertionError(
+                    f"user {self.id} has no phone; create it with server.user(..., phone=...)"
+                )
+            return await self.send_contact(self.phone, own=True)
+        unsupported = [k for k in ("request_location", "request_users", "request_chat",
+                                   "request_poll", "web_app") if button.get(k)]  # fmt: skip
+        if unsupported:
+            raise AssertionError(f"fakegram can't press {unsupported[0]} buttons")
+        return await self.send(button["text"])
+
+    def _find_button(
+        self, text: str | None, data: str | None, message: BotMessage | None
+    ) -> tuple[BotMessage, dict[str, Any]]:
+        def match(msg: BotMessage) -> dict[str, Any] | None:
+            flat = [b for row in msg.inline_keyboard for b in row]
+            if data is not None:
+                found = [b for b in flat if b.get("callback_data") == data]
+            else:
+                assert text is not None
+                found = [b for b in flat if b["text"] == text] or [
+                    b for b in flat if text in b["text"]
+                ]
+            return found[0] if found else None
+
+        if message is not None:
+            live = self.server.message(self.id, message.message_id)
+            if live is None or live.deleted:
+                raise AssertionError(f"message {message.message_id} is no longer in the chat")
+            candidates = [live]
+        else:
+            candidates = list(reversed(self.bot_messages))
+        for msg in candidates:
+            button = match(msg)
+            if button is not None:
+                return msg, button
+        shown = [(m.message_id, m.buttons) for m in candidates if m.inline_keyboard]
+        wanted = f"callback_data {data!r}" if data is not None else f"text {text!r}"
+        raise AssertionError(f"no inline button with {wanted}; buttons shown: {shown!r}")
+
+    async def click(
+        self,
+        text: str | None = None,
+        message: BotMessage | None = None,
+        *,
+        click_data: str | None = None,
+    ) -> CallbackQueryRecord:
+        """Tap an inline button (by text, or by exact ``click_data``); returns the query."""
+        if text is None and click_data is None:
+            raise TypeError("click() needs the button text or click_data")
+        msg, button = self._find_button(text, click_data, message)
+        if "callback_data" not in button:
+            action = next((k for k in button if k != "text"), "?")
+            raise AssertionError(
+                f"button {button['text']!r} is a {action} button ({button.get(action)!r}), "
+                "tapping it sends no callback query"
+            )
+        return await self.click_data(msg, button["callback_data"])
+
+    async def click_data(self, message: BotMessage, data: str) -> CallbackQueryRecord:
+        """Send a callback query with arbitrary data from ``message`` (a forged tap)."""
+        live = self.server.message(self.id, message.message_id)
+        if live is None or live.deleted:
+            raise AssertionError(f"message {message.message_id} is no longer in the chat")
+        self._begin_action()
+        record = CallbackQueryRecord(
+            id=self.server.new_callback_id(),
+            user_id=self.id,
+            chat_id=self.id,
+            message_id=live.message_id,
+            data=data,
+            created=time.monotonic(),
+        )
+        self.server.callback_queries[record.id] = record
+        self.server.add_update(
+            "callback_query",
+            {
+                "id": record.id,
+                "from": self.api_dict(),
+                "message": self.server.message_dict(live),
+                "chat_instance": str(-(self.id * 7919 + self.server.bot_id) % 10**18),
+                "data": data,
+            },
+        )
+        await asyncio.sleep(0)
+        return record
+
+    async def wait_answer(self, record: CallbackQueryRecord, timeout: float = 5.0) -> dict:
+        return await self.server.wait_callback_answer(record.id, timeout)
+
+    async def wait_reply(
+        self,
+        timeout: float = 5.0,
+        predicate: Callable[[BotMessage], bool] | None = None,
+    ) -> BotMessage:
+        """The next bot message sent or edited in this chat after the user's last action.
+
+        Returns a snapshot taken at that event (``edited`` > 0 for an edit); each call
+        consumes events, so consecutive calls return consecutive replies.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self._new_events():
+                self._cursor = event.seq
+                if event.kind in ("sent", "edited") and (
+                    predicate is None or predicate(event.message)
+                ):
+                    return event.message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(self._no_reply_report(timeout))
+            await self.server.wait_changed(remaining)
+
+    def _new_events(self) -> list[ChatEvent]:
+        return [e for e in self.server.chat_events(self.id) if e.seq > self._cursor]
+
+    def _no_reply_report(self, timeout: float) -> str:
+        tail = "\n  ".join(repr(m) for m in self.messages[-5:]) or "(empty chat)"
+        errors = (
+            "\n  ".join(f"{c.method} -> {c.error}" for c in self.server.errors[-5:]) or "(none)"
+        )
+        return (
+            f"no reply to user {self.id} within {timeout}s.\n"
+            f"last messages:\n  {tail}\nrecent API errors:\n  {errors}"
+        )
+
+
+def _message_id(value: BotMessage | int | None) -> int | None:
+    if value is None:
+        return None
+    return value if isinstance(value, int) else value.message_id
