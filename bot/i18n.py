@@ -1,13 +1,14 @@
 """Gettext catalogs (locales/<lang>/LC_MESSAGES/messages.po) for aiogram's I18n.
 
-The .po files are the source of truth and are compiled in memory at start-up with Babel, so no
-binary .mo file is kept in the repository or can go stale.
+The .po files are the source of truth and are compiled with Babel into a temporary folder at
+start-up, so no binary .mo file is kept in the repository or can go stale.
 """
 
 from __future__ import annotations
 
-import gettext
-import io
+import atexit
+import shutil
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -21,25 +22,25 @@ SUPPORTED_LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
 
 
-class PoI18n(I18n):
-    """aiogram's I18n, reading .po catalogs directly."""
-
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            locale = po_path.parent.parent.name
-            with po_path.open("rb") as fh:
-                catalog = read_po(fh, locale=locale, domain=self.domain)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog, use_fuzzy=False)
-            buffer.seek(0)
-            translations[locale] = gettext.GNUTranslations(buffer)
-        return translations
+def compile_catalogs(source: Path, target: Path) -> None:
+    """Compile every <lang>/LC_MESSAGES/*.po under `source` into .mo files under `target`."""
+    for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        locale = po_path.parent.parent.name
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale, domain=DOMAIN)
+        out = target / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=False)
 
 
 @cache
-def get_i18n() -> PoI18n:
-    return PoI18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+def get_i18n() -> I18n:
+    """aiogram's I18n over catalogs compiled from the .po files at start-up."""
+    compiled = Path(tempfile.mkdtemp(prefix="tukulokal-locales-"))
+    atexit.register(shutil.rmtree, compiled, ignore_errors=True)
+    compile_catalogs(LOCALES_DIR, compiled)
+    return I18n(path=compiled, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
 
 
 def pick_locale(stored: str | None, telegram_language: str | None) -> str:

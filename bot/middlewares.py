@@ -8,8 +8,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
+from aiogram.utils.i18n import I18n
 
-from bot.i18n import PoI18n, pick_locale
+from bot.i18n import pick_locale
 from models.db import Database
 from services.users import get_or_create_user
 
@@ -31,7 +32,7 @@ class DbSessionMiddleware(BaseMiddleware):
 class UserLocaleMiddleware(BaseMiddleware):
     """Loads (or creates) the sender's account and sets the gettext locale for the update."""
 
-    def __init__(self, i18n: PoI18n) -> None:
+    def __init__(self, i18n: I18n) -> None:
         self.i18n = i18n
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from aiogram import F, Router
 
 
-def setup_routers() -> Router:
+@cache
+def _router_tree() -> Router:
     from handlers import admin, cart, catalog, common, merchant, orders, quota, registration
 
     root = Router(name="root")
@@ -21,4 +24,16 @@ def setup_routers() -> Router:
         quota.router,
         catalog.router,  # last: free text in the main menu is a search
     )
+    return root
+
+
+def setup_routers() -> Router:
+    """The root router, ready to be included in a new Dispatcher.
+
+    Handler modules declare their routers at import time, so the tree exists once per
+    process; a process that builds a second Dispatcher (a restart in tests, the sandbox)
+    detaches it from the previous one first.
+    """
+    root = _router_tree()
+    root._parent_router = None  # noqa: SLF001 - aiogram has no public way to detach
     return root

@@ -20,9 +20,9 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from services.search import search_products
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
@@ -45,12 +45,13 @@ from handlers.render import (
     product_name,
     shorten,
 )
-from handlers.ui import show
+from handlers.ui import alert, show
 from models import User
 from services import catalog
 from services.cart import get_cart
 from services.categories import list_categories
 from services.errors import NotFound
+from services.search import search_products
 
 log = logging.getLogger(__name__)
 router = Router(name="catalog")
@@ -100,11 +101,12 @@ async def category_callback(
     session: AsyncSession,
     locale: str,
     settings: Settings,
+    callback_answer: CallbackAnswer,
 ) -> None:
     try:
         category = await catalog.get_category(session, callback_data.id)
     except NotFound:
-        await callback.answer(_("That category does not exist."), show_alert=True)
+        alert(callback_answer, _("That category does not exist."))
         return
     page = await catalog.category_page(
         session, category.id, page=callback_data.page, page_size=settings.page_size
@@ -344,12 +346,16 @@ async def product_callback(
 
 @router.callback_query(ProductMoreCb.filter())
 async def product_more(
-    callback: CallbackQuery, callback_data: ProductMoreCb, session: AsyncSession, locale: str
+    callback: CallbackQuery,
+    callback_data: ProductMoreCb,
+    session: AsyncSession,
+    locale: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
     try:
         card = await catalog.product_card(session, callback_data.id)
     except NotFound:
-        await callback.answer(_("That product does not exist any more."), show_alert=True)
+        alert(callback_answer, _("That product does not exist any more."))
         return
     product = card.product
     name = product_name(product.name, product.name_en, locale)
@@ -490,10 +496,11 @@ async def search_page(
     session: AsyncSession,
     locale: str,
     settings: Settings,
+    callback_answer: CallbackAnswer,
 ) -> None:
     query = (await state.get_data()).get("searches", {}).get(callback_data.q)
     if not query:
-        await callback.answer(_("This search has expired. Please search again."), show_alert=True)
+        alert(callback_answer, _("This search has expired. Please search again."))
         return
     text, markup = await search_screen(
         session, query, callback_data.page, locale=locale, settings=settings

@@ -104,7 +104,6 @@ async def language_chosen(
     try:
         await set_language(session, user, callback_data.code)
     except ServiceError:
-        await callback.answer()
         return
     with i18n.use_locale(callback_data.code):
         await callback.message.edit_text(_("Language set to English."))

@@ -65,7 +65,7 @@ async def got_merchant_contact(
     await message.answer(linked_text([m.name for m in linked]), reply_markup=kb.main_menu())
 
 
-@router.message(MerchantLinkForm.contact, F.text != kb.CANCEL)
+@router.message(MerchantLinkForm.contact, ~F.contact, F.text != kb.CANCEL)
 async def merchant_contact_expected(message: Message) -> None:
     await message.answer(
         _("Please tap the <b>📱 Share my phone number</b> button below."),

@@ -9,6 +9,7 @@ from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,7 +20,7 @@ from handlers import keyboards as kb
 from handlers.callbacks import RegistrationCb, StartCb
 from handlers.errors import describe
 from handlers.render import esc
-from handlers.ui import notify
+from handlers.ui import alert, notify
 from models import BuyerKind, User
 from services import registration as reg
 from services.errors import ServiceError
@@ -154,8 +155,8 @@ async def got_asn_contact(
     await _ask_admins(bot, session, settings, outcome)
 
 
-@router.message(AsnForm.contact, F.text != kb.CANCEL)
-@router.message(GeneralForm.contact, F.text != kb.CANCEL)
+@router.message(AsnForm.contact, ~F.contact, F.text != kb.CANCEL)
+@router.message(GeneralForm.contact, ~F.contact, F.text != kb.CANCEL)
 async def contact_expected(message: Message) -> None:
     await message.answer(
         _("Please tap the <b>📱 Share my phone number</b> button below."),
@@ -287,6 +288,7 @@ async def decide(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     try:
         decision = await reg.decide_registration(
@@ -297,7 +299,7 @@ async def decide(
             approve=callback_data.approve,
         )
     except ServiceError as exc:
-        await callback.answer(describe(exc), show_alert=True)
+        alert(callback_answer, describe(exc))
         return
     verdict = _("✅ Approved") if callback_data.approve else _("❌ Rejected")
     text = (callback.message.html_text if callback.message else "") + f"\n\n<b>{verdict}</b>"

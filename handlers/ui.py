@@ -59,3 +59,9 @@ async def notify(
             return False
         raise
     return True
+
+
+def alert(callback_answer: object, text: str) -> None:
+    """Show `text` as an alert when the callback query is answered (by the middleware)."""
+    callback_answer.text = text  # type: ignore[attr-defined]
+    callback_answer.show_alert = True  # type: ignore[attr-defined]

@@ -102,3 +102,9 @@ async def app(settings: Settings, clock: Clock, tg: FakeTelegram) -> AsyncIterat
     await application.stop()
     failures = [c for c in tg.errors if "not modified" not in (c.error or "")]
     assert not failures, f"the bot made failing API calls: {failures}"
+
+
+async def open_bot(user, payload: str | None = None):  # noqa: ANN001, ANN201
+    """/start the bot and wait until its menu with buttons arrived; returns that message."""
+    await user.start(payload)
+    return await user.wait_reply(predicate=lambda m: bool(m.inline_keyboard))
