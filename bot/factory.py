@@ -119,7 +119,7 @@ async def set_commands(bot: Bot) -> None:
         )
 
 
-async def _on_error(event: ErrorEvent) -> bool:
+async def _on_error(event: ErrorEvent, bot: Bot) -> bool:
     exc = event.exception
     if isinstance(exc, TelegramBadRequest) and "message is not modified" in str(exc):
         return True
@@ -132,11 +132,15 @@ async def _on_error(event: ErrorEvent) -> bool:
     except LookupError:
         pass
     text = translate("Sorry, something went wrong. Please try again.", locale)
+    # A callback query was already answered by CallbackAnswerMiddleware: write in the chat.
+    chat_id = None
+    if update.callback_query:
+        chat_id = update.callback_query.from_user.id
+    elif update.message:
+        chat_id = update.message.chat.id
     try:
-        if update.callback_query:
-            await update.callback_query.answer(text, show_alert=True)
-        elif update.message:
-            await update.message.answer(text)
+        if chat_id is not None:
+            await bot.send_message(chat_id, text)
     except Exception:  # noqa: BLE001 - reporting the error must not raise another
         log.debug("could not report the error to the user", exc_info=True)
     return True

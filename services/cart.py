@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import CartItem, Merchant, Product, User
+from models.db import begin_write, is_sqlite, write_transaction
+from models.tables import utcnow
 from services.catalog import product_card
 from services.errors import NotFound, ServiceError
 
@@ -70,6 +74,7 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
             .join(Product, col(Product.id) == col(CartItem.product_id))
             .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
             .where(col(CartItem.user_id) == user.id)
+            .execution_options(populate_existing=True)
             .order_by(
                 col(Merchant.name), col(Merchant.id), col(CartItem.added_at), col(Product.id)
             )
@@ -97,37 +102,48 @@ async def set_quantity(session: AsyncSession, user: User, product_id: int, quant
     """Set a product's quantity in the cart (0 removes it); returns the quantity now held."""
     if quantity < 0 or quantity > MAX_QUANTITY:
         raise ServiceError("quantity_invalid")
-    item = await session.get(CartItem, (user.id, product_id))
-    if quantity == 0:
-        if item is not None:
-            await session.delete(item)
-            await session.commit()
-        return 0
-    try:
-        card = await product_card(session, product_id)
-    except NotFound as exc:
-        raise ServiceError("product_unavailable") from exc
-    if not card.visible:
-        raise ServiceError("product_unavailable")
-    if card.product.stock <= 0:
-        raise ServiceError("out_of_stock", stock=0)
-    if quantity > card.product.stock:
-        raise ServiceError("out_of_stock", stock=card.product.stock)
-    if item is None:
-        item = CartItem(user_id=user.id, product_id=product_id, quantity=quantity)
-    item.quantity = quantity
-    session.add(item)
-    await session.commit()
+    async with write_transaction(session):
+        item = await session.get(CartItem, (user.id, product_id), with_for_update=True)
+        if quantity == 0:
+            if item is not None:
+                await session.delete(item)
+            return 0
+        try:
+            card = await product_card(session, product_id)
+        except NotFound as exc:
+            raise ServiceError("product_unavailable") from exc
+        if not card.visible:
+            raise ServiceError("product_unavailable", name=card.product.name)
+        if card.product.stock <= 0:
+            raise ServiceError("out_of_stock", name=card.product.name, stock=0)
+        if quantity > card.product.stock:
+            raise ServiceError("out_of_stock", name=card.product.name, stock=card.product.stock)
+        await _upsert(session, user.id, product_id, quantity)
     return quantity
+
+
+async def _upsert(session: AsyncSession, user_id: int, product_id: int, quantity: int) -> None:
+    """Insert or update one cart line; two taps racing on a new line both succeed."""
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
+    statement = insert(CartItem.__table__).values(
+        user_id=user_id, product_id=product_id, quantity=quantity, added_at=utcnow()
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "product_id"], set_={"quantity": quantity}
+    )
+    await session.exec(statement)
 
 
 async def add_to_cart(session: AsyncSession, user: User, product_id: int, delta: int = 1) -> int:
     """Change a quantity by `delta` (negative to decrease); returns the new quantity."""
-    item = await session.get(CartItem, (user.id, product_id))
+    await begin_write(session)  # read the current quantity under the write lock
+    item = await session.get(
+        CartItem, (user.id, product_id), populate_existing=True, with_for_update=True
+    )
     current = item.quantity if item else 0
     return await set_quantity(session, user, product_id, max(0, current + delta))
 
 
 async def clear_cart(session: AsyncSession, user: User) -> None:
-    await session.exec(delete(CartItem).where(col(CartItem.user_id) == user.id))
-    await session.commit()
+    async with write_transaction(session):
+        await session.exec(delete(CartItem).where(col(CartItem.user_id) == user.id))

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Category, Merchant, MerchantStatus, Product
+from models.db import begin_write
 from services.errors import NotFound
 
 
@@ -100,6 +101,7 @@ async def product_card(session: AsyncSession, product_id: int) -> ProductCard:
 
 async def remember_photo_file_id(session: AsyncSession, product_id: int, file_id: str) -> None:
     """Cache Telegram's file_id after the first upload of a product photo."""
+    await begin_write(session)
     product = await session.get(Product, product_id)
     if product is not None and product.photo_file_id != file_id:
         product.photo_file_id = file_id

@@ -10,6 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Category
+from models.db import begin_write
 from services.text import normalize_key
 
 CATEGORIES_CSV = Path(__file__).parent / "data" / "categories.csv"
@@ -23,6 +24,7 @@ def _default_rows() -> tuple[dict[str, str], ...]:
 
 async def ensure_categories(session: AsyncSession) -> None:
     """Insert the categories of the CSV that the database lacks and refresh their names."""
+    await begin_write(session)
     existing = {c.slug: c for c in (await session.exec(select(Category))).all()}
     for row in _default_rows():
         category = existing.get(row["slug"]) or Category(slug=row["slug"])

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import MemberRole, Merchant, MerchantMember, MerchantStatus, User
+from models.db import begin_write
 from services.errors import NotFound, ServiceError
 from services.phones import PhoneError, normalize_phone
 
@@ -68,6 +69,7 @@ async def link_owner_by_contact(
         shared = normalize_phone(phone)
     except PhoneError as exc:
         raise ServiceError("phone_invalid") from exc
+    await begin_write(session)
     merchants = (await session.exec(select(Merchant).where(Merchant.phone == shared))).all()
     if not merchants:
         raise ServiceError("no_merchant_for_phone")
@@ -81,6 +83,7 @@ async def link_owner_by_token(session: AsyncSession, user: User, token: str) -> 
     """Link through the one-time deep link the city gave the shop owner."""
     if not token or len(token) > 32:
         raise ServiceError("invalid_link")
+    await begin_write(session)
     merchant = (await session.exec(select(Merchant).where(Merchant.link_token == token))).first()
     if merchant is None:
         raise ServiceError("invalid_link")
@@ -92,6 +95,7 @@ async def link_owner_by_token(session: AsyncSession, user: User, token: str) -> 
 
 
 async def create_link_token(session: AsyncSession, merchant_code: str) -> str:
+    await begin_write(session)
     merchant = (await session.exec(select(Merchant).where(Merchant.code == merchant_code))).first()
     if merchant is None:
         raise NotFound("merchant_not_found", code=merchant_code)

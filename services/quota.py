@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Merchant, Order, QuotaRule, RosterEntry, User
+from models.db import begin_write
 from models.enums import PAID_STATUSES
 from services.errors import ServiceError
 from services.golongan import QUOTA_CLASSES
@@ -70,6 +71,7 @@ async def set_minimum(
     if not 0 <= amount <= 1_000_000_000:
         raise ServiceError("amount_invalid")
     start = month_start(valid_from)
+    await begin_write(session)
     rule = (
         await session.exec(
             select(QuotaRule).where(

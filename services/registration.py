@@ -15,7 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BuyerKind, Registration, RegistrationStatus, RosterEntry, User
-from models.db import write_transaction
+from models.db import begin_write, write_transaction
 from models.tables import utcnow
 from services.errors import Forbidden, NotFound, ServiceError
 from services.nip import parse_nip
@@ -116,6 +116,7 @@ async def register_general(
     shared = _own_phone(phone, contact_user_id, user)
     if user.kind == BuyerKind.ASN:
         raise ServiceError("already_registered", nip=user.nip)
+    await begin_write(session)
     user.kind = BuyerKind.GENERAL
     user.full_name = name
     user.phone = shared
@@ -167,8 +168,9 @@ async def decide_registration(
         if approve:
             owner = (await session.exec(select(User).where(User.nip == roster.nip))).first()
             if owner is not None and owner.id != user.id:
-                raise ServiceError("nip_taken", nip=roster.nip,
-                                   owner_telegram_id=owner.telegram_id)
+                raise ServiceError(
+                    "nip_taken", nip=roster.nip, owner_telegram_id=owner.telegram_id
+                )
             _make_asn(user, roster, registration.phone)
             session.add(user)
         registration.status = target

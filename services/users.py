@@ -8,6 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import User
+from models.db import begin_write
 from services.errors import ServiceError
 
 SUPPORTED_LANGUAGES = ("id", "en")
@@ -32,6 +33,7 @@ async def get_or_create_user(
     """
     user = await get_user(session, telegram_id)
     if user is None:
+        await begin_write(session)
         user = User(telegram_id=telegram_id, first_name=first_name[:128], username=username)
         session.add(user)
         try:
@@ -54,6 +56,7 @@ async def get_or_create_user(
         user.unreachable = False
         changed = True
     if changed:
+        await begin_write(session)
         session.add(user)
         await session.commit()
     return user
@@ -62,6 +65,7 @@ async def get_or_create_user(
 async def set_language(session: AsyncSession, user: User, language: str) -> User:
     if language not in SUPPORTED_LANGUAGES:
         raise ServiceError("unsupported_language", language=language)
+    await begin_write(session)
     user.language = language
     session.add(user)
     await session.commit()
@@ -72,6 +76,7 @@ async def mark_unreachable(session: AsyncSession, telegram_ids: Iterable[int]) -
     ids = list(telegram_ids)
     if not ids:
         return
+    await begin_write(session)
     for user in (await session.exec(select(User).where(User.telegram_id.in_(ids)))).all():
         user.unreachable = True
         session.add(user)

@@ -96,8 +96,9 @@ async def test_second_account_for_same_nip_is_refused_and_admin_told(app, tg, db
 
 
 async def test_roster_without_phone_waits_for_admin_approval(app, tg, db, session):
-    await f.roster(session, f.PPPK_NIP, name="Sri Wahyuni", golongan="PPPK IX",
-                   quota_class="PPPK", phone=None)
+    await f.roster(
+        session, f.PPPK_NIP, name="Sri Wahyuni", golongan="PPPK IX", quota_class="PPPK", phone=None
+    )
     admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
     await open_bot(admin)
     sri = tg.user(1006, first_name="Sri", language_code="en", phone="+6285711112222")
@@ -125,8 +126,10 @@ async def test_roster_without_phone_waits_for_admin_approval(app, tg, db, sessio
     assert "Sri Wahyuni" in approved.text
     assert (await _user_row(db, 1006)).kind == "asn"
     # A second tap on the same button changes nothing and sends nothing new.
-    await admin.click_data(admin.server.message(ADMIN_ID, request.message_id),
-                           request.inline_keyboard[0][0]["callback_data"])
+    await admin.click_data(
+        admin.server.message(ADMIN_ID, request.message_id),
+        request.inline_keyboard[0][0]["callback_data"],
+    )
     await tg.settle()
     assert len([m for m in sri.bot_messages if "was approved" in (m.text or "")]) == 1
     async with db.session() as s:
