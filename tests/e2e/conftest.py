@@ -8,6 +8,7 @@ process restart would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -57,10 +58,8 @@ class BotApp:
     async def stop(self) -> None:
         if self._task is None:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # polling already ended
             await self.dp.stop_polling()
-        except RuntimeError:
-            pass  # polling already ended
         await asyncio.wait_for(self._task, 20)
         self._task = None
         await self.bot.session.close()

@@ -141,11 +141,12 @@ async def _fill_cart_and_checkout(buyer, tg, keripik, batik):
     for product, times in ((keripik, 2), (batik, 1)):
         await buyer.start(f"p{product.id}")
         card = await buyer.wait_reply(predicate=lambda m: bool(m.inline_keyboard))
+        card_id = card.message_id
         await buyer.click("Add to cart", card)
-        await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
+        await buyer.wait_reply(predicate=lambda m, card_id=card_id: m.message_id == card_id)
         for _ in range(times - 1):
-            await buyer.click("➕", tg.message(BUYER, card.message_id))
-            await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
+            await buyer.click("➕", tg.message(BUYER, card_id))
+            await buyer.wait_reply(predicate=lambda m, card_id=card_id: m.message_id == card_id)
     await buyer.send("/keranjang")
     cart = await buyer.wait_reply(predicate=lambda m: "Your cart" in (m.text or ""))
     assert "Total: Rp400,000" in cart.text
