@@ -9,7 +9,17 @@ from aiogram import F, Router
 
 @cache
 def _router_tree() -> Router:
-    from handlers import admin, cart, catalog, common, merchant, orders, quota, registration
+    from handlers import (
+        admin,
+        cart,
+        catalog,
+        common,
+        fallback,
+        merchant,
+        orders,
+        quota,
+        registration,
+    )
 
     root = Router(name="root")
     # The bot talks to people in private chats only.
@@ -22,7 +32,8 @@ def _router_tree() -> Router:
         cart.router,
         orders.router,
         quota.router,
-        catalog.router,  # last: free text in the main menu is a search
+        catalog.router,  # free text in the main menu is a search
+        fallback.router,  # last: answers what nobody else handled
     )
     return root
 

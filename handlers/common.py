@@ -106,9 +106,9 @@ async def language_chosen(
     except ServiceError:
         return
     with i18n.use_locale(callback_data.code):
-        await callback.message.edit_text(_("Language set to English."))
+        await callback.message.edit_text(_("✅ Language changed."))
         await callback.message.answer(
-            _("The menu is now in English."), reply_markup=kb.main_menu()
+            _("The menu below now uses this language too."), reply_markup=kb.main_menu()
         )
 
 
