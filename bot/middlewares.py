@@ -41,7 +41,11 @@ class UserLocaleMiddleware(BaseMiddleware):
             return await handler(event, data)
         session = data["session"]
         user = await get_or_create_user(
-            session, tg_user.id, first_name=tg_user.first_name, username=tg_user.username
+            session,
+            tg_user.id,
+            first_name=tg_user.first_name,
+            username=tg_user.username,
+            language_code=tg_user.language_code,
         )
         locale = pick_locale(user.language, tg_user.language_code)
         data["user"] = user

@@ -23,6 +23,7 @@ from handlers.render import esc
 from handlers.ui import alert, notify
 from models import BuyerKind, User
 from services import registration as reg
+from services.admins import admin_telegram_ids
 from services.errors import ServiceError
 from services.nip import NipError
 from services.users import get_user
@@ -225,7 +226,7 @@ async def got_general_contact(
 
 async def _admin_users(session: AsyncSession, settings: Settings) -> list[User]:
     admins = []
-    for telegram_id in sorted(settings.admin_ids):
+    for telegram_id in await admin_telegram_ids(session, settings.admin_ids):
         admin = await get_user(session, telegram_id)
         if admin is not None:
             admins.append(admin)

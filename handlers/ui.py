@@ -44,7 +44,7 @@ async def notify(
     on_unreachable: Callable[[User], object] | None = None,
 ) -> bool:
     """Send `render(locale)` to another user in their own language; False if unreachable."""
-    locale = pick_locale(recipient.language, None)
+    locale = pick_locale(recipient.language, recipient.telegram_language)
     i18n = get_i18n()
     with i18n.context(), i18n.use_locale(locale):
         text, markup = render(locale)

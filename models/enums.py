@@ -41,6 +41,7 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    REFUNDED = "refunded"  # paid, then the money was returned: no longer counts
 
 
 # Orders in these states have a confirmed payment and count toward the buyer's quota.
@@ -49,7 +50,36 @@ PAID_STATUSES = frozenset(
 )
 # Orders in these states are finished: nobody can move them any more.
 FINAL_STATUSES = frozenset(
-    {OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+    {
+        OrderStatus.COMPLETED,
+        OrderStatus.REJECTED,
+        OrderStatus.CANCELLED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REFUNDED,
+    }
 )
 # Orders in these states still hold stock and block deleting their products.
 OPEN_STATUSES = frozenset(set(OrderStatus) - FINAL_STATUSES)
+
+
+class AdminRole(StrEnum):
+    ADMIN = "admin"
+    OPD_OPERATOR = "opd_operator"
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"

@@ -65,6 +65,7 @@ class User(SQLModel, table=True):
     first_name: str = Field(default="", max_length=128)
     username: str | None = Field(default=None, max_length=64)
     language: str | None = Field(default=None, max_length=8)  # chosen with /bahasa
+    telegram_language: str | None = Field(default=None, max_length=16)  # client's language
     kind: str = Field(default=BuyerKind.GUEST, max_length=16)
     nip: str | None = Field(default=None, max_length=18, unique=True, foreign_key="roster.nip")
     full_name: str | None = Field(default=None, max_length=200)
@@ -106,6 +107,8 @@ class Merchant(SQLModel, table=True):
     is_open: bool = True
     status: str = Field(default=MerchantStatus.ACTIVE, max_length=16)
     link_token: str | None = Field(default=None, max_length=32, unique=True)
+    suspended_reason: str | None = Field(default=None, max_length=500)
+    low_stock_threshold: int = Field(default=3)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -142,7 +145,8 @@ class Product(SQLModel, table=True):
     unit: str = Field(default="pcs", max_length=30)
     photo: str | None = Field(default=None, max_length=500)  # Telegram file_id, URL or path
     photo_file_id: str | None = Field(default=None, max_length=200)  # cached upload
-    is_active: bool = True
+    is_active: bool = True  # hidden by the shop when False
+    deleted_at: datetime | None = None  # deleted by the shop; kept for past order lines
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -180,6 +184,11 @@ class Order(SQLModel, table=True):
     fulfilled_at: datetime | None = None
     completed_at: datetime | None = None
     closed_at: datetime | None = None  # rejected, cancelled or expired
+    refunded_at: datetime | None = None
+    proof_file_id: str | None = Field(default=None, max_length=200)  # buyer's payment proof
+    proof_at: datetime | None = None
+    merchant_nudged_at: datetime | None = None  # scheduler: "please answer this order"
+    payment_reminded_at: datetime | None = None  # scheduler: "please pay this order"
 
 
 class OrderItem(SQLModel, table=True):
@@ -232,3 +241,147 @@ class FsmRecord(SQLModel, table=True):
     state: str | None = Field(default=None, sa_column=Column(String(200)))
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MerchantInvite(SQLModel, table=True):
+    """A one-time deep link with which a shop owner invites a staff member."""
+
+    __tablename__ = "merchant_invites"
+
+    token: str = Field(primary_key=True, max_length=32)
+    merchant_id: int = Field(foreign_key="merchants.id", index=True)
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_by: int | None = Field(default=None, foreign_key="users.id")
+    used_at: datetime | None = None
+
+
+class AdminAccount(SQLModel, table=True):
+    """Administrators added in chat (besides ADMIN_IDS) and OPD operators (one department)."""
+
+    __tablename__ = "admin_accounts"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    role: str = Field(max_length=16)  # "admin" or "opd_operator"
+    opd: str | None = Field(default=None, max_length=200)
+    added_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what, when: every administrative action."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    action: str = Field(max_length=64, index=True)
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Broadcast(SQLModel, table=True):
+    """An announcement to a chosen audience, delivered as a durable, resumable job."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content_type: str = Field(max_length=16)  # text, photo, document
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    file_id: str | None = Field(default=None, max_length=200)
+    buttons: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    audience: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    status: str = Field(default="draft", max_length=16, index=True)
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    total: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BroadcastDelivery(SQLModel, table=True):
+    """One recipient of a broadcast and what happened to their message."""
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (Index("ix_broadcast_deliveries_status", "broadcast_id", "status"),)
+
+    broadcast_id: int = Field(foreign_key="broadcasts.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, blocked,
+    # not_found, failed
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=300)
+    sent_at: datetime | None = None
+
+
+class AppSetting(SQLModel, table=True):
+    """Settings administrators change at run time (e.g. the quota deadline day)."""
+
+    __tablename__ = "app_settings"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class QuotaExemption(SQLModel, table=True):
+    """An ASN excused from the minimum for a range of months (leave, study, new appointment)."""
+
+    __tablename__ = "quota_exemptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nip: str = Field(max_length=18, foreign_key="roster.nip", index=True)
+    from_month: date
+    to_month: date
+    reason: str = Field(max_length=500)
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MonthClosing(SQLModel, table=True):
+    __tablename__ = "month_closings"
+
+    month: date = Field(primary_key=True)
+    closed_at: datetime = Field(default_factory=utcnow)
+    closed_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class MonthResult(SQLModel, table=True):
+    """One ASN's recorded outcome of a closed month; never rewritten by later changes."""
+
+    __tablename__ = "month_results"
+    __table_args__ = (Index("ix_month_results_month_opd", "month", "opd"),)
+
+    month: date = Field(primary_key=True)
+    nip: str = Field(primary_key=True, max_length=18)
+    opd: str = Field(max_length=200)
+    quota_class: str = Field(max_length=8)
+    minimum: int
+    spent: int
+    compliant: bool
+    exempt: bool = False
+
+
+class ReminderLog(SQLModel, table=True):
+    """A deadline reminder slot (ASN, month, days before): written before sending, once."""
+
+    __tablename__ = "reminder_log"
+
+    nip: str = Field(primary_key=True, max_length=18)
+    month: date = Field(primary_key=True)
+    offset_days: int = Field(primary_key=True)
+    status: str = Field(default="pending", max_length=16)  # pending, sent, failed, skipped
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Which process runs the scheduled jobs (a lease renewed by its holder)."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: datetime

@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import BuyerKind, Registration, RegistrationStatus, RosterEntry, User
 from models.db import begin_write, write_transaction
 from models.tables import utcnow
-from services.errors import Forbidden, NotFound, ServiceError
+from services.admins import audit, require_admin
+from services.errors import NotFound, ServiceError
 from services.nip import parse_nip
 from services.phones import PhoneError, normalize_phone, phones_match
 from services.text import clean_line
@@ -150,8 +151,7 @@ async def decide_registration(
     approve: bool,
 ) -> Decision:
     """An administrator approves or rejects a pending registration (once)."""
-    if actor_telegram_id not in admin_ids:
-        raise Forbidden()
+    await require_admin(session, actor_telegram_id, admin_ids)
     async with write_transaction(session):
         registration = await session.get(Registration, registration_id, with_for_update=True)
         if registration is None:
@@ -177,4 +177,6 @@ async def decide_registration(
         registration.decided_at = utcnow()
         registration.decided_by = actor_telegram_id
         session.add(registration)
+        audit(session, actor_telegram_id, "decide_registration", registration=registration.id,
+              nip=roster.nip, approved=approve)
     return Decision(registration, user, roster, changed=True)

@@ -25,6 +25,7 @@ async def get_or_create_user(
     *,
     first_name: str = "",
     username: str | None = None,
+    language_code: str | None = None,
 ) -> User:
     """The account behind an update. Reads only, unless the account is new or changed.
 
@@ -34,7 +35,12 @@ async def get_or_create_user(
     user = await get_user(session, telegram_id)
     if user is None:
         await begin_write(session)
-        user = User(telegram_id=telegram_id, first_name=first_name[:128], username=username)
+        user = User(
+            telegram_id=telegram_id,
+            first_name=first_name[:128],
+            username=username,
+            telegram_language=(language_code or None) and language_code[:16],
+        )
         session.add(user)
         try:
             await session.commit()
@@ -51,6 +57,9 @@ async def get_or_create_user(
         changed = True
     if user.username != username:
         user.username = username
+        changed = True
+    if language_code and user.telegram_language != language_code[:16]:
+        user.telegram_language = language_code[:16]
         changed = True
     if user.unreachable:
         user.unreachable = False

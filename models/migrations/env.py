@@ -15,10 +15,18 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # The search index tables are managed by migration 0002 and services/search.py.
+    return not (type_ == "table" and name is not None and name.startswith("search_"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
