@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -206,12 +209,13 @@ async def checkout_confirm(
     bot: Bot,
     settings: Settings,
     callback_answer,
+    clock: Callable[[], datetime],
 ) -> None:
     from handlers.orders import notify_new_order
 
     try:
         result = await orders.checkout(
-            session, user, callback_data.key, payment_method=callback_data.method
+            session, user, callback_data.key, payment_method=callback_data.method, now=clock()
         )
     except ServiceError as exc:
         callback_answer.text = describe(exc)

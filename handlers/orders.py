@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
@@ -284,6 +287,7 @@ async def got_reject_reason(
     bot: Bot,
     locale: str,
     settings: Settings,
+    clock: Callable[[], datetime],
 ) -> None:
     order_id = (await state.get_data()).get("reject_order")
     await state.clear()
@@ -297,6 +301,7 @@ async def got_reject_reason(
         order_id,
         "reject",
         reason=message.text[:500],
+        clock=clock,
     )
 
 
@@ -315,6 +320,7 @@ async def order_action(
     locale: str,
     settings: Settings,
     callback_answer,
+    clock: Callable[[], datetime],
 ) -> None:
     await _apply(
         callback,
@@ -326,6 +332,7 @@ async def order_action(
         callback_data.id,
         callback_data.action,
         callback_answer=callback_answer,
+        clock=clock,
     )
 
 
@@ -339,13 +346,16 @@ async def _apply(
     order_id: int | None,
     action: str,
     *,
+    clock: Callable[[], datetime],
     reason: str | None = None,
     callback_answer=None,
 ) -> None:  # noqa: ANN001
     try:
         if order_id is None:
             raise ServiceError("order_not_found")
-        result = await orders.transition(session, order_id, action, actor=user, reason=reason)
+        result = await orders.transition(
+            session, order_id, action, actor=user, reason=reason, now=clock()
+        )
     except ServiceError as exc:
         if callback_answer is not None:
             callback_answer.text = describe(exc)

@@ -67,8 +67,12 @@ ACTIONS: dict[str, Action] = {
         Action("complete", "merchant", frozenset({S.READY, S.SHIPPED}), S.COMPLETED),
         Action("cancel", "buyer", frozenset({S.PENDING}), S.CANCELLED),
         Action("receive", "buyer", frozenset({S.READY, S.SHIPPED}), S.COMPLETED),
+        Action("expire", "system", frozenset({S.PENDING}), S.EXPIRED),
+        Action("autocomplete", "system", frozenset({S.READY, S.SHIPPED}), S.COMPLETED),
     )
 }
+# Steps the system (scheduler) takes on its own; people never can.
+SYSTEM_ACTIONS = frozenset({"expire", "autocomplete"})
 
 # What the merchant may do next, in button order, for each status.
 MERCHANT_NEXT: dict[OrderStatus, tuple[str, ...]] = {
@@ -112,6 +116,7 @@ async def checkout(
     key: str,
     *,
     payment_method: str = PaymentMethod.CASH,
+    now: datetime | None = None,
 ) -> CheckoutResult:
     if user.kind not in (BuyerKind.ASN, BuyerKind.GENERAL):
         raise ServiceError("not_registered")
@@ -122,7 +127,7 @@ async def checkout(
             existing = await _orders_for_key(session, user, key)
             if existing:
                 return CheckoutResult(existing, created=False)
-            orders = await _create_orders(session, user, key, payment_method)
+            orders = await _create_orders(session, user, key, payment_method, now or utcnow())
     except IntegrityError:
         # A concurrent confirm of the same cart won the race: return its orders.
         existing = await _orders_for_key(session, user, key)
@@ -134,14 +139,13 @@ async def checkout(
 
 
 async def _create_orders(
-    session: AsyncSession, user: User, key: str, payment_method: str
+    session: AsyncSession, user: User, key: str, payment_method: str, now: datetime
 ) -> list[Order]:
     cart = await get_cart(session, user)
     if cart.is_empty:
         raise ServiceError("cart_empty")
     if checkout_key(cart) != key:
         raise ServiceError("cart_changed")
-    now = utcnow()
     orders: list[Order] = []
     for group in cart.groups:
         for line in group.lines:
@@ -168,16 +172,21 @@ async def _create_orders(
         session.add(order)
         await session.flush()
         session.add_all(
-            OrderItem(order_id=order.id, product_id=ln.product_id, name=ln.name, unit=ln.unit,
-                      price=ln.price, quantity=ln.quantity)
+            OrderItem(
+                order_id=order.id,
+                product_id=ln.product_id,
+                name=ln.name,
+                unit=ln.unit,
+                price=ln.price,
+                quantity=ln.quantity,
+            )
             for ln in group.lines
         )
-        session.add(OrderEvent(order_id=order.id, to_status=S.PENDING, actor_user_id=user.id,
-                               at=now))
+        session.add(
+            OrderEvent(order_id=order.id, to_status=S.PENDING, actor_user_id=user.id, at=now)
+        )
         orders.append(order)
-    await session.exec(
-        CartItem.__table__.delete().where(CartItem.__table__.c.user_id == user.id)
-    )
+    await session.exec(CartItem.__table__.delete().where(CartItem.__table__.c.user_id == user.id))
     return orders
 
 
@@ -193,10 +202,15 @@ async def transition(
     order_id: int,
     action_name: str,
     *,
-    actor: User,
+    actor: User | None,
     reason: str | None = None,
+    now: datetime | None = None,
 ) -> TransitionResult:
-    """Move an order one step, checking who is asking and whether the step is allowed."""
+    """Move an order one step, checking who is asking and whether the step is allowed.
+
+    `actor` None is the system itself (the scheduler expiring or auto-completing an order);
+    it may only take the steps in SYSTEM_ACTIONS.
+    """
     action = ACTIONS.get(action_name)
     if action is None:
         raise ServiceError("invalid_transition", status="", action=action_name)
@@ -204,7 +218,10 @@ async def transition(
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound("order_not_found")
-        if action.actor == "merchant":
+        if actor is None:
+            if action.name not in SYSTEM_ACTIONS:
+                raise Forbidden()
+        elif action.actor == "merchant":
             if not await is_member(session, actor.id, order.merchant_id):
                 raise Forbidden()
         elif order.buyer_id != actor.id:
@@ -218,7 +235,7 @@ async def transition(
             if not reason:
                 raise ServiceError("reason_required")
             order.reject_reason = reason[:500]
-        now = utcnow()
+        now = now or utcnow()
         previous = order.status
         order.status = action.target
         if action.target == S.ACCEPTED:
@@ -233,8 +250,16 @@ async def transition(
             order.closed_at = now
             await _release_stock(session, order.id, now)
         session.add(order)
-        session.add(OrderEvent(order_id=order.id, from_status=previous, to_status=order.status,
-                               actor_user_id=actor.id, note=reason, at=now))
+        session.add(
+            OrderEvent(
+                order_id=order.id,
+                from_status=previous,
+                to_status=order.status,
+                actor_user_id=actor.id if actor else None,
+                note=reason,
+                at=now,
+            )
+        )
     return TransitionResult(order, changed=True, action=action)
 
 
