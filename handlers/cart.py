@@ -211,7 +211,7 @@ async def checkout_confirm(
     callback_answer,
     clock: Callable[[], datetime],
 ) -> None:
-    from handlers.orders import notify_new_order
+    from handlers.order_views import notify_new_order
 
     try:
         result = await orders.checkout(

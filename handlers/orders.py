@@ -19,151 +19,25 @@ from bot.settings import Settings
 from handlers import keyboards as kb
 from handlers.callbacks import OrderCb, OrdersPageCb
 from handlers.errors import describe
-from handlers.render import TEXT_LIMIT, esc, moment, money, shorten, status_label
-from handlers.ui import notify, show
-from models import OrderStatus, PaymentMethod, User
+from handlers.order_views import (
+    BUYER_UPDATES,
+    MERCHANT_UPDATES,
+    notify_buyer,
+    notify_merchant,
+    order_buttons,
+    order_text,
+)
+from handlers.render import esc, money, shorten, status_label
+from handlers.ui import show
+from models import OrderStatus, User
 from services import orders
 from services.errors import ServiceError
-from services.merchants import member_users
 
 router = Router(name="orders")
 
 
 class RejectForm(StatesGroup):
     reason = State()
-
-
-ACTION_LABELS = {
-    "accept": lambda: _("✅ Accept"),
-    "reject": lambda: _("❌ Reject"),
-    "pay": lambda: _("💰 Payment received"),
-    "ready": lambda: _("📦 Ready for pickup"),
-    "ship": lambda: _("🚚 Shipped"),
-    "complete": lambda: _("🎉 Done"),
-    "cancel": lambda: _("🚫 Cancel order"),
-    "receive": lambda: _("🙌 I received it"),
-}
-
-PAYMENT_LABELS = {
-    PaymentMethod.CASH: lambda: _("cash"),
-    PaymentMethod.TRANSFER: lambda: _("bank transfer"),
-    PaymentMethod.QRIS: lambda: _("QRIS"),
-}
-
-
-def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_merchant: bool):
-    order = view.order
-    lines = [
-        _("📦 <b>Order #{id}</b> — {status}").format(
-            id=order.id, status=status_label(order.status)
-        ),
-        _("🏪 {merchant}").format(merchant=esc(view.merchant.name)),
-        _("🕒 {when}").format(when=moment(order.created_at, locale, settings.tz)),
-    ]
-    if for_merchant:
-        buyer_name = view.buyer.full_name or view.buyer.first_name
-        lines.append(_("👤 Buyer: {name}").format(name=esc(buyer_name)))
-        if (
-            order.status not in (OrderStatus.PENDING, OrderStatus.REJECTED, OrderStatus.CANCELLED)
-            and view.buyer.phone
-        ):
-            lines.append(_("📱 {phone}").format(phone=esc(view.buyer.phone)))
-    lines.append("")
-    for item in view.items[:50]:
-        lines.append(
-            _("• {name} × {qty} = {subtotal}").format(
-                name=esc(item.name),
-                qty=item.quantity,
-                subtotal=money(item.price * item.quantity, locale),
-            )
-        )
-    lines.append("")
-    lines.append(_("<b>Total: {total}</b>").format(total=money(order.total, locale)))
-    method = PAYMENT_LABELS.get(order.payment_method)
-    lines.append(
-        _("Payment: {method}").format(method=method() if method else order.payment_method)
-    )
-    if order.status == OrderStatus.REJECTED and order.reject_reason:
-        lines.append(_("Reason: {reason}").format(reason=esc(order.reject_reason)))
-    if not for_merchant and order.counts_for_quota:
-        if order.paid_at:
-            lines.append(
-                _("✔️ Counts toward your minimum for {month}.").format(
-                    month=_month(order.paid_at, locale, settings)
-                )
-            )
-        elif order.status not in (
-            OrderStatus.REJECTED,
-            OrderStatus.CANCELLED,
-            OrderStatus.EXPIRED,
-        ):
-            lines.append(
-                _("It will count toward your minimum once the shop confirms your payment.")
-            )
-    return shorten("\n".join(lines), TEXT_LIMIT)
-
-
-def _month(when, locale: str, settings: Settings) -> str:  # noqa: ANN001
-    from babel.dates import format_date
-
-    from bot.i18n import babel_locale
-
-    return format_date(when.astimezone(settings.tz), format="MMMM y", locale=babel_locale(locale))
-
-
-def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboardMarkup | None:
-    status = OrderStatus(view.order.status)
-    actions = (orders.MERCHANT_NEXT if for_merchant else orders.BUYER_NEXT).get(status, ())
-    builder = InlineKeyboardBuilder()
-    for action in actions:
-        builder.button(
-            text=ACTION_LABELS[action](), callback_data=OrderCb(id=view.order.id, action=action)
-        )
-    builder.adjust(2)
-    return builder.as_markup() if actions else None
-
-
-async def _send_to_merchant(
-    bot: Bot, session: AsyncSession, order_id: int, settings: Settings, heading
-) -> None:  # noqa: ANN001
-    for member in await member_users(session, (await _order(session, order_id)).merchant_id):
-        view = await orders.order_view(session, order_id, viewer=member)
-
-        def render(locale: str, view=view) -> tuple[str, object]:  # noqa: ANN001
-            return (
-                heading() + "\n\n" + order_text(view, locale, settings, for_merchant=True),
-                order_buttons(view, for_merchant=True),
-            )
-
-        await notify(bot, member, render)
-
-
-async def _order(session: AsyncSession, order_id: int):  # noqa: ANN202
-    from models import Order
-
-    return await session.get(Order, order_id)
-
-
-async def notify_new_order(
-    bot: Bot, session: AsyncSession, order_id: int, settings: Settings
-) -> None:
-    await _send_to_merchant(bot, session, order_id, settings, lambda: _("🆕 <b>New order!</b>"))
-
-
-BUYER_UPDATES = {
-    "accept": lambda: _(
-        "✅ Your order was accepted. Please pay the shop; it will confirm your payment here."
-    ),
-    "reject": lambda: _("❌ Sorry, the shop rejected your order."),
-    "pay": lambda: _("💰 The shop confirmed your payment. Thank you!"),
-    "ready": lambda: _("📦 Your order is ready for pickup."),
-    "ship": lambda: _("🚚 Your order is on its way."),
-    "complete": lambda: _("🎉 The shop marked your order as done. Thank you for buying local!"),
-}
-MERCHANT_UPDATES = {
-    "cancel": lambda: _("🚫 The buyer cancelled this order. The stock was released."),
-    "receive": lambda: _("🙌 The buyer confirmed receiving this order."),
-}
 
 
 # --- buyer's list and detail -------------------------------------------------------------
@@ -380,15 +254,6 @@ async def _apply(
             callback_answer.text = _("Already done.")
         return
     if for_merchant:
-        heading = BUYER_UPDATES[action]
-        buyer_view = await orders.order_view(session, order_id, viewer=view.buyer)
-
-        def render(locale: str) -> tuple[str, object]:
-            return (
-                heading() + "\n\n" + order_text(buyer_view, locale, settings, for_merchant=False),
-                order_buttons(buyer_view, for_merchant=False),
-            )
-
-        await notify(bot, view.buyer, render)
+        await notify_buyer(bot, session, order_id, settings, BUYER_UPDATES[action])
     else:
-        await _send_to_merchant(bot, session, order_id, settings, MERCHANT_UPDATES[action])
+        await notify_merchant(bot, session, order_id, settings, MERCHANT_UPDATES[action])
