@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.settings import Settings, get_settings
@@ -47,6 +47,28 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db)
     await dp.start_polling(bot)
+    return 0
+
+
+async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
+    """Run only the scheduled jobs (the bot itself started with SCHEDULER_ENABLED=false)."""
+    from bot.factory import create_bot, start_scheduler
+    from models.migrate import upgrade
+
+    if not settings.bot_token:
+        _print("BOT_TOKEN is not set: the jobs send messages through the bot.")
+        return 2
+    db = Database(settings.database_url)
+    await upgrade(db.engine)
+    bot = create_bot(settings)
+    scheduler = start_scheduler(settings, db, bot, lambda: datetime.now(UTC))
+    _print("Scheduler running; Ctrl-C to stop.")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await bot.session.close()
+        await db.dispose()
     return 0
 
 
@@ -177,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    sub.add_parser("scheduler", help="run only the scheduled jobs").set_defaults(
+        func=cmd_scheduler
+    )
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

@@ -91,6 +91,8 @@ def create_dispatcher(
     dp.include_router(setup_routers())
     dp.errors.register(_on_error)
 
+    background: dict[str, object] = {}
+
     async def on_startup(bot: Bot) -> None:
         if migrate:
             await upgrade(db.engine)
@@ -98,14 +100,30 @@ def create_dispatcher(
             await ensure_categories(session)
         await set_commands(bot)
         me = await bot.me()
+        if settings.scheduler_enabled:
+            background["scheduler"] = start_scheduler(settings, db, bot, dp["clock"])
         log.info("TukuLokal started as @%s", me.username)
 
     async def on_shutdown() -> None:
+        scheduler = background.pop("scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         await db.dispose()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     return dp
+
+
+def start_scheduler(settings: Settings, db: Database, bot: Bot, clock: Callable[[], datetime]):
+    """Start the in-process scheduler (jobs run only in the process holding the lease)."""
+    from scheduler.jobs import JobContext
+    from scheduler.lease import Lease
+    from scheduler.runner import create_scheduler
+
+    scheduler = create_scheduler(JobContext(db, bot, settings, clock, Lease(db, clock)))
+    scheduler.start()
+    return scheduler
 
 
 async def set_commands(bot: Bot) -> None:

@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     page_size: int = 8
     db_echo: bool = False
 
+    # Scheduled jobs run inside the bot process unless disabled (then `tukulokal scheduler`).
+    scheduler_enabled: bool = True
+    order_nudge_hours: int = 24  # pending order: remind the shop once
+    order_expire_hours: int = 48  # pending order: expire, release stock
+    payment_reminder_days: int = 3  # accepted, unpaid: remind the buyer once
+    autocomplete_days: int = 7  # ready/shipped, unconfirmed: complete
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

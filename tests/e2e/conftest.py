@@ -90,6 +90,7 @@ def settings(tg: FakeTelegram, db: Database) -> Settings:
         database_url=db.url,
         telegram_api_url=tg.base_url,
         admin_ids=frozenset({ADMIN_ID}),
+        scheduler_enabled=False,  # tests run jobs themselves, with the test clock
     )
 
 
