@@ -1,21 +1,25 @@
 """The monthly minimum spend: rules per class, deadlines, and what an ASN has counted so far.
 
 An order counts toward the WIB calendar month in which the merchant confirmed its payment
-(`paid_at`); rejected, cancelled and expired orders never count. Only orders placed as an ASN
-count (`counts_for_quota`).
+(`paid_at`); rejected, cancelled, expired and refunded orders never count. Only orders placed as
+an ASN count (`counts_for_quota`).
+
+The deadline day is administrators' data too (`app_settings`, a rule per starting month, like
+the minimums), falling back to QUOTA_DEADLINE_DAY. An ASN may be exempt for a range of months.
 """
 
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Merchant, Order, QuotaRule, RosterEntry, User
+from models import AppSetting, Merchant, Order, QuotaExemption, QuotaRule, RosterEntry, User
 from models.db import begin_write
 from models.enums import PAID_STATUSES
 from services.errors import ServiceError
@@ -48,6 +52,78 @@ def deadline_for(month: date, deadline_day: int) -> date:
     return month.replace(day=day)
 
 
+def next_month(month: date, months: int = 1) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def closing_cutoff(month: date, deadline_day: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant the month's deadline day ends (WIB): what is paid later is late."""
+    after = deadline_for(month_start(month), deadline_day) + timedelta(days=1)
+    return datetime.combine(after, time(0), tzinfo=tz).astimezone(UTC)
+
+
+DEADLINE_SETTING = "quota_deadline_day"
+
+
+async def deadline_rules(session: AsyncSession) -> dict[date, int]:
+    """The deadline day set by administrators, by first month it applies to."""
+    row = await session.get(AppSetting, DEADLINE_SETTING)
+    if row is None:
+        return {}
+    try:
+        raw = json.loads(row.value)
+        return {date.fromisoformat(f"{key}-01"): int(day) for key, day in raw.items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+async def deadline_day_for(session: AsyncSession, month: date, *, default: int) -> int:
+    """The deadline day in force in a month: the latest rule starting on or before it."""
+    rules = await deadline_rules(session)
+    starts = [start for start in rules if start <= month_start(month)]
+    return rules[max(starts)] if starts else default
+
+
+async def put_deadline_day(session: AsyncSession, day: int, start: date) -> None:
+    """Record a deadline day rule in the caller's write transaction."""
+    if not 0 <= day <= 31:
+        raise ServiceError("day_invalid")
+    rules = await deadline_rules(session)
+    rules[month_start(start)] = day
+    value = json.dumps({f"{m:%Y-%m}": d for m, d in sorted(rules.items())})
+    row = await session.get(AppSetting, DEADLINE_SETTING) or AppSetting(
+        key=DEADLINE_SETTING, value=value
+    )
+    row.value = value
+    row.updated_at = datetime.now(UTC)
+    session.add(row)
+
+
+async def set_deadline_day(session: AsyncSession, day: int, *, valid_from: date) -> None:
+    """The deadline day from a month onward (0: the last day of the month)."""
+    if not 0 <= day <= 31:
+        raise ServiceError("day_invalid")
+    await begin_write(session)
+    await put_deadline_day(session, day, valid_from)
+    await session.commit()
+
+
+async def exemption_for(session: AsyncSession, nip: str, month: date) -> QuotaExemption | None:
+    first = month_start(month)
+    query = (
+        select(QuotaExemption)
+        .where(
+            QuotaExemption.nip == nip,
+            QuotaExemption.from_month <= first,
+            QuotaExemption.to_month >= first,
+        )
+        .order_by(col(QuotaExemption.to_month).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
 async def minimum_for(
     session: AsyncSession, quota_class: str, month: date, *, default: int
 ) -> int:
@@ -62,16 +138,18 @@ async def minimum_for(
     return default if amount is None else amount
 
 
-async def set_minimum(
-    session: AsyncSession, quota_class: str, amount: int, *, valid_from: date
-) -> QuotaRule:
+def check_rule(quota_class: str, amount: int) -> str:
+    """The class name normalised, or a refusal (unknown_class, amount_invalid)."""
     quota_class = quota_class.strip().upper()
     if quota_class not in QUOTA_CLASSES:
         raise ServiceError("unknown_class", quota_class=quota_class)
     if not 0 <= amount <= 1_000_000_000:
         raise ServiceError("amount_invalid")
-    start = month_start(valid_from)
-    await begin_write(session)
+    return quota_class
+
+
+async def put_rule(session: AsyncSession, quota_class: str, amount: int, start: date) -> QuotaRule:
+    """Insert or update a rule in the caller's write transaction (checked with check_rule)."""
     rule = (
         await session.exec(
             select(QuotaRule).where(
@@ -83,6 +161,15 @@ async def set_minimum(
         rule = QuotaRule(quota_class=quota_class, amount=amount, valid_from=start)
     rule.amount = amount
     session.add(rule)
+    return rule
+
+
+async def set_minimum(
+    session: AsyncSession, quota_class: str, amount: int, *, valid_from: date
+) -> QuotaRule:
+    quota_class = check_rule(quota_class, amount)
+    await begin_write(session)
+    rule = await put_rule(session, quota_class, amount, month_start(valid_from))
     await session.commit()
     return rule
 
@@ -105,6 +192,7 @@ class QuotaStatus:
     deadline: date
     days_left: int  # 0 on the deadline day itself; negative once it has passed
     orders: list[CountedOrder]
+    exemption: QuotaExemption | None = None  # excused from the minimum this month
 
     @property
     def remaining(self) -> int:
@@ -127,6 +215,8 @@ async def quota_status(
     roster = await session.get(RosterEntry, user.nip)
     if roster is None:
         raise ServiceError("not_asn")
+    if not roster.active:
+        raise ServiceError("inactive", nip=roster.nip)
     today = now.astimezone(policy.tz).date()
     month = month_start(today)
     start, end = month_bounds(month, policy.tz)
@@ -146,7 +236,8 @@ async def quota_status(
         )
     ).all()
     orders = [CountedOrder(*row) for row in rows]
-    deadline = deadline_for(month, policy.deadline_day)
+    deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
+    deadline = deadline_for(month, deadline_day)
     return QuotaStatus(
         month=month,
         quota_class=roster.quota_class,
@@ -156,6 +247,7 @@ async def quota_status(
         deadline=deadline,
         days_left=(deadline - today).days,
         orders=orders,
+        exemption=await exemption_for(session, roster.nip, month),
     )
 
 

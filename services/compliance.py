@@ -1,0 +1,657 @@
+"""Compliance with the monthly minimum: what administrators set, and what each month recorded.
+
+- Rules: the minimum per class and the deadline day change from a chosen month onward (never
+  for a past month: past months keep the rule they had). Administrators only; audited.
+- Exemptions: an ASN excused for a range of months (leave, study assignment, new appointment)
+  counts in no compliance figure and gets no reminder.
+- Closing: once a month's deadline day is over, each active ASN's counted spend (payments
+  confirmed up to the end of the deadline day), minimum, exemption and compliance are recorded
+  in `month_results`. Later changes (a refund, a late payment confirmation) never rewrite that
+  record; reports show them as adjustments. Closing again is a no-op, unless an administrator
+  asks for a re-run, which records the month anew.
+- Figures per ASN come from one SQL query (`asn_figures`) that reports and closing share.
+
+Refusal codes: forbidden (Forbidden), unknown_class, amount_invalid, day_invalid,
+month_in_past (params: month), month_range_invalid, reason_required, not_in_roster (params: nip),
+exemption_not_found (NotFound), month_not_over (params: month, deadline), not_asn, inactive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Date, and_, case, delete, exists, insert, literal
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import (
+    BuyerKind,
+    MonthClosing,
+    MonthResult,
+    Order,
+    QuotaExemption,
+    QuotaRule,
+    RosterEntry,
+    User,
+)
+from models.db import write_transaction
+from models.enums import PAID_STATUSES
+from services.admins import audit, require_admin
+from services.errors import NotFound, ServiceError
+from services.golongan import QUOTA_CLASSES
+from services.quota import (
+    QuotaPolicy,
+    check_rule,
+    closing_cutoff,
+    deadline_day_for,
+    deadline_for,
+    deadline_rules,
+    exemption_for,
+    minimum_for,
+    month_bounds,
+    month_start,
+    next_month,
+    put_deadline_day,
+    put_rule,
+    quota_status,
+    spent_in_month,
+)
+
+MAX_EXEMPTION_MONTHS = 60
+# Reasons offered as buttons; stored as these codes and shown translated. Anything else typed
+# by an administrator is stored and shown as typed.
+EXEMPTION_REASONS = ("leave", "study", "new_appointment")
+
+
+def current_month(now: datetime, policy: QuotaPolicy) -> date:
+    return month_start(now.astimezone(policy.tz).date())
+
+
+# --- figures per ASN (shared by reports and closing) ----------------------------------------
+
+
+async def minimums_in(session: AsyncSession, month: date, *, default: int) -> dict[str, int]:
+    return {cls: await minimum_for(session, cls, month, default=default) for cls in QUOTA_CLASSES}
+
+
+def paid_spend(start: datetime, end: datetime):  # noqa: ANN201 - a SQLAlchemy subquery
+    """Counted spend per NIP of the orders paid in [start, end), as they are now."""
+    return (
+        select(col(Order.buyer_nip).label("nip"), func.sum(Order.total).label("spent"))
+        .where(
+            col(Order.counts_for_quota).is_(True),
+            col(Order.status).in_(list(PAID_STATUSES)),
+            col(Order.paid_at) >= start,
+            col(Order.paid_at) < end,
+            col(Order.buyer_nip).is_not(None),
+        )
+        .group_by(col(Order.buyer_nip))
+        .subquery("spend")
+    )
+
+
+def _registered(nip_column):  # noqa: ANN001, ANN202
+    return exists().where(col(User.nip) == nip_column, col(User.kind) == BuyerKind.ASN)
+
+
+def live_asn_query(
+    month: date,
+    minimums: dict[str, int],
+    *,
+    default: int,
+    start: datetime,
+    end: datetime,
+    opd: str | None = None,
+) -> Select:
+    """Each active ASN of the roster with the month's minimum, counted spend and status.
+
+    Columns: nip, name, opd, quota_class, golongan, minimum, spent, exempt, compliant,
+    registered (the last three as booleans).
+    """
+    first = month_start(month)
+    spend = paid_spend(start, end)
+    minimum = case(minimums, value=col(RosterEntry.quota_class), else_=default)
+    spent = func.coalesce(spend.c.spent, 0)
+    exempt = exists().where(
+        col(QuotaExemption.nip) == col(RosterEntry.nip),
+        col(QuotaExemption.from_month) <= first,
+        col(QuotaExemption.to_month) >= first,
+    )
+    query = (
+        select(
+            col(RosterEntry.nip).label("nip"),
+            col(RosterEntry.name).label("name"),
+            col(RosterEntry.opd).label("opd"),
+            col(RosterEntry.quota_class).label("quota_class"),
+            col(RosterEntry.golongan).label("golongan"),
+            minimum.label("minimum"),
+            spent.label("spent"),
+            exempt.label("exempt"),
+            and_(~exempt, spent >= minimum).label("compliant"),
+            _registered(col(RosterEntry.nip)).label("registered"),
+        )
+        .select_from(RosterEntry)
+        .outerjoin(spend, spend.c.nip == col(RosterEntry.nip))
+        .where(col(RosterEntry.active).is_(True))
+    )
+    if opd is not None:
+        query = query.where(col(RosterEntry.opd) == opd)
+    return query
+
+
+def closed_asn_query(month: date, *, opd: str | None = None) -> Select:
+    """The recorded results of a closed month, with the same columns as `live_asn_query`."""
+    query = (
+        select(
+            col(MonthResult.nip).label("nip"),
+            func.coalesce(col(RosterEntry.name), "").label("name"),
+            col(MonthResult.opd).label("opd"),
+            col(MonthResult.quota_class).label("quota_class"),
+            func.coalesce(col(RosterEntry.golongan), "").label("golongan"),
+            col(MonthResult.minimum).label("minimum"),
+            col(MonthResult.spent).label("spent"),
+            col(MonthResult.exempt).label("exempt"),
+            col(MonthResult.compliant).label("compliant"),
+            _registered(col(MonthResult.nip)).label("registered"),
+        )
+        .select_from(MonthResult)
+        .outerjoin(RosterEntry, col(RosterEntry.nip) == col(MonthResult.nip))
+        .where(col(MonthResult.month) == month_start(month))
+    )
+    if opd is not None:
+        query = query.where(col(MonthResult.opd) == opd)
+    return query
+
+
+async def asn_query(
+    session: AsyncSession, month: date, *, policy: QuotaPolicy, opd: str | None = None
+) -> tuple[Select, MonthClosing | None]:
+    """Figures per ASN for a month: the recorded ones once closed, else live (so far)."""
+    month = month_start(month)
+    closing = await session.get(MonthClosing, month)
+    if closing is not None:
+        return closed_asn_query(month, opd=opd), closing
+    start, end = month_bounds(month, policy.tz)
+    minimums = await minimums_in(session, month, default=policy.default_minimum)
+    query = live_asn_query(
+        month, minimums, default=policy.default_minimum, start=start, end=end, opd=opd
+    )
+    return query, None
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassRule:
+    quota_class: str
+    minimum: int  # in force this month
+    upcoming: list[tuple[date, int]]  # (from month, amount), later changes
+
+
+@dataclass(frozen=True)
+class RulesOverview:
+    month: date
+    classes: list[ClassRule]
+    deadline_day: int  # 0: last day of the month
+    deadline: date
+    upcoming_deadlines: list[tuple[date, int]]
+    exempt_count: int  # ASN exempt this month
+
+
+async def rules_overview(
+    session: AsyncSession,
+    *,
+    actor_telegram_id: int,
+    admin_ids: frozenset[int],
+    now: datetime,
+    policy: QuotaPolicy,
+) -> RulesOverview:
+    await require_admin(session, actor_telegram_id, admin_ids)
+    month = current_month(now, policy)
+    classes = []
+    for cls in QUOTA_CLASSES:
+        upcoming = (
+            await session.exec(
+                select(QuotaRule.valid_from, QuotaRule.amount)
+                .where(QuotaRule.quota_class == cls, QuotaRule.valid_from > month)
+                .order_by(col(QuotaRule.valid_from))
+            )
+        ).all()
+        minimum = await minimum_for(session, cls, month, default=policy.default_minimum)
+        classes.append(ClassRule(cls, minimum, [tuple(row) for row in upcoming]))
+    day = await deadline_day_for(session, month, default=policy.deadline_day)
+    later = sorted((m, d) for m, d in (await deadline_rules(session)).items() if m > month)
+    exempt_count = (
+        await session.exec(
+            select(func.count())
+            .select_from(QuotaExemption)
+            .join(RosterEntry, col(RosterEntry.nip) == col(QuotaExemption.nip))
+            .where(
+                col(QuotaExemption.from_month) <= month,
+                col(QuotaExemption.to_month) >= month,
+                col(RosterEntry.active).is_(True),
+            )
+        )
+    ).one()
+    return RulesOverview(month, classes, day, deadline_for(month, day), later, int(exempt_count))
+
+
+def _not_past(valid_from: date, now: datetime, policy: QuotaPolicy) -> date:
+    first = month_start(valid_from)
+    if first < current_month(now, policy):
+        raise ServiceError("month_in_past", month=first)
+    return first
+
+
+async def change_minimum(
+    session: AsyncSession,
+    *,
+    actor_telegram_id: int,
+    admin_ids: frozenset[int],
+    quota_class: str,
+    amount: int,
+    valid_from: date,
+    now: datetime,
+    policy: QuotaPolicy,
+) -> QuotaRule:
+    """A class's minimum from `valid_from` (this month or later) onward."""
+    await require_admin(session, actor_telegram_id, admin_ids)
+    quota_class = check_rule(quota_class, amount)
+    first = _not_past(valid_from, now, policy)
+    async with write_transaction(session):
+        before = await minimum_for(session, quota_class, first, default=policy.default_minimum)
+        rule = await put_rule(session, quota_class, amount, first)
+        audit(
+            session,
+            actor_telegram_id,
+            "set_minimum",
+            quota_class=quota_class,
+            amount=amount,
+            valid_from=first,
+            before=before,
+        )
+    return rule
+
+
+async def change_deadline_day(
+    session: AsyncSession,
+    *,
+    actor_telegram_id: int,
+    admin_ids: frozenset[int],
+    day: int,
+    valid_from: date,
+    now: datetime,
+    policy: QuotaPolicy,
+) -> None:
+    """The deadline day (1-31, 0 = last day of the month) from `valid_from` onward."""
+    await require_admin(session, actor_telegram_id, admin_ids)
+    if not 0 <= day <= 31:
+        raise ServiceError("day_invalid")
+    first = _not_past(valid_from, now, policy)
+    async with write_transaction(session):
+        await put_deadline_day(session, day, first)
+        audit(session, actor_telegram_id, "set_deadline_day", day=day, valid_from=first)
+
+
+# --- exemptions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExemptionRow:
+    id: int
+    nip: str
+    name: str
+    opd: str
+    from_month: date
+    to_month: date
+    reason: str
+
+
+async def find_asn(session: AsyncSession, nip: str) -> RosterEntry:
+    entry = await session.get(RosterEntry, nip.strip())
+    if entry is None:
+        raise ServiceError("not_in_roster", nip=nip.strip())
+    return entry
+
+
+async def add_exemption(
+    session: AsyncSession,
+    *,
+    actor_telegram_id: int,
+    admin_ids: frozenset[int],
+    nip: str,
+    from_month: date,
+    to_month: date,
+    reason: str,
+) -> QuotaExemption:
+    await require_admin(session, actor_telegram_id, admin_ids)
+    entry = await find_asn(session, nip)
+    first, last = month_start(from_month), month_start(to_month)
+    if last < first or next_month(first, MAX_EXEMPTION_MONTHS) <= last:
+        raise ServiceError("month_range_invalid")
+    reason = " ".join(reason.split())[:500]
+    if not reason:
+        raise ServiceError("reason_required")
+    async with write_transaction(session):
+        exemption = QuotaExemption(
+            nip=entry.nip,
+            from_month=first,
+            to_month=last,
+            reason=reason,
+            created_by=actor_telegram_id,
+        )
+        session.add(exemption)
+        await session.flush()
+        audit(
+            session,
+            actor_telegram_id,
+            "add_exemption",
+            id=exemption.id,
+            nip=entry.nip,
+            from_month=first,
+            to_month=last,
+            reason=reason,
+        )
+    return exemption
+
+
+async def remove_exemption(
+    session: AsyncSession, *, actor_telegram_id: int, admin_ids: frozenset[int], exemption_id: int
+) -> QuotaExemption:
+    await require_admin(session, actor_telegram_id, admin_ids)
+    async with write_transaction(session):
+        exemption = await session.get(QuotaExemption, exemption_id)
+        if exemption is None:
+            raise NotFound("exemption_not_found")
+        await session.delete(exemption)
+        audit(
+            session,
+            actor_telegram_id,
+            "remove_exemption",
+            id=exemption_id,
+            nip=exemption.nip,
+            from_month=exemption.from_month,
+            to_month=exemption.to_month,
+        )
+    return exemption
+
+
+async def list_exemptions(
+    session: AsyncSession,
+    *,
+    actor_telegram_id: int,
+    admin_ids: frozenset[int],
+    now: datetime,
+    policy: QuotaPolicy,
+    page: int = 0,
+    page_size: int = 8,
+) -> tuple[list[ExemptionRow], int]:
+    """Exemptions in force this month or later (ended ones are history), a page at a time."""
+    await require_admin(session, actor_telegram_id, admin_ids)
+    month = current_month(now, policy)
+    where = col(QuotaExemption.to_month) >= month
+    total = (
+        await session.exec(select(func.count()).select_from(QuotaExemption).where(where))
+    ).one()
+    rows = (
+        await session.exec(
+            select(
+                QuotaExemption.id,
+                QuotaExemption.nip,
+                func.coalesce(col(RosterEntry.name), ""),
+                func.coalesce(col(RosterEntry.opd), ""),
+                QuotaExemption.from_month,
+                QuotaExemption.to_month,
+                QuotaExemption.reason,
+            )
+            .outerjoin(RosterEntry, col(RosterEntry.nip) == col(QuotaExemption.nip))
+            .where(where)
+            .order_by(col(QuotaExemption.from_month), col(QuotaExemption.id))
+            .offset(max(page, 0) * page_size)
+            .limit(page_size)
+        )
+    ).all()
+    return [ExemptionRow(*row) for row in rows], int(total)
+
+
+# --- closing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosingResult:
+    month: date
+    closed_at: datetime
+    created: bool  # False: the month was already closed and nothing was recorded anew
+    asn: int
+    compliant: int
+    exempt: int
+
+
+async def _closing_result(
+    session: AsyncSession, closing: MonthClosing, created: bool
+) -> ClosingResult:
+    count, compliant, exempt = (
+        await session.exec(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((col(MonthResult.compliant), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((col(MonthResult.exempt), 1), else_=0)), 0),
+            ).where(col(MonthResult.month) == closing.month)
+        )
+    ).one()
+    return ClosingResult(
+        closing.month, closing.closed_at, created, int(count), int(compliant), int(exempt)
+    )
+
+
+async def close_month(
+    session: AsyncSession,
+    month: date,
+    *,
+    policy: QuotaPolicy,
+    now: datetime,
+    actor_telegram_id: int | None = None,
+    admin_ids: frozenset[int] = frozenset(),
+    rerun: bool = False,
+) -> ClosingResult:
+    """Record the month's result for every active ASN, once its deadline day is over.
+
+    Idempotent: a month already closed is left as it was (`created` False), unless `rerun`,
+    which records it anew from the orders as they are now. `actor_telegram_id` None is the
+    system (the scheduler, or the command line on the server); a Telegram account must be an
+    administrator.
+    """
+    if actor_telegram_id is not None:
+        await require_admin(session, actor_telegram_id, admin_ids)
+    month = month_start(month)
+    deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
+    cutoff = closing_cutoff(month, deadline_day, policy.tz)
+    if now < cutoff:
+        raise ServiceError(
+            "month_not_over", month=month, deadline=deadline_for(month, deadline_day)
+        )
+    existing = await session.get(MonthClosing, month)
+    if existing is not None and not rerun:
+        result = await _closing_result(session, existing, created=False)
+        await session.commit()
+        return result
+    start, _end = month_bounds(month, policy.tz)
+    minimums = await minimums_in(session, month, default=policy.default_minimum)
+    figures = live_asn_query(
+        month, minimums, default=policy.default_minimum, start=start, end=cutoff
+    ).subquery("figures")
+    try:
+        async with write_transaction(session):
+            closing = await session.get(MonthClosing, month, with_for_update=True)
+            if closing is not None and not rerun:
+                created = False
+            else:
+                if closing is None:
+                    # Inserted first: a concurrent closing of the same month waits on it and
+                    # then fails on the primary key instead of recording twice.
+                    closing = MonthClosing(month=month, closed_at=now, closed_by=None)
+                    session.add(closing)
+                    await session.flush()
+                else:
+                    await session.exec(delete(MonthResult).where(col(MonthResult.month) == month))
+                closing.closed_at = now
+                closing.closed_by = actor_telegram_id
+                session.add(closing)
+                await session.exec(
+                    insert(MonthResult).from_select(
+                        [
+                            "month",
+                            "nip",
+                            "opd",
+                            "quota_class",
+                            "minimum",
+                            "spent",
+                            "compliant",
+                            "exempt",
+                        ],
+                        select(
+                            literal(month, Date),
+                            figures.c.nip,
+                            figures.c.opd,
+                            figures.c.quota_class,
+                            figures.c.minimum,
+                            figures.c.spent,
+                            figures.c.compliant,
+                            figures.c.exempt,
+                        ),
+                    )
+                )
+                created = True
+                audit(
+                    session,
+                    actor_telegram_id,
+                    "reclose_month" if existing is not None else "close_month",
+                    month=month,
+                    cutoff=cutoff,
+                )
+    except IntegrityError:
+        # Someone else closed it at the same moment: theirs stands.
+        closing = await session.get(MonthClosing, month, populate_existing=True)
+        if closing is None:
+            raise
+        created = False
+    result = await _closing_result(session, closing, created=created)
+    await session.commit()
+    return result
+
+
+async def closed_months(session: AsyncSession) -> list[MonthClosing]:
+    rows = await session.exec(select(MonthClosing).order_by(col(MonthClosing.month).desc()))
+    return list(rows.all())
+
+
+# --- an ASN's own history ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryMonth:
+    month: date
+    spent: int
+    minimum: int
+    exempt: bool
+    compliant: bool
+    closed: bool  # False: the month is still open (figures so far)
+
+
+async def quota_history(
+    session: AsyncSession, user: User, *, now: datetime, policy: QuotaPolicy, months: int = 6
+) -> list[HistoryMonth]:
+    """The ASN's last months, newest first: closed ones as recorded, open ones so far."""
+    status = await quota_status(session, user, now=now, policy=policy)
+    exempt = status.exemption is not None
+    history = [
+        HistoryMonth(
+            status.month,
+            status.spent,
+            status.minimum,
+            exempt,
+            status.met and not exempt,
+            closed=False,
+        )
+    ]
+    recorded = (
+        await session.exec(
+            select(MonthResult)
+            .where(MonthResult.nip == user.nip, col(MonthResult.month) < status.month)
+            .order_by(col(MonthResult.month).desc())
+            .limit(months - 1)
+        )
+    ).all()
+    previous = next_month(status.month, -1)
+    if not any(r.month == previous for r in recorded):
+        # Last month is not closed yet (its deadline may still run): show it so far.
+        closing = await session.get(MonthClosing, previous)
+        if closing is None:
+            roster = await session.get(RosterEntry, user.nip)
+            minimum = await minimum_for(
+                session, roster.quota_class, previous, default=policy.default_minimum
+            )
+            spent = await spent_in_month(session, user.nip, previous, tz=policy.tz)
+            was_exempt = await exemption_for(session, user.nip, previous) is not None
+            history.append(
+                HistoryMonth(
+                    previous,
+                    spent,
+                    minimum,
+                    was_exempt,
+                    spent >= minimum and not was_exempt,
+                    closed=False,
+                )
+            )
+    history.extend(
+        HistoryMonth(r.month, r.spent, r.minimum, r.exempt, r.compliant, closed=True)
+        for r in recorded
+    )
+    history.sort(key=lambda h: h.month, reverse=True)
+    return history[:months]
+
+
+# --- for reminders -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BehindRow:
+    user_id: int
+    telegram_id: int
+    nip: str
+    minimum: int
+    spent: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.minimum - self.spent)
+
+
+async def behind_minimum(
+    session: AsyncSession, month: date, *, policy: QuotaPolicy
+) -> list[BehindRow]:
+    """Registered, active, non-exempt ASN below the month's minimum so far (for reminders)."""
+    month = month_start(month)
+    start, end = month_bounds(month, policy.tz)
+    minimums = await minimums_in(session, month, default=policy.default_minimum)
+    figures = live_asn_query(
+        month, minimums, default=policy.default_minimum, start=start, end=end
+    ).subquery("figures")
+    rows = (
+        await session.exec(
+            select(User.id, User.telegram_id, figures.c.nip, figures.c.minimum, figures.c.spent)
+            .join(figures, figures.c.nip == col(User.nip))
+            .where(
+                col(User.kind) == BuyerKind.ASN,
+                col(User.unreachable).is_not(True),
+                ~figures.c.exempt,
+                figures.c.spent < figures.c.minimum,
+            )
+            .order_by(figures.c.nip)
+        )
+    ).all()
+    return [BehindRow(*row) for row in rows]

@@ -1,0 +1,595 @@
+"""The monthly report on compliance and spending, for administrators and OPD operators.
+
+Every figure is an aggregate computed by the database (GROUP BY over the orders joined with the
+roster); Python only arranges the rows it gets back. Compliance figures of a closed month are
+the recorded ones (`month_results`); changes made after closing are reported as adjustments,
+both in that month's report and in the next month's. Money figures (paid spend, merchants,
+categories, orders) are always the orders as they are now.
+
+An administrator sees the whole city; an OPD operator sees their own OPD only (the ASN of that
+OPD and what they bought); anyone else is refused (Forbidden).
+
+Refusal codes: forbidden (Forbidden), month_in_future.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, distinct, exists, or_
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import (
+    Category,
+    Merchant,
+    MerchantStatus,
+    MonthClosing,
+    MonthResult,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    RosterEntry,
+    User,
+)
+from models.enums import PAID_STATUSES
+from services.admins import Role
+from services.compliance import asn_query, current_month, paid_spend
+from services.errors import Forbidden, ServiceError
+from services.quota import (
+    QuotaPolicy,
+    closing_cutoff,
+    deadline_day_for,
+    month_bounds,
+    month_start,
+    next_month,
+)
+
+
+@dataclass(frozen=True)
+class OpdFigures:
+    opd: str
+    asn: int
+    registered: int
+    exempt: int
+    compliant: int
+    spent: int
+
+    @property
+    def subject(self) -> int:
+        """ASN held to the minimum (not exempt)."""
+        return self.asn - self.exempt
+
+    @property
+    def pct(self) -> float | None:
+        return 100.0 * self.compliant / self.subject if self.subject else None
+
+
+@dataclass(frozen=True)
+class CategorySpend:
+    slug: str | None  # None: products no longer in any category
+    name_id: str
+    name_en: str
+    emoji: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """What changed in a closed month after it was closed (the record itself stays)."""
+
+    month: date
+    closed_at: datetime
+    asn: int  # ASN whose counted spend differs from the record
+    net: int  # spend now minus spend recorded, over those ASN
+    refunds: int  # refunded after closing (orders that had counted)
+    late: int  # payments confirmed after the deadline day
+    compliance_changed: int  # ASN whose compliance would differ now
+
+
+@dataclass(frozen=True)
+class Comparison:
+    opd: str
+    pct: float | None
+    previous_pct: float | None
+    spent: int
+    previous_spent: int
+
+    @property
+    def change(self) -> float | None:
+        if self.pct is None or self.previous_pct is None:
+            return None
+        return self.pct - self.previous_pct
+
+
+@dataclass(frozen=True)
+class AsnRow:
+    nip: str
+    name: str
+    opd: str
+    golongan: str
+    quota_class: str
+    minimum: int
+    spent: int
+    exempt: bool
+    compliant: bool
+    registered: bool
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.exempt else max(0, self.minimum - self.spent)
+
+
+@dataclass(frozen=True)
+class MerchantRow:
+    code: str
+    name: str
+    kecamatan: str
+    orders: int
+    buyers: int
+    revenue: int
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    created_at: datetime
+    paid_at: datetime | None
+    status: str
+    merchant: str
+    buyer_nip: str | None
+    buyer_name: str
+    opd: str
+    payment_method: str
+    total: int
+    counts_for_quota: bool
+    refunded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AdjustmentRow:
+    month: date
+    nip: str
+    name: str
+    opd: str
+    recorded: int
+    now: int
+
+
+@dataclass
+class ReportDetails:
+    asn: list[AsnRow] = field(default_factory=list)
+    merchants: list[MerchantRow] = field(default_factory=list)
+    orders: list[OrderRow] = field(default_factory=list)
+    adjustments: list[AdjustmentRow] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    month: date
+    opd: str | None  # None: the whole city
+    as_of: datetime
+    closed_at: datetime | None  # compliance figures as recorded then; None: live, so far
+    roster: int  # active ASN in the roster (or recorded at closing)
+    registered: int
+    exempt: int
+    compliant: int
+    counted_spend: int  # spend counted toward the minimum, all ASN in scope
+    total_paid: int  # all paid orders into UMKM in the month (in scope)
+    median_spend: float  # per ASN held to the minimum, zeros included
+    merchants_with_sales: int
+    merchants_without_sales: int
+    categories: list[CategorySpend]
+    opds: list[OpdFigures]  # by compliance, lowest first
+    previous_month: date
+    previous_opds: list[OpdFigures]
+    adjustments: list[Adjustment]
+    details: ReportDetails | None = None
+
+    @property
+    def subject(self) -> int:
+        return self.roster - self.exempt
+
+    @property
+    def pct(self) -> float | None:
+        return 100.0 * self.compliant / self.subject if self.subject else None
+
+    @property
+    def comparison(self) -> list[Comparison]:
+        """Per OPD, this month against the previous one; most improved first."""
+        before = {o.opd: o for o in self.previous_opds}
+        rows = []
+        for now in self.opds:
+            prev = before.get(now.opd)
+            rows.append(
+                Comparison(
+                    now.opd,
+                    now.pct,
+                    prev.pct if prev else None,
+                    now.spent,
+                    prev.spent if prev else 0,
+                )
+            )
+        return sorted(
+            rows,
+            key=lambda c: (c.change is None, -(c.change or 0.0), c.opd),
+        )
+
+
+def _count(condition: ColumnElement) -> ColumnElement:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def scope_of(role: Role) -> str | None:
+    """The OPD a role may see (None: all); refuses anyone who is not staff."""
+    if role.is_admin:
+        return None
+    if role.is_staff and role.opd:
+        return role.opd
+    raise Forbidden()
+
+
+def _scope_orders(opd: str | None) -> list[ColumnElement]:
+    if opd is None:
+        return []
+    return [col(Order.buyer_nip).in_(select(RosterEntry.nip).where(RosterEntry.opd == opd))]
+
+
+def _paid_in(start: datetime, end: datetime, opd: str | None) -> list[ColumnElement]:
+    return [
+        col(Order.status).in_(list(PAID_STATUSES)),
+        col(Order.paid_at) >= start,
+        col(Order.paid_at) < end,
+        *_scope_orders(opd),
+    ]
+
+
+async def _opd_figures(session: AsyncSession, asn) -> list[OpdFigures]:  # noqa: ANN001
+    rows = (
+        await session.exec(
+            select(
+                asn.c.opd,
+                func.count(),
+                _count(asn.c.registered),
+                _count(asn.c.exempt),
+                _count(asn.c.compliant),
+                func.coalesce(func.sum(asn.c.spent), 0),
+            )
+            .group_by(asn.c.opd)
+            .order_by(asn.c.opd)
+        )
+    ).all()
+    return [OpdFigures(row[0], *(int(v) for v in row[1:])) for row in rows]
+
+
+async def _median(session: AsyncSession, asn, subject: int) -> float:  # noqa: ANN001
+    if subject <= 0:
+        return 0.0
+    values = (
+        await session.exec(
+            select(asn.c.spent)
+            .where(~asn.c.exempt)
+            .order_by(asn.c.spent)
+            .offset((subject - 1) // 2)
+            .limit(2 - subject % 2)
+        )
+    ).all()
+    return sum(int(v) for v in values) / len(values) if values else 0.0
+
+
+async def _adjustment(
+    session: AsyncSession, closing: MonthClosing, *, policy: QuotaPolicy, opd: str | None
+) -> Adjustment | None:
+    month = closing.month
+    start, end = month_bounds(month, policy.tz)
+    day = await deadline_day_for(session, month, default=policy.deadline_day)
+    cutoff = closing_cutoff(month, day, policy.tz)
+    live = paid_spend(start, end)
+    now_spent = func.coalesce(live.c.spent, 0)
+    scope = [col(MonthResult.opd) == opd] if opd is not None else []
+    asn, net, changed = (
+        await session.exec(
+            select(
+                func.count(),
+                func.coalesce(func.sum(now_spent - col(MonthResult.spent)), 0),
+                _count(
+                    and_(
+                        ~col(MonthResult.exempt),
+                        (now_spent >= col(MonthResult.minimum)) != col(MonthResult.compliant),
+                    )
+                ),
+            )
+            .select_from(MonthResult)
+            .outerjoin(live, live.c.nip == col(MonthResult.nip))
+            .where(col(MonthResult.month) == month, now_spent != col(MonthResult.spent), *scope)
+        )
+    ).one()
+    recorded = select(MonthResult.nip).where(col(MonthResult.month) == month, *scope)
+    counted = [
+        col(Order.counts_for_quota).is_(True),
+        col(Order.buyer_nip).in_(recorded),
+        col(Order.paid_at) >= start,
+    ]
+    refunds = (
+        await session.exec(
+            select(func.coalesce(func.sum(Order.total), 0)).where(
+                *counted,
+                col(Order.paid_at) < cutoff,
+                col(Order.status) == OrderStatus.REFUNDED,
+                col(Order.refunded_at) > closing.closed_at,
+            )
+        )
+    ).one()
+    late = (
+        await session.exec(
+            select(func.coalesce(func.sum(Order.total), 0)).where(
+                *counted,
+                col(Order.paid_at) >= cutoff,
+                col(Order.paid_at) < end,
+                col(Order.status).in_(list(PAID_STATUSES)),
+            )
+        )
+    ).one()
+    if not asn and not refunds and not late:
+        return None
+    return Adjustment(
+        month, closing.closed_at, int(asn), int(net), int(refunds), int(late), int(changed)
+    )
+
+
+async def build_report(
+    session: AsyncSession,
+    month: date,
+    *,
+    role: Role,
+    policy: QuotaPolicy,
+    now: datetime,
+    details: bool = False,
+) -> Report:
+    """The month's report as `role` may see it (`role` from services.admins.role_of).
+
+    With `details`, also the rows of the workbook: every ASN, merchant and order in scope.
+    """
+    opd = scope_of(role)
+    month = month_start(month)
+    if month > current_month(now, policy):
+        raise ServiceError("month_in_future")
+    query, closing = await asn_query(session, month, policy=policy, opd=opd)
+    asn = query.subquery("asn")
+    roster, registered, exempt, compliant, counted = (
+        await session.exec(
+            select(
+                func.count(),
+                _count(asn.c.registered),
+                _count(asn.c.exempt),
+                _count(asn.c.compliant),
+                func.coalesce(func.sum(asn.c.spent), 0),
+            )
+        )
+    ).one()
+    roster, exempt = int(roster), int(exempt)
+    median = await _median(session, asn, roster - exempt)
+    opds = await _opd_figures(session, asn)
+    opds.sort(key=lambda o: (o.pct is None, o.pct or 0.0, o.opd))
+
+    start, end = month_bounds(month, policy.tz)
+    paid = _paid_in(start, end, opd)
+    total_paid, with_sales = (
+        await session.exec(
+            select(
+                func.coalesce(func.sum(Order.total), 0),
+                func.count(distinct(Order.merchant_id)),
+            ).where(*paid)
+        )
+    ).one()
+    without_sales = (
+        await session.exec(
+            select(func.count())
+            .select_from(Merchant)
+            .where(
+                col(Merchant.status) == MerchantStatus.ACTIVE,
+                ~exists().where(col(Order.merchant_id) == col(Merchant.id), *paid),
+            )
+        )
+    ).one()
+    category_rows = (
+        await session.exec(
+            select(
+                Category.slug,
+                Category.name_id,
+                Category.name_en,
+                Category.emoji,
+                func.sum(col(OrderItem.price) * col(OrderItem.quantity)),
+            )
+            .select_from(OrderItem)
+            .join(Order, col(Order.id) == col(OrderItem.order_id))
+            .outerjoin(Product, col(Product.id) == col(OrderItem.product_id))
+            .outerjoin(Category, col(Category.id) == col(Product.category_id))
+            .where(*paid)
+            .group_by(
+                Category.id, Category.slug, Category.name_id, Category.name_en, Category.emoji
+            )
+        )
+    ).all()
+    categories = sorted(
+        (
+            CategorySpend(slug, name_id or "", name_en or "", emoji or "", int(amount or 0))
+            for slug, name_id, name_en, emoji, amount in category_rows
+        ),
+        key=lambda c: -c.amount,
+    )
+
+    previous = next_month(month, -1)
+    prev_query, _prev_closing = await asn_query(session, previous, policy=policy, opd=opd)
+    previous_opds = await _opd_figures(session, prev_query.subquery("prev"))
+
+    adjustments = []
+    for closed_month in (previous, month):
+        closed = await session.get(MonthClosing, closed_month)
+        if closed is not None:
+            found = await _adjustment(session, closed, policy=policy, opd=opd)
+            if found is not None:
+                adjustments.append(found)
+
+    report = Report(
+        month=month,
+        opd=opd,
+        as_of=now,
+        closed_at=closing.closed_at if closing else None,
+        roster=roster,
+        registered=int(registered),
+        exempt=exempt,
+        compliant=int(compliant),
+        counted_spend=int(counted),
+        total_paid=int(total_paid),
+        median_spend=median,
+        merchants_with_sales=int(with_sales),
+        merchants_without_sales=int(without_sales),
+        categories=categories,
+        opds=opds,
+        previous_month=previous,
+        previous_opds=previous_opds,
+        adjustments=adjustments,
+    )
+    if details:
+        report.details = await _details(session, report, asn, policy=policy)
+    await session.commit()  # end the read transaction (SQLite keeps a snapshot otherwise)
+    return report
+
+
+async def _details(
+    session: AsyncSession,
+    report: Report,
+    asn,
+    *,
+    policy: QuotaPolicy,  # noqa: ANN001
+) -> ReportDetails:
+    opd = report.opd
+    asn_rows = (
+        await session.exec(
+            select(
+                asn.c.nip,
+                asn.c.name,
+                asn.c.opd,
+                asn.c.golongan,
+                asn.c.quota_class,
+                asn.c.minimum,
+                asn.c.spent,
+                asn.c.exempt,
+                asn.c.compliant,
+                asn.c.registered,
+            ).order_by(asn.c.opd, asn.c.name, asn.c.nip)
+        )
+    ).all()
+    start, end = month_bounds(report.month, policy.tz)
+    paid = _paid_in(start, end, opd)
+    sales = (
+        select(
+            col(Order.merchant_id).label("merchant_id"),
+            func.count().label("orders"),
+            func.count(distinct(Order.buyer_id)).label("buyers"),
+            func.sum(Order.total).label("revenue"),
+        )
+        .where(*paid)
+        .group_by(col(Order.merchant_id))
+        .subquery("sales")
+    )
+    merchants = select(
+        Merchant.code,
+        Merchant.name,
+        Merchant.kecamatan,
+        func.coalesce(sales.c.orders, 0),
+        func.coalesce(sales.c.buyers, 0),
+        func.coalesce(sales.c.revenue, 0),
+    )
+    if opd is None:
+        merchants = merchants.outerjoin(sales, sales.c.merchant_id == col(Merchant.id))
+    else:
+        merchants = merchants.join(sales, sales.c.merchant_id == col(Merchant.id))
+    merchant_rows = (
+        await session.exec(
+            merchants.order_by(func.coalesce(sales.c.revenue, 0).desc(), col(Merchant.name))
+        )
+    ).all()
+    order_rows = (
+        await session.exec(
+            select(
+                Order.id,
+                Order.created_at,
+                Order.paid_at,
+                Order.status,
+                Merchant.name,
+                Order.buyer_nip,
+                func.coalesce(RosterEntry.name, User.full_name, User.first_name, ""),
+                func.coalesce(RosterEntry.opd, ""),
+                Order.payment_method,
+                Order.total,
+                Order.counts_for_quota,
+                Order.refunded_at,
+            )
+            .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
+            .join(User, col(User.id) == col(Order.buyer_id))
+            .outerjoin(RosterEntry, col(RosterEntry.nip) == col(Order.buyer_nip))
+            .where(
+                or_(
+                    and_(col(Order.paid_at) >= start, col(Order.paid_at) < end),
+                    and_(col(Order.created_at) >= start, col(Order.created_at) < end),
+                ),
+                *_scope_orders(opd),
+            )
+            .order_by(col(Order.created_at), col(Order.id))
+        )
+    ).all()
+    adjustment_rows: list[AdjustmentRow] = []
+    for adjustment in report.adjustments:
+        a_start, a_end = month_bounds(adjustment.month, policy.tz)
+        live = paid_spend(a_start, a_end)
+        now_spent = func.coalesce(live.c.spent, 0)
+        rows = (
+            await session.exec(
+                select(
+                    MonthResult.nip,
+                    func.coalesce(RosterEntry.name, ""),
+                    MonthResult.opd,
+                    MonthResult.spent,
+                    now_spent,
+                )
+                .outerjoin(live, live.c.nip == col(MonthResult.nip))
+                .outerjoin(RosterEntry, col(RosterEntry.nip) == col(MonthResult.nip))
+                .where(
+                    col(MonthResult.month) == adjustment.month,
+                    now_spent != col(MonthResult.spent),
+                    *([col(MonthResult.opd) == opd] if opd is not None else []),
+                )
+                .order_by(col(MonthResult.opd), col(MonthResult.nip))
+            )
+        ).all()
+        adjustment_rows.extend(
+            AdjustmentRow(adjustment.month, nip, name, o, int(rec), int(cur))
+            for nip, name, o, rec, cur in rows
+        )
+    return ReportDetails(
+        asn=[
+            AsnRow(
+                nip,
+                name,
+                o,
+                golongan,
+                cls,
+                int(minimum),
+                int(spent),
+                bool(exempt),
+                bool(compliant),
+                bool(registered),
+            )
+            for nip, name, o, golongan, cls, minimum, spent, exempt, compliant, registered in (
+                asn_rows
+            )
+        ],
+        merchants=[MerchantRow(*row[:3], *(int(v) for v in row[3:])) for row in merchant_rows],
+        orders=[OrderRow(*row) for row in order_rows],
+        adjustments=adjustment_rows,
+    )
