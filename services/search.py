@@ -12,8 +12,9 @@ Design
   retrieve the same sets. Database triggers queue the ids of changed products (their text,
   their merchant's name or kecamatan, their category's names) in `search_queue`; the keys are
   computed here by `sync_search_index`, which `search_products` runs first when the queue is
-  not empty. Deleted products lose their document by ON DELETE CASCADE. Visibility (active
-  product, active and open merchant) and stock are read live at search time.
+  not empty. Deleted products lose their document by ON DELETE CASCADE; products deleted by
+  their shop (deleted_at) are never found. Visibility (active product, active and open
+  merchant) and stock are read live at search time.
 - A query word expands, against an in-memory vocabulary of indexed keys (`search_terms`, loaded
   incrementally), to its own key (exact), to keys it is a prefix of (malang -> malangan, words
   of 3+ letters) and, only when its key is not indexed at all, to keys within a small edit
@@ -539,13 +540,15 @@ def _tiers(terms: list[_Term], vocab: _Vocabulary, sqlite: bool) -> list[list[_T
     return result
 
 
-_VISIBLE = " AND p.is_active AND p.deleted_at IS NULL AND m.is_open AND m.status = :active"
+# Products deleted by their shop (kept for past order lines) are never found.
+_NOT_DELETED = " AND p.deleted_at IS NULL"
+_VISIBLE = " AND p.is_active AND m.is_open AND m.status = :active"
 
 
 def _tier_sql(tier: _Tier, *, sqlite: bool, include_hidden: bool) -> str:
     """The ids matching a tier, visible ones only unless include_hidden, by id, :n at most
     (ordered by id so that the database can stop early; FTS5 yields rowids in order)."""
-    visible = "" if include_hidden else _VISIBLE
+    visible = _NOT_DELETED + ("" if include_hidden else _VISIBLE)
     if sqlite:
         return (
             "SELECT search_fts.rowid FROM search_fts"

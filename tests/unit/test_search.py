@@ -483,6 +483,18 @@ async def test_changes_update_the_results(session: AsyncSession) -> None:
     assert (await names(session, "bambu"))[0] == "Keranjang Bambu"
 
 
+async def test_products_deleted_by_their_shop_are_never_found(session: AsyncSession) -> None:
+    from datetime import UTC, datetime
+
+    ids = await make_catalog(session)
+    wallet = await session.get(Product, ids["Dompet Anyaman"])
+    wallet.deleted_at = datetime.now(UTC)
+    session.add(wallet)
+    await session.commit()
+    assert await names(session, "anyaman") == ["Tas Anyaman Pandan"]
+    assert await names(session, "anyaman", include_hidden=True) == ["Tas Anyaman Pandan"]
+
+
 async def test_merchant_and_category_renames_reindex(session: AsyncSession) -> None:
     await make_catalog(session)
     shop = (await session.exec(select(Merchant).where(Merchant.name == "Dapur Bu Rudy"))).one()
