@@ -158,6 +158,50 @@ async def cmd_quota_set(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, work)
 
 
+async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
+    from services.compliance import close_month
+    from services.errors import ServiceError
+    from services.quota import QuotaPolicy, parse_month
+
+    try:
+        month = parse_month(args.month)
+    except ServiceError:
+        _print(f"The month must be YYYY-MM, not {args.month}")
+        return 2
+    policy = QuotaPolicy(
+        tz=settings.tz,
+        default_minimum=settings.default_quota_minimum,
+        deadline_day=settings.quota_deadline_day,
+    )
+
+    async def work(session) -> int:  # noqa: ANN001
+        try:
+            result = await close_month(
+                session, month, policy=policy, now=datetime.now(UTC), rerun=args.rerun
+            )
+        except ServiceError as exc:
+            if exc.code == "month_not_over":
+                deadline = exc.params["deadline"]
+                _print(f"{month:%Y-%m} cannot be closed before its deadline ({deadline}) is over.")
+                return 2
+            _print(f"Refused: {exc.code} {exc.params}")
+            return 2
+        if result.created:
+            _print(
+                f"Closed {month:%Y-%m}: {result.asn} ASN recorded, {result.compliant} met the "
+                f"minimum, {result.exempt} exempt."
+            )
+        else:
+            _print(
+                f"{month:%Y-%m} was already closed on {result.closed_at:%Y-%m-%d %H:%M} UTC "
+                f"({result.asn} ASN, {result.compliant} met the minimum); nothing changed. "
+                "Use --rerun to record it anew."
+            )
+        return 0
+
+    return await _with_db(settings, work)
+
+
 async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from services.demo import seed_demo
 
@@ -228,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="first month the rule applies to (default: all months)",
     )
     qs.set_defaults(func=cmd_quota_set)
+    close = sub.add_parser(
+        "close-month", help="record each ASN's result of a month whose deadline is over"
+    )
+    close.add_argument("month", metavar="YYYY-MM")
+    close.add_argument("--rerun", action="store_true", help="record an already closed month anew")
+    close.set_defaults(func=cmd_close_month)
     seed = sub.add_parser("seed-demo", help="load a realistic demo dataset")
     seed.add_argument("--photos", help="folder for generated product photos")
     seed.set_defaults(func=cmd_seed_demo)

@@ -18,7 +18,10 @@ def _router_tree() -> Router:
         merchant,
         orders,
         quota,
+        quota_admin,
+        refunds,
         registration,
+        reports,
     )
 
     root = Router(name="root")
@@ -32,6 +35,9 @@ def _router_tree() -> Router:
         cart.router,
         orders.router,
         quota.router,
+        reports.router,
+        quota_admin.router,
+        refunds.router,
         catalog.router,  # free text in the main menu is a search
         fallback.router,  # last: answers what nobody else handled
     )

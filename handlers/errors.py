@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
+from handlers.compliance_errors import COMPLIANCE_MESSAGES
 from handlers.render import esc
 from services.errors import ServiceError
 
@@ -72,6 +73,7 @@ MESSAGES = {
     "not_asn": lambda p: _(
         "The monthly minimum applies to ASN. Register with your NIP to follow it here."
     ),
+    **COMPLIANCE_MESSAGES,
 }
 
 

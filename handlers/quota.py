@@ -1,4 +1,5 @@
-"""/kuota: this month's minimum, what was counted, what remains and by when."""
+"""/kuota: this month's minimum, what was counted, what remains and by when; the history of
+the last months; whether the ASN is exempt."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
@@ -15,15 +16,35 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import babel_locale
 from bot.settings import Settings
 from handlers import keyboards as kb
+from handlers.compliance_callbacks import QuotaHistoryCb
 from handlers.errors import describe
 from handlers.render import day, esc, moment, money, progress_bar
+from handlers.ui import alert, show
 from models import BuyerKind, User
+from services.compliance import quota_history
 from services.errors import ServiceError
 from services.quota import QuotaPolicy, quota_status
 
 router = Router(name="quota")
 
 MAX_ORDERS_LISTED = 20
+HISTORY_MONTHS = 6
+
+EXEMPTION_REASONS = {
+    "leave": lambda: _("leave"),
+    "study": lambda: _("study assignment"),
+    "new_appointment": lambda: _("newly appointed"),
+}
+
+
+def exemption_reason(reason: str) -> str:
+    """An exemption's reason: the offered ones translated, typed ones as typed (escaped)."""
+    label = EXEMPTION_REASONS.get(reason)
+    return label() if label else esc(reason)
+
+
+def month_label(month, locale: str) -> str:  # noqa: ANN001
+    return format_date(month, format="MMMM y", locale=babel_locale(locale))
 
 
 def policy(settings: Settings) -> QuotaPolicy:
@@ -55,7 +76,7 @@ async def quota_command(
     except ServiceError as exc:
         await message.answer(describe(exc))
         return
-    month = format_date(status.month, format="MMMM y", locale=babel_locale(locale))
+    month = month_label(status.month, locale)
     lines = [
         _("📊 <b>Minimum spend — {month}</b>").format(month=month),
         _("Class: golongan {golongan}").format(golongan=esc(status.golongan)),
@@ -63,7 +84,18 @@ async def quota_command(
         _("Counted so far: <b>{spent}</b>").format(spent=money(status.spent, locale)),
         f"{progress_bar(status.ratio)} {round(status.ratio * 100)}%",
     ]
-    if status.met:
+    if status.exemption is not None:
+        lines.append(
+            _(
+                "🛡 You are exempt from the minimum from {start} to {end} ({reason}). Your "
+                "orders are still recorded."
+            ).format(
+                start=month_label(status.exemption.from_month, locale),
+                end=month_label(status.exemption.to_month, locale),
+                reason=exemption_reason(status.exemption.reason),
+            )
+        )
+    elif status.met:
         lines.append(
             _("✅ You have met this month's minimum. Thank you for supporting local UMKM!")
         )
@@ -110,5 +142,47 @@ async def quota_command(
             )
         )
     builder = InlineKeyboardBuilder()
+    builder.row(
+        InlineKeyboardButton(text=_("🗓 Last months"), callback_data=QuotaHistoryCb().pack())
+    )
     builder.row(kb.categories_button())
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+
+
+@router.callback_query(QuotaHistoryCb.filter())
+async def history(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    settings: Settings,
+    clock,
+    callback_answer,
+) -> None:  # noqa: ANN001
+    try:
+        months = await quota_history(
+            session, user, now=clock(), policy=policy(settings), months=HISTORY_MONTHS
+        )
+    except ServiceError as exc:
+        alert(callback_answer, describe(exc))
+        return
+    lines = [_("🗓 <b>Your last months</b>"), ""]
+    for item in months:
+        if item.exempt:
+            mark = _("🛡 exempt")
+        elif not item.closed:
+            mark = ("✓ " if item.compliant else "… ") + _("so far")
+        else:
+            mark = "✓" if item.compliant else "✗"
+        lines.append(
+            _("<b>{month}</b>: {spent} / {minimum} {mark}").format(
+                month=month_label(item.month, locale),
+                spent=money(item.spent, locale),
+                minimum=money(item.minimum, locale),
+                mark=mark,
+            )
+        )
+    lines += ["", _("✓ met the minimum · ✗ not met · closed months are kept as recorded")]
+    builder = InlineKeyboardBuilder()
+    builder.row(kb.categories_button())
+    await show(callback, "\n".join(lines), builder.as_markup())

@@ -57,6 +57,7 @@ STATUS_LABELS = {
     "rejected": lambda: _("❌ Rejected"),
     "cancelled": lambda: _("🚫 Cancelled"),
     "expired": lambda: _("⌛ Expired"),
+    "refunded": lambda: _("↩️ Refunded"),
 }
 
 

@@ -52,6 +52,29 @@ def deadline_for(month: date, deadline_day: int) -> date:
     return month.replace(day=day)
 
 
+def parse_month(text: str) -> date:
+    """A month typed as 2026-12 (also 2026/12, 12-2026, 12/2026); refusal: month_invalid."""
+    parts = text.strip().replace("/", "-").replace(".", "-").split("-")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        first, second = (int(p) for p in parts)
+        year, month = (first, second) if first > 12 else (second, first)
+        if 2000 <= year <= 2200 and 1 <= month <= 12:
+            return date(year, month, 1)
+    raise ServiceError("month_invalid", text=text[:20])
+
+
+def month_code(month: date) -> int:
+    """A month as YYYYMM (for callback data)."""
+    return month.year * 100 + month.month
+
+
+def month_from_code(code: int) -> date:
+    year, month = divmod(code, 100)
+    if not (2000 <= year <= 2200 and 1 <= month <= 12):
+        raise ServiceError("month_invalid", text=str(code))
+    return date(year, month, 1)
+
+
 def next_month(month: date, months: int = 1) -> date:
     index = month.year * 12 + month.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
