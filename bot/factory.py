@@ -102,9 +102,13 @@ def create_dispatcher(
         me = await bot.me()
         if settings.scheduler_enabled:
             background["scheduler"] = start_scheduler(settings, db, bot, dp["clock"])
+        background["broadcasts"] = await start_broadcasts(dp, settings, db, bot)
         log.info("TukuLokal started as @%s", me.username)
 
     async def on_shutdown() -> None:
+        broadcasts = background.pop("broadcasts", None)
+        if broadcasts is not None:
+            await broadcasts.stop()
         scheduler = background.pop("scheduler", None)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -113,6 +117,18 @@ def create_dispatcher(
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     return dp
+
+
+async def start_broadcasts(dp: Dispatcher, settings: Settings, db: Database, bot: Bot):
+    """The rate-limited sender and the broadcast runner, shared with handlers (`sender`,
+    `broadcasts`); resumes broadcasts a previous process left running."""
+    from bot.jobs import BroadcastRunner, create_sender
+
+    sender = create_sender(bot, settings)
+    runner = BroadcastRunner(bot=bot, db=db, settings=settings, clock=dp["clock"], sender=sender)
+    dp["sender"], dp["broadcasts"] = sender, runner
+    await runner.start()
+    return runner
 
 
 def start_scheduler(settings: Settings, db: Database, bot: Bot, clock: Callable[[], datetime]):

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     payment_reminder_days: int = 3  # accepted, unpaid: remind the buyer once
     autocomplete_days: int = 7  # ready/shipped, unconfirmed: complete
 
+    # Broadcasts: messages per second to different chats (Telegram allows about 30).
+    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    broadcast_max_attempts: int = Field(default=3, ge=1)  # 5xx and network errors
+    broadcast_retry_backoff: float = 1.0  # seconds before the first retry, doubled after
+    broadcast_progress_seconds: float = 3.0  # edit the progress message at most this often
+    broadcast_poll_seconds: float = 15.0  # how often due scheduled broadcasts are looked for
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

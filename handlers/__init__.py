@@ -11,6 +11,8 @@ from aiogram import F, Router
 def _router_tree() -> Router:
     from handlers import (
         admin,
+        admin_panel,
+        broadcast,
         cart,
         catalog,
         common,
@@ -31,6 +33,8 @@ def _router_tree() -> Router:
         common.router,
         registration.router,
         admin.router,
+        admin_panel.router,
+        broadcast.router,
         merchant.router,
         cart.router,
         orders.router,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 
 from handlers.compliance_errors import COMPLIANCE_MESSAGES
+from handlers.admin_errors import ADMIN_MESSAGES
 from handlers.render import esc
 from services.errors import ServiceError
 
 MESSAGES = {
+    **ADMIN_MESSAGES,
     # registration
     "not_in_roster": lambda p: _(
         "NIP {nip} is not in the city's ASN roster. Check the number, or ask your OPD's "

@@ -299,6 +299,11 @@ class Broadcast(SQLModel, table=True):
     finished_at: datetime | None = None
     total: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+    # The creator's message that shows the progress (edited while it runs, across restarts).
+    progress_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # One broadcast per confirmed draft, however often "send" is tapped.
+    draft_key: str | None = Field(default=None, max_length=32, unique=True, index=True)
+    sender_opd: str | None = Field(default=None, max_length=200)  # sent by an OPD operator
 
 
 class BroadcastDelivery(SQLModel, table=True):

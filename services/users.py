@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import User
@@ -16,6 +16,15 @@ SUPPORTED_LANGUAGES = ("id", "en")
 
 async def get_user(session: AsyncSession, telegram_id: int) -> User | None:
     result = await session.exec(select(User).where(User.telegram_id == telegram_id))
+    return result.first()
+
+
+async def find_by_username(session: AsyncSession, username: str) -> User | None:
+    """The account with this @username (case-insensitive), if it ever wrote to the bot."""
+    name = username.strip().lstrip("@").lower()
+    if not name:
+        return None
+    result = await session.exec(select(User).where(func.lower(User.username) == name))
     return result.first()
 
 

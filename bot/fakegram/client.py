@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .formatting import bot_command_entities
+from .formatting import bot_command_entities, format_text
 from .state import BotMessage, CallbackQueryRecord, ChatEvent
 
 if TYPE_CHECKING:
@@ -129,10 +129,21 @@ class FakeUser:
         await asyncio.sleep(0)
         return msg
 
-    async def send(self, text: str, *, reply_to: BotMessage | int | None = None) -> BotMessage:
-        """Type and send a text; /commands get bot_command entities."""
+    async def send(
+        self, text: str, *, reply_to: BotMessage | int | None = None, html: bool = False
+    ) -> BotMessage:
+        """Type and send a text; /commands get bot_command entities.
+
+        With ``html=True`` the text is written with formatting (bold, links, ...) given as
+        Telegram HTML: the bot receives the plain text and its entities, as from a client.
+        """
         if not text.strip():
             raise AssertionError("Telegram clients don't send empty messages")
+        if html:
+            plain, entities = format_text(text, "HTML", None)
+            return await self._post(
+                text=plain, entities=entities, reply_to_message_id=_message_id(reply_to)
+            )
         return await self._post(
             text=text,
             entities=bot_command_entities(text),
@@ -172,10 +183,15 @@ class FakeUser:
                 contact["last_name"] = last_name
         return await self._post(contact=contact)
 
-    async def send_photo(self, data: bytes, caption: str | None = None) -> BotMessage:
-        """Send an image (Pillow must be able to read it)."""
+    async def send_photo(
+        self, data: bytes, caption: str | None = None, *, html: bool = False
+    ) -> BotMessage:
+        """Send an image (Pillow must be able to read it); ``html``: a formatted caption."""
         sizes = self.server.register_photo(data)
-        return await self._post(photo_sizes=sizes, text=caption)
+        entities: list[dict[str, Any]] = []
+        if caption is not None and html:
+            caption, entities = format_text(caption, "HTML", None)
+        return await self._post(photo_sizes=sizes, text=caption, entities=entities)
 
     async def send_document(
         self,

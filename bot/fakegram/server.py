@@ -342,6 +342,16 @@ class FakeTelegram:
         """Successful sends (one record per message), optionally to one chat."""
         return [s for s in self._sent if chat_id is None or s.chat_id == chat_id]
 
+    def send_counts(self, window: float = 1.0) -> list[int]:
+        """Successful sends per consecutive ``window`` (a second by default), from the first."""
+        times = [s.at for s in self._sent]
+        if not times:
+            return []
+        counts = [0] * (int((times[-1] - times[0]) // window) + 1)
+        for at in times:
+            counts[int((at - times[0]) // window)] += 1
+        return counts
+
     def peak_rate(self, chat_id: int | None = None, window: float = 1.0) -> int:
         """The largest number of sends observed within any ``window`` seconds."""
         times = [s.at for s in self.sent_messages(chat_id)]

@@ -1,0 +1,366 @@
+"""Background work of the bot process: sending broadcasts.
+
+`BroadcastRunner` starts with the dispatcher. On start it puts back the deliveries the
+previous process left "sending" (they were in flight when it stopped) and resumes every
+running broadcast; it then looks for due scheduled broadcasts every few seconds, or at once
+when woken (a broadcast was confirmed, resumed, ...). `run_due_broadcasts` is that look, a
+plain async function a scheduler may call as well.
+
+Sending happens in tasks beside the polling loop, through the process's rate-limited
+`Sender`, so users' updates are answered while a broadcast runs. Only one process may run
+broadcasts (the polling bot process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+
+from bot.i18n import get_i18n, pick_locale
+from bot.sender import MakeMessage, Outcome, Sender, SendResult
+from bot.settings import Settings
+from handlers import broadcast_views as views
+from models import Broadcast, BroadcastStatus
+from models.db import Database
+from services import broadcasts as svc
+from services.quota import QuotaPolicy
+from services.users import get_user
+
+log = logging.getLogger(__name__)
+B = BroadcastStatus
+
+
+def quota_policy(settings: Settings) -> QuotaPolicy:
+    return QuotaPolicy(
+        tz=settings.tz,
+        default_minimum=settings.default_quota_minimum,
+        deadline_day=settings.quota_deadline_day,
+    )
+
+
+def create_sender(bot: Bot, settings: Settings) -> Sender:
+    return Sender(
+        bot,
+        rate=settings.broadcast_rate,
+        max_attempts=settings.broadcast_max_attempts,
+        backoff=settings.broadcast_retry_backoff,
+    )
+
+
+class BroadcastRunner:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        db: Database,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        sender: Sender,
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.sender = sender
+        self.jobs: dict[int, BroadcastJob] = {}
+        self._tasks: dict[int, asyncio.Task] = {}
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        async with self.db.session() as session:
+            reset = await svc.reset_in_flight(session)
+        if reset:
+            log.info("broadcasts: %s deliveries were in flight at the last stop, resending", reset)
+        self._loop_task = asyncio.create_task(self._loop(), name="broadcast-runner")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._loop_task, *self._tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop_task = None
+        self._tasks.clear()
+        self.jobs.clear()
+
+    def wake(self) -> None:
+        """Look for work now (a broadcast was confirmed, resumed, paused or cancelled)."""
+        self._wake.set()
+
+    def refresh(self, broadcast_id: int) -> None:
+        """Its status changed (paused, cancelled): the running job re-reads it at once."""
+        job = self.jobs.get(broadcast_id)
+        if job is not None:
+            job.status_changed()
+        self.wake()
+
+    def is_running(self, broadcast_id: int) -> bool:
+        task = self._tasks.get(broadcast_id)
+        return task is not None and not task.done()
+
+    def ensure_job(self, broadcast_id: int) -> None:
+        if self.is_running(broadcast_id):
+            return
+        job = BroadcastJob(self, broadcast_id)
+        self.jobs[broadcast_id] = job
+        task = asyncio.create_task(job.run(), name=f"broadcast-{broadcast_id}")
+        self._tasks[broadcast_id] = task
+        task.add_done_callback(lambda _t, bid=broadcast_id: self._job_done(bid, _t))
+
+    def _job_done(self, broadcast_id: int, task: asyncio.Task) -> None:
+        if self._tasks.get(broadcast_id) is task:
+            self._tasks.pop(broadcast_id, None)
+            self.jobs.pop(broadcast_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("broadcast %s stopped", broadcast_id, exc_info=task.exception())
+        self.wake()  # resumed while it was winding down? start it again
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await run_due_broadcasts(self)
+            except Exception:  # noqa: BLE001 - keep looking; the database may come back
+                log.exception("looking for broadcasts failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.broadcast_poll_seconds)
+            self._wake.clear()
+
+
+async def run_due_broadcasts(runner: BroadcastRunner) -> list[int]:
+    """Start due scheduled broadcasts and make sure every running one is being sent.
+
+    Returns the ids of the broadcasts started now.
+    """
+    async with runner.db.session() as session:
+        started = await svc.start_due(
+            session,
+            now=runner.clock(),
+            policy=quota_policy(runner.settings),
+            admin_ids=runner.settings.admin_ids,
+        )
+        running = await svc.running_ids(session)
+    for broadcast_id in running:
+        runner.ensure_job(broadcast_id)
+    for broadcast_id in started:
+        if broadcast_id not in running:  # nobody to send to: finished at once
+            await BroadcastJob(runner, broadcast_id).report_end()
+    return started
+
+
+class BroadcastJob:
+    """Sends one broadcast until it is done, paused or cancelled; shows its progress."""
+
+    def __init__(self, runner: BroadcastRunner, broadcast_id: int) -> None:
+        self.runner = runner
+        self.id = broadcast_id
+        self.db = runner.db
+        self.sender = runner.sender
+        self._stopping = False
+        self._check_status = asyncio.Event()
+        self._outcomes: list[svc.Outcome] = []
+        self._skipped: list[int] = []
+        self._have_outcomes = asyncio.Event()
+        self._makers: dict[str, MakeMessage] = {}
+        self._sent_here = 0
+        self._started = time.monotonic()
+        self.broadcast: Broadcast | None = None
+        self._last_shown: tuple[str, str] | None = None
+
+    def status_changed(self) -> None:
+        self._check_status.set()
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._write_outcomes())
+        watcher = asyncio.create_task(self._watch())
+        try:
+            while True:
+                self.broadcast = await self._load()
+                if self.broadcast is None or self.broadcast.status != B.RUNNING:
+                    break
+                self._stopping = False
+                self._prepare_makers(self.broadcast)
+                await self.sender.send_batch(self._claims(), self._prepare, self._on_result)
+                await self._flush()
+                async with self.db.session() as session:
+                    await svc.release(session, self.id, self._skipped)
+                self._skipped.clear()
+                async with self.db.session() as session:
+                    finished = await svc.finish(session, self.id, now=self.runner.clock())
+                if finished:
+                    await self.report_end()
+                    return
+                current = await self._load()
+                if current is None or current.status != B.RUNNING:
+                    self.broadcast = current
+                    if current is not None and current.status == B.CANCELLED:
+                        await self.report_end()
+                    else:
+                        await self._show_progress()
+                    return
+                await asyncio.sleep(0.2)  # running, yet nothing claimable: look again
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+            await self._flush()
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    async def _load(self) -> Broadcast | None:
+        async with self.db.session() as session:
+            return await svc.load(session, self.id)
+
+    # -------------------------------------------------------------- sending
+
+    def _prepare_makers(self, broadcast: Broadcast) -> None:
+        i18n = get_i18n()
+        for locale in i18n.available_locales:
+            with i18n.context(), i18n.use_locale(locale):
+                self._makers[locale] = views.broadcast_sender(broadcast)
+
+    async def _claims(self) -> AsyncIterator[svc.Recipient]:
+        size = self.sender.default_concurrency()
+        while not self._stopping:
+            async with self.db.session() as session:
+                batch = await svc.claim(session, self.id, size)
+            if not batch:
+                return
+            for recipient in batch:
+                yield recipient
+
+    def _prepare(self, recipient: svc.Recipient) -> tuple[int, MakeMessage] | None:
+        if self._stopping:
+            return None
+        locale = pick_locale(recipient.language, recipient.telegram_language)
+        make = self._makers.get(locale) or next(iter(self._makers.values()))
+        return recipient.telegram_id, make
+
+    def _on_result(self, recipient: svc.Recipient, result: SendResult) -> None:
+        if result.outcome is Outcome.SKIPPED:
+            self._skipped.append(recipient.user_id)
+            return
+        self._sent_here += 1
+        self._outcomes.append(svc.Outcome(recipient.user_id, result.outcome.value, result.error))
+        self._have_outcomes.set()
+
+    async def _write_outcomes(self) -> None:
+        """Store outcomes as soon as they come (all that arrived meanwhile in one go)."""
+        while True:
+            await self._have_outcomes.wait()
+            self._have_outcomes.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            for attempt in range(5):
+                try:
+                    async with self.db.session() as session:
+                        await svc.record(session, self.id, batch, now=self.runner.clock())
+                    break
+                except Exception:  # noqa: BLE001 - the row stays "sending": resent later
+                    log.exception("storing broadcast outcomes failed (attempt %s)", attempt + 1)
+                    await asyncio.sleep(0.5 * (attempt + 1))
+
+    # -------------------------------------------------------------- status and progress
+
+    async def _watch(self) -> None:
+        """Re-read the status when told or every few seconds; show the progress meanwhile."""
+        interval = self.runner.settings.broadcast_progress_seconds
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._check_status.wait(), interval)
+            self._check_status.clear()
+            current = await self._load()
+            if current is None:
+                return
+            self.broadcast = current
+            if current.status != B.RUNNING:
+                self._stopping = True
+            await self._show_progress()
+
+    def _rate(self) -> float | None:
+        elapsed = time.monotonic() - self._started
+        if self._sent_here < 2 or elapsed <= 0:
+            return None
+        return self._sent_here / elapsed
+
+    async def _creator_locale(self, broadcast: Broadcast) -> str:
+        async with self.db.session() as session:
+            user = await get_user(session, broadcast.created_by)
+        if user is None:
+            return self.runner.settings.default_locale
+        return pick_locale(user.language, user.telegram_language)
+
+    async def _show_progress(self) -> None:
+        broadcast = self.broadcast
+        if broadcast is None:
+            return
+        async with self.db.session() as session:
+            stats = await svc.stats(session, self.id)
+        locale = await self._creator_locale(broadcast)
+        i18n = get_i18n()
+        with i18n.context(), i18n.use_locale(locale):
+            text = views.progress_text(broadcast, stats, locale, rate=self._rate())
+            markup = views.control_markup(broadcast)
+        await self._edit_progress(broadcast, text, markup)
+
+    async def _edit_progress(
+        self, broadcast: Broadcast, text: str, markup: object, *, create: bool = True
+    ) -> None:
+        shown = (text, repr(markup))
+        if shown == self._last_shown:
+            return
+        bot = self.runner.bot
+        try:
+            if broadcast.progress_message_id:
+                try:
+                    await bot.edit_message_text(
+                        text,
+                        chat_id=broadcast.created_by,
+                        message_id=broadcast.progress_message_id,
+                        reply_markup=markup,
+                    )
+                    self._last_shown = shown
+                    return
+                except TelegramBadRequest as exc:
+                    if "not modified" in exc.message:
+                        return
+                    if "not found" not in exc.message:
+                        raise
+            if not create:
+                return
+            message = await bot.send_message(broadcast.created_by, text, reply_markup=markup)
+            broadcast.progress_message_id = message.message_id
+            async with self.db.session() as session:
+                await svc.set_progress_message(session, broadcast.id, message.message_id)
+            self._last_shown = shown
+        except TelegramAPIError as exc:  # the creator blocked the bot, ...: keep sending
+            log.info("broadcast %s: progress not shown: %s", self.id, exc)
+
+    async def report_end(self) -> None:
+        """The final figures: the progress message shows them, and a report is sent."""
+        self.broadcast = await self._load()
+        broadcast = self.broadcast
+        if broadcast is None:
+            return
+        async with self.db.session() as session:
+            stats = await svc.stats(session, self.id)
+        locale = await self._creator_locale(broadcast)
+        i18n = get_i18n()
+        tz = self.runner.settings.tz
+        with i18n.context(), i18n.use_locale(locale):
+            progress = views.progress_text(broadcast, stats, locale)
+            report = views.report_text(broadcast, stats, locale, tz)
+            markup = views.control_markup(broadcast, stats)
+        await self._edit_progress(broadcast, progress, None, create=False)
+        try:
+            await self.runner.bot.send_message(broadcast.created_by, report, reply_markup=markup)
+        except TelegramAPIError as exc:
+            log.info("broadcast %s: report not delivered: %s", self.id, exc)

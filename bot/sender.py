@@ -1,0 +1,220 @@
+"""Rate-limited sending to many chats: broadcasts, reminders, any bulk notification.
+
+One `Sender` per process holds one global rate (Telegram allows about 30 messages a second to
+different chats; the default is 25) shared by every bulk job. Interactive replies do not go
+through it, so answering users is never queued behind a broadcast.
+
+    sender = Sender(bot, rate=25)
+    result = await sender.send(chat_id, lambda bot, chat_id: bot.send_message(chat_id, "Hi"))
+    if result.outcome is Outcome.BLOCKED: ...
+
+    await sender.send_batch(items, prepare, on_result)   # many chats, sent side by side
+
+What happens on errors:
+- 429 Too Many Requests: *all* sending pauses for `retry_after`, then the message is retried
+  (this does not count as an attempt);
+- 403 (the user blocked the bot, or the account was deactivated) -> BLOCKED, not retried;
+- 400 "chat not found" (deleted account) -> NOT_FOUND, not retried;
+- other 400s (the message itself is refused) -> FAILED, not retried;
+- 5xx and network errors -> retried with exponential backoff, FAILED after `max_attempts`.
+A failure for one chat never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MakeMessage = Callable[[Bot, int], Awaitable[Any]]
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: blocked the bot (or deactivated): stop writing to them
+    NOT_FOUND = "not_found"  # 400 chat not found: the account is gone
+    FAILED = "failed"  # refused message, or server/network errors on every attempt
+    SKIPPED = "skipped"  # send_batch: `prepare` declined the item (nothing was sent)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    error: str | None = None
+    attempts: int = 0  # requests that counted (429 answers do not)
+    result: Any = None  # what the API call returned (the Message), when sent
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.SENT
+
+
+class RateLimiter:
+    """Spaces sends evenly at `rate` per second (no bursts), and pauses them all on demand.
+
+    Grants follow an ideal schedule (each one 1/rate after the previous), so a late wake-up
+    does not slow the average rate, and a quiet period does not allow a burst afterwards.
+    """
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+        self.pauses = 0  # how many retry_after pauses were honoured
+
+    def pause(self, seconds: float) -> None:
+        """Nobody gets a slot before `seconds` from now (a 429's retry_after)."""
+        until = self._clock() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            self.pauses += 1
+
+    @property
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._clock())
+
+    async def acquire(self) -> None:
+        async with self._lock:  # first come, first served
+            while True:
+                now = self._clock()
+                ready = max(self._next, self._paused_until)
+                if now >= ready:
+                    break
+                await asyncio.sleep(ready - now)
+            if now - self._next > self.interval:
+                self._next = now  # was idle: start a new schedule from now, no burst
+            self._next = max(self._next, self._paused_until) + self.interval
+
+
+class Sender:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        rate: float = 25.0,
+        max_attempts: int = 3,
+        backoff: float = 1.0,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.bot = bot
+        self.limiter = limiter or RateLimiter(rate)
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff
+
+    @property
+    def rate(self) -> float:
+        return self.limiter.rate
+
+    def default_concurrency(self) -> int:
+        """Enough requests in flight to keep the rate with ~0.5 s of API latency."""
+        return max(2, min(64, math.ceil(self.rate / 2)))
+
+    async def send(self, chat_id: int, make: MakeMessage) -> SendResult:
+        """Send one message (built by `make(bot, chat_id)`) within the global rate."""
+        attempts = 0
+        while True:
+            await self.limiter.acquire()
+            try:
+                result = await make(self.bot, chat_id)
+            except TelegramRetryAfter as exc:
+                log.info("429: pausing every send for %s s", exc.retry_after)
+                self.limiter.pause(exc.retry_after)
+                continue
+            except TelegramForbiddenError as exc:
+                # "user is deactivated" is a deleted account, anything else a blocked bot
+                gone = "deactivated" in exc.message.lower()
+                outcome = Outcome.NOT_FOUND if gone else Outcome.BLOCKED
+                return SendResult(outcome, exc.message, attempts + 1)
+            except TelegramBadRequest as exc:
+                outcome = Outcome.NOT_FOUND if _chat_gone(exc.message) else Outcome.FAILED
+                return SendResult(outcome, exc.message, attempts + 1)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                attempts += 1
+                if attempts >= self.max_attempts:
+                    return SendResult(Outcome.FAILED, _describe(exc), attempts)
+                await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one odd failure must not stop a batch
+                log.exception("sending to %s failed", chat_id)
+                return SendResult(Outcome.FAILED, _describe(exc), attempts + 1)
+            return SendResult(Outcome.SENT, None, attempts + 1, result)
+
+    async def send_batch(
+        self,
+        items: Iterable[T] | AsyncIterable[T],
+        prepare: Callable[[T], tuple[int, MakeMessage] | None],
+        on_result: Callable[[T, SendResult], Awaitable[None] | None],
+        *,
+        concurrency: int | None = None,
+    ) -> None:
+        """Send to many chats side by side, within the global rate.
+
+        For each item, `prepare(item)` gives (chat_id, make) or None to skip it (e.g. the job
+        was paused meanwhile: reported as SKIPPED, nothing sent). `on_result(item, result)` is
+        called as soon as each outcome is known. Items are read lazily, so an async iterable
+        may claim work from the database as the sending goes on.
+        """
+        workers = concurrency or self.default_concurrency()
+        queue: asyncio.Queue[tuple[T] | None] = asyncio.Queue(maxsize=workers)
+
+        async def feed() -> None:
+            if isinstance(items, AsyncIterable):
+                async for item in items:
+                    await queue.put((item,))
+            else:
+                for item in items:
+                    await queue.put((item,))
+            for _ in range(workers):
+                await queue.put(None)  # no more work (a failure cancels everyone instead)
+
+        async def work() -> None:
+            while (entry := await queue.get()) is not None:
+                item = entry[0]
+                prepared = prepare(item)
+                if prepared is None:
+                    result = SendResult(Outcome.SKIPPED)
+                else:
+                    result = await self.send(*prepared)
+                done = on_result(item, result)
+                if done is not None:
+                    await done
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(feed())
+                for _ in range(workers):
+                    group.create_task(work())
+        except BaseExceptionGroup as errors:
+            raise errors.exceptions[0] from None
+
+
+def _chat_gone(message: str) -> bool:
+    text = message.lower()
+    return "chat not found" in text or "user not found" in text
+
+
+def _describe(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return text[:300]
