@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     order_expire_hours: int = 48  # pending order: expire, release stock
     payment_reminder_days: int = 3  # accepted, unpaid: remind the buyer once
     autocomplete_days: int = 7  # ready/shipped, unconfirmed: complete
+    staff_invite_hours: int = 48  # a shop owner's staff invitation link stays valid this long
 
     # Broadcasts: messages per second to different chats (Telegram allows about 30).
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)

@@ -19,11 +19,15 @@ def _router_tree() -> Router:
         fallback,
         merchant,
         orders,
+        payments,
         quota,
         quota_admin,
         refunds,
         registration,
         reports,
+        shop,
+        shop_admin,
+        shop_products,
     )
 
     root = Router(name="root")
@@ -42,6 +46,10 @@ def _router_tree() -> Router:
         reports.router,
         quota_admin.router,
         refunds.router,
+        shop.router,
+        shop_products.router,
+        payments.router,
+        shop_admin.router,
         catalog.router,  # free text in the main menu is a search
         fallback.router,  # last: answers what nobody else handled
     )

@@ -20,7 +20,7 @@ from handlers.render import button_text, esc, money
 from handlers.ui import show
 from models import BuyerKind, User
 from services import cart as carts
-from services import orders
+from services import orders, payments
 from services.errors import ServiceError
 
 router = Router(name="cart")
@@ -194,6 +194,11 @@ async def checkout_summary(
     builder.button(
         text=_("🏦 Order — pay by transfer"), callback_data=CheckoutCb(key=key, method="transfer")
     )
+    with_qris = await payments.merchants_with_qris(session, (g.merchant_id for g in cart.groups))
+    if len(with_qris) == len(cart.groups):
+        builder.button(
+            text=_("🔳 Order — pay by QRIS"), callback_data=CheckoutCb(key=key, method="qris")
+        )
     builder.button(text=_("⬅️ Change the cart"), callback_data=CartViewCb(action="show"))
     builder.adjust(1)
     await show(callback, "\n".join(lines), builder.as_markup())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -43,6 +46,8 @@ async def start_deep_link(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    locale: str,
+    clock: Callable[[], datetime],
 ) -> None:
     from handlers.catalog import send_product_card
     from handlers.merchant import link_by_token
@@ -55,6 +60,11 @@ async def start_deep_link(
         return
     if payload.startswith("m_"):
         await link_by_token(message, session, user, payload[2:])
+        return
+    if payload.startswith("s_"):
+        from handlers.shop import join_by_invite
+
+        await join_by_invite(message, session, user, payload[2:], now=clock(), locale=locale)
         return
     await start(message, state, user)
 

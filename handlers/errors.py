@@ -7,6 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.compliance_errors import COMPLIANCE_MESSAGES
 from handlers.admin_errors import ADMIN_MESSAGES
 from handlers.render import esc
+from handlers.shop_errors import SHOP_MESSAGES
 from services.errors import ServiceError
 
 MESSAGES = {
@@ -76,6 +77,7 @@ MESSAGES = {
         "The monthly minimum applies to ASN. Register with your NIP to follow it here."
     ),
     **COMPLIANCE_MESSAGES,
+    **SHOP_MESSAGES,
 }
 
 

@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +14,7 @@ from handlers import keyboards as kb
 from handlers.callbacks import StartCb
 from handlers.errors import describe
 from handlers.render import esc
+from handlers.shop import set_shop_commands
 from models import User
 from services import merchants
 from services.errors import ServiceError
@@ -25,10 +27,17 @@ class MerchantLinkForm(StatesGroup):
 
 
 def linked_text(names: list[str]) -> str:
-    return _(
-        "🏪 Your account now runs <b>{shops}</b>. New orders will arrive here as messages with "
-        "buttons to accept, confirm payment and hand over."
-    ).format(shops=esc(", ".join(names)))
+    return (
+        _(
+            "🏪 Your account now runs <b>{shops}</b>. New orders will arrive here as messages "
+            "with buttons to accept, confirm payment and hand over."
+        ).format(shops=esc(", ".join(names)))
+        + "\n\n"
+        + _(
+            "/toko shows your shop's day, opens or closes it and registers your QRIS; "
+            "/produk lists, adds and edits your products."
+        )
+    )
 
 
 @router.callback_query(StartCb.filter(F.action == "merchant"))
@@ -45,7 +54,7 @@ async def ask_merchant_contact(callback: CallbackQuery, state: FSMContext) -> No
 
 @router.message(MerchantLinkForm.contact, F.contact)
 async def got_merchant_contact(
-    message: Message, state: FSMContext, session: AsyncSession, user: User
+    message: Message, state: FSMContext, session: AsyncSession, user: User, locale: str
 ) -> None:
     try:
         linked = await merchants.link_owner_by_contact(
@@ -63,6 +72,7 @@ async def got_merchant_contact(
         return
     await state.clear()
     await message.answer(linked_text([m.name for m in linked]), reply_markup=kb.main_menu())
+    await set_shop_commands(message.bot, message.chat.id, locale)
 
 
 @router.message(MerchantLinkForm.contact, ~F.contact, F.text != kb.CANCEL)
@@ -80,3 +90,4 @@ async def link_by_token(message: Message, session: AsyncSession, user: User, tok
         await message.answer(describe(exc), reply_markup=kb.main_menu())
         return
     await message.answer(linked_text([merchant.name]), reply_markup=kb.main_menu())
+    await set_shop_commands(message.bot, message.chat.id, get_i18n().current_locale)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings
 from handlers.callbacks import OrderCb
 from handlers.render import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from handlers.shop_callbacks import ProofCb
 from handlers.ui import notify
 from models import Order, OrderStatus, PaymentMethod, User
 from services import orders
@@ -66,6 +67,12 @@ def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_m
     lines.append(
         _("Payment: {method}").format(method=method() if method else order.payment_method)
     )
+    if order.proof_file_id and order.status == OrderStatus.ACCEPTED and order.proof_at:
+        lines.append(
+            _("🧾 Payment proof sent {when}: waiting for the shop to confirm.").format(
+                when=moment(order.proof_at, locale, settings.tz)
+            )
+        )
     if order.status == OrderStatus.REJECTED and order.reject_reason:
         lines.append(_("Reason: {reason}").format(reason=esc(order.reject_reason)))
     if not for_merchant and order.counts_for_quota:
@@ -102,8 +109,32 @@ def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboa
         builder.button(
             text=ACTION_LABELS[action](), callback_data=OrderCb(id=view.order.id, action=action)
         )
+    extra = _payment_buttons(view, status, for_merchant=for_merchant)
     builder.adjust(2)
-    return builder.as_markup() if actions else None
+    for button in extra:
+        builder.row(button)
+    return builder.as_markup() if actions or extra else None
+
+
+def _payment_buttons(view: orders.OrderView, status: OrderStatus, *, for_merchant: bool):
+    """Proof and QRIS buttons of an accepted order (see handlers.payments)."""
+    order = view.order
+    if status != OrderStatus.ACCEPTED:
+        return []
+    if for_merchant:
+        if not order.proof_file_id:
+            return []
+        data = ProofCb(id=order.id, action="see").pack()
+        return [InlineKeyboardButton(text=_("🧾 See the payment proof"), callback_data=data)]
+    if order.payment_method == PaymentMethod.CASH:
+        return []
+    buttons = []
+    if order.payment_method == PaymentMethod.QRIS:
+        data = ProofCb(id=order.id, action="qris").pack()
+        buttons.append(InlineKeyboardButton(text=_("🔳 Show the QRIS"), callback_data=data))
+    data = ProofCb(id=order.id, action="send").pack()
+    buttons.append(InlineKeyboardButton(text=_("📷 Send payment proof"), callback_data=data))
+    return buttons
 
 
 async def notify_merchant(

@@ -257,3 +257,6 @@ async def _apply(
         await notify_buyer(bot, session, order_id, settings, BUYER_UPDATES[action])
     else:
         await notify_merchant(bot, session, order_id, settings, MERCHANT_UPDATES[action])
+    from handlers.payments import after_step  # QRIS code on acceptance, low-stock warnings
+
+    await after_step(bot, session, settings, order_id, action)

@@ -73,7 +73,7 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
             select(CartItem, Product, Merchant)
             .join(Product, col(Product.id) == col(CartItem.product_id))
             .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
-            .where(col(CartItem.user_id) == user.id)
+            .where(col(CartItem.user_id) == user.id, col(Product.deleted_at).is_(None))
             .execution_options(populate_existing=True)
             .order_by(
                 col(Merchant.name), col(Merchant.id), col(CartItem.added_at), col(Product.id)

@@ -15,9 +15,10 @@ from services.errors import NotFound
 
 
 def visible_product_clause():  # noqa: ANN201 - a SQL expression
-    """Products a buyer may see: active, of an active and open merchant."""
+    """Products a buyer may see: active and not deleted, of an active and open merchant."""
     return (
         (col(Product.is_active).is_(True))
+        & (col(Product.deleted_at).is_(None))
         & (col(Merchant.status) == MerchantStatus.ACTIVE)
         & (col(Merchant.is_open).is_(True))
     )
@@ -95,7 +96,12 @@ async def product_card(session: AsyncSession, product_id: int) -> ProductCard:
     if row is None:
         raise NotFound("product_not_found")
     product, merchant, category = row
-    visible = product.is_active and merchant.status == MerchantStatus.ACTIVE and merchant.is_open
+    visible = (
+        product.is_active
+        and product.deleted_at is None
+        and merchant.status == MerchantStatus.ACTIVE
+        and merchant.is_open
+    )
     return ProductCard(product, merchant, category, visible)
 
 

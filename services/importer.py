@@ -771,6 +771,7 @@ async def import_products(
                 unit=unit,
                 description=description,
                 is_active=True,
+                deleted_at=None,  # a product deleted in the chat comes back with the file
             )
             valid.append((product_merchant, name, values))
 

@@ -43,7 +43,7 @@ async def member_users(session: AsyncSession, merchant_id: int) -> list[User]:
         select(User)
         .join(MerchantMember, col(MerchantMember.user_id) == col(User.id))
         .where(col(MerchantMember.merchant_id) == merchant_id)
-        .order_by(col(MerchantMember.role).desc(), col(MerchantMember.id))
+        .order_by(col(MerchantMember.role), col(MerchantMember.id))  # "owner" < "staff"
     )
     return list(rows.all())
 
@@ -98,7 +98,7 @@ async def create_link_token(session: AsyncSession, merchant_code: str) -> str:
     await begin_write(session)
     merchant = (await session.exec(select(Merchant).where(Merchant.code == merchant_code))).first()
     if merchant is None:
-        raise NotFound("merchant_not_found", code=merchant_code)
+        raise NotFound("merchant_not_found", merchant_code=merchant_code)
     merchant.link_token = secrets.token_urlsafe(12)
     session.add(merchant)
     await session.commit()

@@ -11,6 +11,7 @@ Lifecycle (who may do what):
     pending --cancel (buyer)--> cancelled.  Rejecting or cancelling releases the reserved stock.
 
 Refusal codes: not_registered, cart_empty, cart_changed, product_unavailable (params: name),
+qris_unavailable (params: merchant; QRIS chosen for a shop without a registered QRIS),
 out_of_stock (params: name, stock), invalid_transition (params: status, action),
 reason_required; Forbidden and NotFound for someone else's or a missing order.
 """
@@ -148,6 +149,10 @@ async def _create_orders(
         raise ServiceError("cart_changed")
     orders: list[Order] = []
     for group in cart.groups:
+        if payment_method == PaymentMethod.QRIS:
+            merchant = await session.get(Merchant, group.merchant_id)
+            if merchant is None or not merchant.qris:
+                raise ServiceError("qris_unavailable", merchant=group.merchant_name)
         for line in group.lines:
             if not line.available:
                 raise ServiceError("product_unavailable", name=line.name)
