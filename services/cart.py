@@ -6,6 +6,7 @@ Refusal codes: product_unavailable, out_of_stock (params: stock), quantity_inval
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,6 +31,7 @@ class CartLine:
     quantity: int
     stock: int
     available: bool  # still visible to buyers
+    added_at: datetime | None = None
 
     @property
     def subtotal(self) -> int:
@@ -93,6 +95,7 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
                 item.quantity,
                 product.stock,
                 available,
+                item.added_at,
             )
         )
     return Cart(list(groups.values()))

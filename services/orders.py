@@ -91,8 +91,15 @@ BUYER_NEXT: dict[OrderStatus, tuple[str, ...]] = {
 
 
 def checkout_key(cart: Cart) -> str:
-    """A short digest of what the summary showed: same cart, same key."""
-    parts = sorted(f"{ln.product_id}x{ln.quantity}@{ln.price}" for ln in cart.lines)
+    """A short digest of what the summary showed: same cart, same key.
+
+    The lines' creation times are part of it: a checkout empties the cart, so buying the very
+    same products again later gives a new key, while a repeated "confirm" keeps the old one.
+    """
+    parts = sorted(
+        f"{ln.product_id}x{ln.quantity}@{ln.price}/{ln.added_at.timestamp() if ln.added_at else 0}"
+        for ln in cart.lines
+    )
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 

@@ -191,3 +191,16 @@ async def test_order_view_only_for_its_buyer_and_shop(session):
     await session.commit()
     assert (await orders.buyer_orders(session, other, page=0, page_size=8)).total == 0
     assert (await orders.buyer_orders(session, buyer, page=0, page_size=8)).total == 1
+
+
+async def test_buying_the_same_cart_again_later_makes_new_orders(session):
+    *_, keripik, _sambal, _batik, buyer, _oa, _ob = await _setup(session)
+    keys = []
+    for _ in range(2):
+        await cart.set_quantity(session, buyer, keripik.id, 1)
+        key = orders.checkout_key(await cart.get_cart(session, buyer))
+        keys.append(key)
+        assert (await orders.checkout(session, buyer, key)).created
+    assert keys[0] != keys[1]
+    await session.commit()
+    assert len((await session.exec(select(Order))).all()) == 2
