@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -35,6 +36,7 @@ from models import MemberRole, Merchant, MerchantStatus, User
 from services import shop
 from services.errors import ServiceError
 from services.merchants import member_users
+from services.products import require_member
 
 router = Router(name="shop")
 
@@ -121,6 +123,7 @@ def dashboard_screen(
         )
     )
     lines.append(_("🔳 QRIS: registered") if board.has_qris else _("🔳 QRIS: not registered"))
+    lines.append(_("⚠️ Low-stock warning at {n} or fewer").format(n=merchant.low_stock_threshold))
     builder = InlineKeyboardBuilder()
     for order in board.waiting:
         builder.button(
@@ -161,6 +164,14 @@ def dashboard_screen(
                 InlineKeyboardButton(
                     text=_("👥 Staff"), callback_data=ShopCb(m=m, action="staff").pack()
                 ),
+            ]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("⚠️ Low-stock warning"),
+                    callback_data=ShopCb(m=m, action="threshold").pack(),
+                )
             ]
         )
     rows.append(
@@ -391,3 +402,66 @@ async def join_by_invite(
                 None,
             ),
         )
+
+
+# --- low-stock threshold -------------------------------------------------------------------
+
+
+class ThresholdForm(StatesGroup):
+    value = State()
+
+
+@router.callback_query(ShopCb.filter(F.action == "threshold"))
+async def ask_threshold(
+    callback: CallbackQuery,
+    callback_data: ShopCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    callback_answer: CallbackAnswer,
+) -> None:
+    try:
+        merchant, _role = await require_member(session, user, callback_data.m, owner=True)
+    except ServiceError as exc:
+        alert(callback_answer, describe(exc))
+        return
+    await state.set_state(ThresholdForm.value)
+    await state.update_data(threshold_shop=merchant.id)
+    await callback.message.answer(
+        _(
+            "⚠️ When a paid order leaves a product with this many or fewer in stock, you get "
+            "a warning. Now: {n}. Type the new number (0 = only when sold out)."
+        ).format(n=merchant.low_stock_threshold),
+        reply_markup=kb.cancel_keyboard(),
+    )
+
+
+@router.message(ThresholdForm.value, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+async def got_threshold(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    merchant_id = (await state.get_data()).get("threshold_shop", 0)
+    try:
+        await shop.set_low_stock_threshold(session, user, merchant_id, message.text, now=clock())
+    except ServiceError as exc:
+        if exc.code in ("forbidden", "owner_only"):
+            await state.clear()
+            await message.answer(describe(exc), reply_markup=kb.main_menu())
+            return
+        await message.answer(describe(exc) + "\n" + _("Please try again, or tap Cancel."))
+        return
+    await state.clear()
+    await message.answer(_("✅ Saved."), reply_markup=kb.main_menu())
+    text, markup = await _dashboard(session, user, merchant_id, locale, settings, clock())
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(StateFilter(ThresholdForm.value), F.text != kb.CANCEL)
+async def threshold_expected(message: Message) -> None:
+    await message.answer(_("Please type a whole number, or tap Cancel."))

@@ -34,7 +34,7 @@ from models.enums import OPEN_STATUSES, PAID_STATUSES
 from services.admins import audit, require_admin
 from services.errors import NotFound, ServiceError
 from services.merchants import member_users, memberships
-from services.products import require_member
+from services.products import parse_stock, require_member
 from services.quota import month_bounds, month_start
 
 MAX_WAITING_SHOWN = 10
@@ -148,6 +148,27 @@ async def set_open(
             merchant.is_open = is_open
             merchant.updated_at = now
             session.add(merchant)
+    return merchant
+
+
+MAX_LOW_STOCK_THRESHOLD = 1000
+
+
+async def set_low_stock_threshold(
+    session: AsyncSession, user: User, merchant_id: int, value: str | int, *, now: datetime
+) -> Merchant:
+    """The stock at or below which a paid order warns the shop (owner only); 0 = sold out."""
+    threshold = parse_stock(value)
+    if threshold > MAX_LOW_STOCK_THRESHOLD:
+        raise ServiceError("stock_too_large", maximum=MAX_LOW_STOCK_THRESHOLD)
+    async with write_transaction(session):
+        await require_member(session, user, merchant_id, owner=True)
+        merchant = await session.get(
+            Merchant, merchant_id, with_for_update=True, populate_existing=True
+        )
+        merchant.low_stock_threshold = threshold
+        merchant.updated_at = now
+        session.add(merchant)
     return merchant
 
 

@@ -173,6 +173,7 @@ async def test_staff_invitation_and_what_staff_may_not_do(app, tg, session, cloc
         f"me:{keripik.id}:hide",
         f"mt:{shop.id}:invite",
         f"mt:{shop.id}:qris",
+        f"mt:{shop.id}:threshold",
         f"mn:start:{shop.id}:0",
         f"mr:{shop.id}:1",
     ):
@@ -242,7 +243,15 @@ async def test_low_stock_warning_once_the_order_is_paid(app, tg, session):
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(owner)
     await open_bot(buyer)
-    await _order(buyer, keripik.id, quantity=3)  # 5 -> 2, the threshold is 3
+    await owner.send("/toko")
+    board = await owner.wait_reply(predicate=has("Low-stock warning at 3 or fewer"))
+    await owner.click("Low-stock warning", board)
+    await owner.wait_reply(predicate=has("Now: 3"))
+    await owner.send("-2")
+    assert "cannot be negative" in (await owner.wait_reply()).text
+    await owner.send("2")
+    await owner.wait_reply(predicate=has("Low-stock warning at 2 or fewer"))
+    await _order(buyer, keripik.id, quantity=3)  # 5 -> 2: at the threshold
     new = await owner.wait_reply(predicate=has("New order"))
     await owner.click("Accept", new)
     accepted = await owner.wait_reply(predicate=lambda m: "Payment received" in str(m.buttons))
