@@ -7,8 +7,11 @@ when woken (a broadcast was confirmed, resumed, ...). `run_due_broadcasts` is th
 plain async function a scheduler may call as well.
 
 Sending happens in tasks beside the polling loop, through the process's rate-limited
-`Sender`, so users' updates are answered while a broadcast runs. Only one process may run
-broadcasts (the polling bot process).
+`Sender`, so users' updates are answered while a broadcast runs. Only one process sends
+broadcasts: with a `lease` (the "broadcasts" lease, renewed at every look), a runner looks for
+work only while it holds it, puts back the deliveries left in flight when it takes the lease
+over (the previous holder stopped), and stops its jobs if it ever loses it. Bot processes and
+`tukulokal scheduler` may all run a runner; the scheduler also calls `poll()` on the minute.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.settings import Settings
 from handlers import broadcast_views as views
 from models import Broadcast, BroadcastStatus
 from models.db import Database
+from scheduler.lease import Lease
 from services import broadcasts as svc
 from services.quota import QuotaPolicy
 from services.users import get_user
@@ -63,32 +67,77 @@ class BroadcastRunner:
         settings: Settings,
         clock: Callable[[], datetime],
         sender: Sender,
+        lease: Lease | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
         self.settings = settings
         self.clock = clock
         self.sender = sender
+        self.lease = lease  # None: this process is the only one sending broadcasts
         self.jobs: dict[int, BroadcastJob] = {}
         self._tasks: dict[int, asyncio.Task] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
+        self._leading = False
+        self._poll_lock = asyncio.Lock()
 
     async def start(self) -> None:
+        if self.lease is None:
+            await self._reset_in_flight()
+            self._leading = True
+        self._loop_task = asyncio.create_task(self._loop(), name="broadcast-runner")
+
+    async def _reset_in_flight(self) -> None:
         async with self.db.session() as session:
             reset = await svc.reset_in_flight(session)
         if reset:
             log.info("broadcasts: %s deliveries were in flight at the last stop, resending", reset)
-        self._loop_task = asyncio.create_task(self._loop(), name="broadcast-runner")
 
-    async def stop(self) -> None:
-        tasks = [t for t in (self._loop_task, *self._tasks.values()) if t is not None]
+    async def _lead(self) -> bool:
+        """Whether this process sends broadcasts now (takes or renews the lease)."""
+        if self.lease is None:
+            return True
+        held = await self.lease.acquire()
+        if held and not self._leading:
+            self._leading = True
+            await self._reset_in_flight()  # the previous holder stopped: resume its work
+        elif not held and self._leading:
+            self._leading = False
+            log.warning("broadcasts: another process took over sending; stopping here")
+            await self._stop_jobs()
+        return held
+
+    async def _stop_jobs(self) -> None:
+        tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._loop_task = None
         self._tasks.clear()
         self.jobs.clear()
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
+        await self._stop_jobs()
+        if self.lease is not None and self._leading:
+            self._leading = False
+            try:
+                await self.lease.release()
+            except Exception:  # noqa: BLE001 - it expires by itself
+                log.warning("broadcasts: could not release the lease", exc_info=True)
+
+    async def poll(self) -> list[int]:
+        """Look for work now: start due broadcasts, keep running ones sent (if leading).
+
+        Returns the ids of the broadcasts started now.
+        """
+        async with self._poll_lock:
+            if not await self._lead():
+                return []
+            return await run_due_broadcasts(self)
 
     def wake(self) -> None:
         """Look for work now (a broadcast was confirmed, resumed, paused or cancelled)."""
@@ -125,7 +174,7 @@ class BroadcastRunner:
     async def _loop(self) -> None:
         while True:
             try:
-                await run_due_broadcasts(self)
+                await self.poll()
             except Exception:  # noqa: BLE001 - keep looking; the database may come back
                 log.exception("looking for broadcasts failed")
             with contextlib.suppress(TimeoutError):
@@ -231,7 +280,10 @@ class BroadcastJob:
                 batch = await svc.claim(session, self.id, size)
             if not batch:
                 return
-            for recipient in batch:
+            for index, recipient in enumerate(batch):
+                if self._stopping:  # paused or cancelled: give the rest back
+                    self._skipped.extend(r.user_id for r in batch[index:])
+                    return
                 yield recipient
 
     def _prepare(self, recipient: svc.Recipient) -> tuple[int, MakeMessage] | None:

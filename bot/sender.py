@@ -133,9 +133,14 @@ class Sender:
 
     async def send(self, chat_id: int, make: MakeMessage) -> SendResult:
         """Send one message (built by `make(bot, chat_id)`) within the global rate."""
+        return await self._send(chat_id, make, slot_held=False)
+
+    async def _send(self, chat_id: int, make: MakeMessage, *, slot_held: bool) -> SendResult:
         attempts = 0
         while True:
-            await self.limiter.acquire()
+            if not slot_held:
+                await self.limiter.acquire()
+            slot_held = False
             try:
                 result = await make(self.bot, chat_id)
             except TelegramRetryAfter as exc:
@@ -192,11 +197,14 @@ class Sender:
         async def work() -> None:
             while (entry := await queue.get()) is not None:
                 item = entry[0]
+                # Decide at the last moment (after waiting for a slot) whether to send: a
+                # pause or cancel then stops the batch within the messages already in flight.
+                await self.limiter.acquire()
                 prepared = prepare(item)
                 if prepared is None:
                     result = SendResult(Outcome.SKIPPED)
                 else:
-                    result = await self.send(*prepared)
+                    result = await self._send(*prepared, slot_held=True)
                 done = on_result(item, result)
                 if done is not None:
                     await done

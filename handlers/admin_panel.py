@@ -241,7 +241,8 @@ async def got_who(
         await state.set_state(AdminForm.opd)
         await state.update_data(telegram_id=telegram_id, opd_list=opds)
         await message.answer(_("Got it."), reply_markup=kb.main_menu())
-        await message.answer(*_opd_choice(opds, 0))
+        text, markup = _opd_choice(opds, 0)
+        await message.answer(text, reply_markup=markup)
         return
     await _grant(message, state, session, user, settings, bot, telegram_id, AdminRole.ADMIN)
 
@@ -250,7 +251,7 @@ async def _resolve(session: AsyncSession, message: Message) -> int | None:
     if message.contact is not None:
         return message.contact.user_id
     text = (message.text or "").strip()
-    if text.lstrip("-").isdigit() and 5 <= len(text.lstrip("-")) <= 15:
+    if text.isdigit() and len(text) <= 15:
         return int(text)
     if text.startswith("@") or text.replace("_", "").isalnum():
         account = await find_by_username(session, text)

@@ -631,12 +631,15 @@ async def _list_screen(
 
 async def _detail(
     session: AsyncSession,
-    broadcast,
+    broadcast,  # noqa: ANN001
     locale: str,
-    settings: Settings,  # noqa: ANN001
+    settings: Settings,
+    *,
+    sending: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
     stats = await svc.stats(session, broadcast.id)
-    if broadcast.status in (B.DONE, B.CANCELLED):
+    # While its job still winds down, the job itself sends the final report.
+    if broadcast.status in (B.DONE, B.CANCELLED) and not sending:
         text = views.report_text(broadcast, stats, locale, settings.tz)
     elif broadcast.status == B.SCHEDULED:
         text = views.summary_line(broadcast, stats, locale, settings.tz)
@@ -683,7 +686,8 @@ async def control(
         if broadcast.status in (B.RUNNING, B.PAUSED, B.SCHEDULED):
             await callback.message.edit_reply_markup(reply_markup=views.confirm_cancel_markup(bid))
         return
-    await show(callback, *await _detail(session, broadcast, locale, settings))
+    sending = broadcasts is not None and broadcasts.is_running(bid)
+    await show(callback, *await _detail(session, broadcast, locale, settings, sending=sending))
 
 
 async def _send_csv(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
-from handlers.compliance_errors import COMPLIANCE_MESSAGES
 from handlers.admin_errors import ADMIN_MESSAGES
+from handlers.compliance_errors import COMPLIANCE_MESSAGES
 from handlers.render import esc
 from handlers.shop_errors import SHOP_MESSAGES
 from services.errors import ServiceError

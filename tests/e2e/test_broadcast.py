@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlmodel import select
 
 from bot.i18n import translate
 from bot.settings import Settings
-from models import Broadcast, BroadcastDelivery, User
-from tests.e2e.broadcast_helpers import crowd, forgive, received, unreachable_errors
+from models import AdminAccount, Broadcast, BroadcastDelivery, Order, User
+from services import audience as aud
+from services import broadcasts as svc
+from services.quota import QuotaPolicy
+from tests.e2e.broadcast_helpers import (
+    crowd,
+    forgive,
+    received,
+    unreachable_errors,
+    wait_for,
+)
 from tests.e2e.conftest import ADMIN_ID, TOKEN
+from tests.e2e.helpers import shop_with_owner
 
 RATE = 50
 ADMIN_FOOTER = "📢 Announcement from the TukuLokal administrators"
@@ -87,4 +104,219 @@ async def test_broadcast_reaches_every_reachable_user_once(app, tg, session):
         rows = (await s.exec(select(BroadcastDelivery))).all()
         assert {r.status for r in rows} == {"sent", "blocked", "not_found"}
         assert (await s.exec(select(Broadcast))).one().status == "done"
+    # The failed recipients, as a spreadsheet on request.
+    await admin.click("Failed recipients (CSV)", report)
+    sheet = await admin.wait_reply(predicate=lambda m: m.document_file is not None)
+    data, filename = sheet.document
+    assert filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert sorted((int(r["telegram_id"]), r["outcome"]) for r in rows) == [
+        (10_005, "blocked"),
+        (10_006, "blocked"),
+        (10_007, "not_found"),
+    ]
     forgive(tg, unreachable_errors)
+
+
+async def _population(session, tg):
+    """6 reachable ASN (4 Diskominfo, 2 Dinas Kesehatan), 1 unreachable, 1 shop owner."""
+    await crowd(session, tg, range(20_001, 20_004), opd="Diskominfo", quota_class="III")
+    await crowd(session, tg, range(20_011, 20_013), opd="Dinas Kesehatan", quota_class="IV")
+    await crowd(session, tg, [20_021], opd="Diskominfo", quota_class="PPPK")
+    (gone,) = await crowd(session, tg, [20_031], opd="Diskominfo", quota_class="III")
+    gone.unreachable = True
+    session.add(gone)
+    shop = await shop_with_owner(session, 20_041)
+    tg.user(20_041, first_name="Owner", language_code="en", started=True)
+    paid = (await session.exec(select(User).where(User.telegram_id == 20_001))).one()
+    session.add(
+        Order(
+            buyer_id=paid.id,
+            merchant_id=shop.id,
+            status="paid",
+            total=600_000,
+            counts_for_quota=True,
+            buyer_nip=paid.nip,
+            checkout_key="paid-this-month",
+            paid_at=datetime(2026, 11, 20, 5, 0, tzinfo=UTC),
+        )
+    )
+    await session.commit()
+
+
+def _recipients(message) -> int:
+    return int(re.search(r"Recipients: (\d+)", message.text).group(1))
+
+
+async def test_audience_choice_counts_and_exact_preview(app, tg, session):
+    await _population(session, tg)
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    setup = await _compose(admin, "Rapat <i>koordinasi</i> UMKM — RAPAT-7")
+    assert _recipients(setup) == 6
+    assert "1 more blocked the bot or left Telegram" in setup.text
+
+    async def tap(text, message=None):
+        await admin.click(text, message or setup)
+        return await admin.wait_reply()
+
+    opds = await tap("OPD: all")
+    assert opds.buttons[:2] == ["⬜ Dinas Kesehatan", "⬜ Diskominfo"]
+    await tap("Diskominfo", opds)
+    setup = await tap("Done", opds)
+    assert _recipients(setup) == 4
+    assert "OPD: Diskominfo" in setup.text
+    classes = await tap("Class: all")
+    await tap("golongan III", classes)
+    setup = await tap("Done", classes)
+    assert _recipients(setup) == 3
+    setup = await tap("Below this month's minimum")
+    assert _recipients(setup) == 2  # 20001 already spent this month's minimum
+    assert "still below this month's minimum" in setup.text
+    setup = await tap("Shops")
+    assert _recipients(setup) == 1
+    setup = await tap("Everyone")
+    assert _recipients(setup) == 8  # 6 ASN, the shop owner and the administrator
+    setup = await tap("ASN")
+    assert _recipients(setup) == 6
+    setup = await tap("Shop now")
+    assert "Buttons under the message: 🛍️ Shop now" in setup.text
+    await admin.click("Preview", setup)
+    preview = await admin.wait_reply(predicate=lambda m: "RAPAT-7" in (m.text or ""))
+    assert preview.html.startswith("Rapat <i>koordinasi</i> UMKM — RAPAT-7")
+    assert preview.buttons == ["🛍️ Shop now"]
+    confirm = await admin.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    assert _recipients(confirm) == 6
+    await admin.click("Shop now", preview)  # the button works, the announcement stays
+    await admin.wait_reply(predicate=lambda m: "Choose a category" in (m.text or ""))
+    assert tg.message(ADMIN_ID, preview.message_id).text == preview.text
+    await admin.click("Cancel", confirm)
+    await admin.wait_reply(predicate=lambda m: "Nothing was sent" in (m.text or ""))
+    await tg.settle()
+    assert received(tg, "RAPAT-7").keys() == {ADMIN_ID}
+
+
+async def _send_now(sender, html: str, marker: str):
+    """Compose, preview and send to the default audience; returns the progress message."""
+    setup = await _compose(sender, html)
+    await sender.click("Preview", setup)
+    await sender.wait_reply(predicate=lambda m: marker in (m.text or ""))
+    confirm = await sender.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    await sender.click("Send now", confirm)
+    await sender.wait_reply(predicate=lambda m: "on its way" in (m.text or ""))
+    return tg_message(sender, confirm.message_id)
+
+
+def tg_message(user, message_id):
+    return user.server.message(user.id, message_id)
+
+
+async def test_opd_operator_reaches_only_their_opd(app, tg, session, clock):
+    await _population(session, tg)
+    session.add(AdminAccount(telegram_id=950, role="opd_operator", opd="Diskominfo"))
+    await session.commit()
+    async with app.db.session() as s:  # an administrator's broadcast to another OPD
+        other, _ = await svc.create(
+            s, actor_telegram_id=ADMIN_ID, admin_ids=frozenset({ADMIN_ID}),
+            content=svc.Content("text", "Untuk Dinkes"),
+            audience=aud.Audience(opds=("Dinas Kesehatan",)), now=clock(),
+            policy=QuotaPolicy(tz=ZoneInfo("Asia/Jakarta")), draft_key="dinkes",
+            scheduled_at=clock() + timedelta(days=3),
+        )  # fmt: skip
+    operator = tg.user(950, first_name="Opi", language_code="en")
+    setup = await _compose(operator, "Apel pagi Diskominfo — APEL-1")
+    assert _recipients(setup) == 4  # Diskominfo's reachable ASN only
+    assert "OPD: Diskominfo" in setup.text
+    assert not any("Everyone" in b or "Shops" in b or "OPD:" in b for b in setup.buttons)
+    forged = await operator.click_data(setup, "bsu:kind:2")  # a forged "everyone"
+    await operator.wait_answer(forged)
+    await tg.settle()
+    assert _recipients(tg_message(operator, setup.message_id)) == 4
+    await operator.click("Preview", setup)
+    preview = await operator.wait_reply(predicate=lambda m: "APEL-1" in (m.text or ""))
+    assert preview.text.endswith("📢 Announcement from Diskominfo via TukuLokal")
+    confirm = await operator.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    await operator.click("Send now", confirm)
+    await operator.wait_reply(predicate=lambda m: "Delivered: 4" in (m.text or ""), timeout=10)
+    assert set(received(tg, "APEL-1")) == {950, 20_001, 20_002, 20_003, 20_021}
+    await operator.send("/broadcasts")
+    listing = await operator.wait_reply(predicate=lambda m: "Broadcasts" in (m.text or ""))
+    assert f"#{other.id}" not in listing.text and listing.buttons == [f"#{other.id + 1}"]
+    forged = await operator.click_data(listing, f"bct:{other.id}:cancel")
+    assert "not allowed" in (await operator.wait_answer(forged))["text"]
+    await operator.send("/admin")
+    assert "not allowed" in (await operator.wait_reply()).text
+    async with app.db.session() as s:
+        assert (await s.get(Broadcast, other.id)).status == "scheduled"
+
+
+async def test_429_pauses_every_send_until_retry_after(app, tg, session):
+    await crowd(session, tg, range(30_001, 30_061))
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await _send_now(admin, "Info 429 — WAIT-2", "WAIT-2")
+    await wait_for(lambda: len(received(tg, "WAIT-2")) >= 15)
+    tg.force_retry_after(2)
+    await admin.wait_reply(predicate=lambda m: "Delivered: 60" in (m.text or ""), timeout=20)
+    (refusal,) = [c for c in tg.errors if c.status == 429]
+    during = [s for s in tg.sent_messages() if refusal.at < s.at < refusal.at + 2 - 0.02]
+    assert during == [] and tg.refused_during_pause == []
+    counts = received(tg, "WAIT-2")
+    assert len(counts) == 61 and set(counts.values()) == {1}  # the refused one came later
+    forgive(tg, unreachable_errors)
+
+
+async def test_pause_resume_cancel(app, tg, session):
+    await crowd(session, tg, range(40_001, 40_201))
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    progress = await _send_now(admin, "Jeda — PAUSE-3", "PAUSE-3")
+
+    def sent() -> int:
+        return len(received(tg, "PAUSE-3")) - 1  # minus the preview
+
+    await wait_for(lambda: sent() >= 20)
+    await admin.click("Pause", progress)
+    paused = await admin.wait_reply(predicate=lambda m: "paused" in (m.text or ""))
+    assert "Resume" in str(paused.buttons)
+    await tg.settle(quiet=0.5)
+    stopped_at = sent()
+    await asyncio.sleep(0.5)
+    assert sent() == stopped_at < 200
+    await admin.click("Resume", paused)
+    await wait_for(lambda: sent() >= stopped_at + 20)
+    await admin.click("Cancel broadcast", tg_message(admin, progress.message_id))
+    sure = await admin.wait_reply(predicate=lambda m: "Yes, cancel it" in str(m.buttons))
+    await admin.click("Yes, cancel it", sure)
+    report = await admin.wait_reply(
+        predicate=lambda m: "Not sent" in (m.text or "") and m.message_id != progress.message_id
+    )
+    assert "cancelled" in report.text
+    await tg.settle(quiet=0.5)
+    counts = received(tg, "PAUSE-3")
+    assert set(counts.values()) == {1}  # nobody got it twice
+    not_sent = int(re.search(r"Not sent \(cancelled\): (\d+)", report.text).group(1))
+    assert not_sent == 200 - sent() > 0
+    async with app.db.session() as s:
+        assert (await s.exec(select(Broadcast))).one().status == "cancelled"
+
+
+async def test_scheduled_broadcast_waits_for_its_time(app, tg, session, clock):
+    await crowd(session, tg, range(50_001, 50_011))
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    setup = await _compose(admin, "Besok pagi — LATER-4")
+    await admin.click("Preview", setup)
+    confirm = await admin.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    await admin.click("Schedule", confirm)
+    await admin.wait_reply(predicate=lambda m: "When should it be sent" in (m.text or ""))
+    await admin.send("27.11.2026 09:00")  # the clock says 10:00 WIB
+    assert "already passed" in (await admin.wait_reply()).text
+    await admin.send("28.11.2026 08:00")
+    done = await admin.wait_reply(predicate=lambda m: "scheduled for" in (m.text or ""))
+    assert "28 Nov 2026 08:00" in done.text
+    await admin.send("/broadcasts")
+    listing = await admin.wait_reply(predicate=lambda m: "Broadcasts" in (m.text or ""))
+    assert "scheduled" in listing.text
+    await asyncio.sleep(0.3)  # the runner looked (every 0.1 s): not due yet
+    assert received(tg, "LATER-4").keys() == {ADMIN_ID}
+    clock.advance(days=1)
+    report = await admin.wait_reply(predicate=lambda m: "Delivered: 10" in (m.text or ""))
+    assert "finished" in report.text
+    assert len(received(tg, "LATER-4")) == 11
