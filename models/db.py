@@ -20,7 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 _IMMEDIATE = "tukulokal_immediate"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int | None = None, max_overflow: int | None = None
+) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -34,6 +36,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 10
         kwargs["pool_pre_ping"] = True
+    if pool_size is not None:
+        kwargs["pool_size"] = pool_size
+    if max_overflow is not None:
+        kwargs["max_overflow"] = max_overflow
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
@@ -68,6 +74,10 @@ def is_sqlite(session: AsyncSession) -> bool:
 
 async def begin_write(session: AsyncSession) -> None:
     """Start a write transaction that holds the write lock from its first statement.
+
+    The caller must commit on every path, refusals included: a raise that leaves the lock
+    held blocks every other writer (the FSM storage of the same update among them) until the
+    session closes. Where the work may refuse, use `write_transaction` instead.
 
     On SQLite any read-only transaction already open in the session is ended first (it wrote
     nothing), then BEGIN IMMEDIATE waits for the lock instead of failing later. PostgreSQL needs

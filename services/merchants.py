@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import MemberRole, Merchant, MerchantMember, MerchantStatus, User
-from models.db import begin_write
+from models.db import write_transaction
 from services.errors import NotFound, ServiceError
 from services.phones import PhoneError, normalize_phone
 
@@ -55,7 +55,6 @@ async def _add_owner(session: AsyncSession, merchant: Merchant, user: User) -> M
         session.add(
             MerchantMember(merchant_id=merchant.id, user_id=user.id, role=MemberRole.OWNER)
         )
-        await session.commit()
     return merchant
 
 
@@ -69,37 +68,34 @@ async def link_owner_by_contact(
         shared = normalize_phone(phone)
     except PhoneError as exc:
         raise ServiceError("phone_invalid") from exc
-    await begin_write(session)
-    merchants = (await session.exec(select(Merchant).where(Merchant.phone == shared))).all()
-    if not merchants:
-        raise ServiceError("no_merchant_for_phone")
-    linked = []
-    for merchant in merchants:
-        linked.append(await _add_owner(session, merchant, user))
-    return linked
+    async with write_transaction(session):
+        merchants = (await session.exec(select(Merchant).where(Merchant.phone == shared))).all()
+        if not merchants:
+            raise ServiceError("no_merchant_for_phone")
+        return [await _add_owner(session, merchant, user) for merchant in merchants]
 
 
 async def link_owner_by_token(session: AsyncSession, user: User, token: str) -> Merchant:
     """Link through the one-time deep link the city gave the shop owner."""
     if not token or len(token) > 32:
         raise ServiceError("invalid_link")
-    await begin_write(session)
-    merchant = (await session.exec(select(Merchant).where(Merchant.link_token == token))).first()
-    if merchant is None:
-        raise ServiceError("invalid_link")
-    await _add_owner(session, merchant, user)
-    merchant.link_token = None  # one use only
-    session.add(merchant)
-    await session.commit()
+    async with write_transaction(session):
+        query = select(Merchant).where(Merchant.link_token == token)
+        merchant = (await session.exec(query)).first()
+        if merchant is None:
+            raise ServiceError("invalid_link")
+        await _add_owner(session, merchant, user)
+        merchant.link_token = None  # one use only
+        session.add(merchant)
     return merchant
 
 
 async def create_link_token(session: AsyncSession, merchant_code: str) -> str:
-    await begin_write(session)
-    merchant = (await session.exec(select(Merchant).where(Merchant.code == merchant_code))).first()
-    if merchant is None:
-        raise NotFound("merchant_not_found", merchant_code=merchant_code)
-    merchant.link_token = secrets.token_urlsafe(12)
-    session.add(merchant)
-    await session.commit()
+    async with write_transaction(session):
+        query = select(Merchant).where(Merchant.code == merchant_code)
+        merchant = (await session.exec(query)).first()
+        if merchant is None:
+            raise NotFound("merchant_not_found", merchant_code=merchant_code)
+        merchant.link_token = secrets.token_urlsafe(12)
+        session.add(merchant)
     return merchant.link_token
