@@ -44,7 +44,8 @@ async def test_search_tolerates_typos_and_variants_and_suggests_categories(app, 
     )
     await user.send("batik malang")  # plain text in the main menu searches too
     result = await user.wait_reply()
-    assert result.buttons[0].startswith("Malang Hand-drawn Batik")  # English name for English users
+    # English users see the English name the shop gave.
+    assert result.buttons[0].startswith("Malang Hand-drawn Batik")
     await user.send("keripik tempe")
     result = await user.wait_reply()
     assert result.buttons[0].startswith("Keripik Tempe Sanan")  # both words first
