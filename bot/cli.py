@@ -238,6 +238,20 @@ async def cmd_try(settings: Settings, args: argparse.Namespace) -> int:
     return await run_console(settings, data_dir=Path(args.data_dir))
 
 
+async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox import run_sandbox
+
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.WARNING)
+    return await run_sandbox(
+        settings,
+        data_dir=Path(args.data_dir),
+        port=args.port,
+        language=args.lang,
+        out=_print,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tukulokal", description="TukuLokal Telegram bot")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -288,6 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
     trial = sub.add_parser("try", help="chat with the bot in this terminal, no token needed")
     trial.add_argument("--data-dir", default="data/try")
     trial.set_defaults(func=cmd_try)
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot in a browser: a local chat page, no token needed"
+    )
+    sandbox.add_argument("--port", type=int, default=8088, help="port on 127.0.0.1 (0: any)")
+    sandbox.add_argument("--data-dir", default="data/sandbox", help="demo database and files")
+    sandbox.add_argument(
+        "--lang", default="id", choices=("id", "en"), help="the personas' Telegram language"
+    )
+    sandbox.set_defaults(func=cmd_sandbox)
     return parser
 
 

@@ -1,0 +1,221 @@
+"""`tukulokal sandbox`: personas, history, the page's API, the clock, restarts, the command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.sandbox import Sandbox
+from bot.sandbox.server import WEB_DIR
+from models import User
+from services.quota import month_start, next_month, quota_status, spent_in_month
+from tests.sandbox.conftest import Page, production_settings
+
+
+async def _user(sandbox: Sandbox, key: str) -> User:
+    persona = sandbox.persona(key)
+    async with sandbox.db.session() as session:
+        return (
+            await session.exec(select(User).where(User.telegram_id == persona.telegram_id))
+        ).one()
+
+
+async def order_kopi(page: Page, key: str, method: str = "pay cash") -> dict:
+    """Search, open a card, add to the cart, check out: what a person does on the page."""
+    await page.post(f"/api/chat/{key}/start", {"payload": ""})
+    await page.post(f"/api/chat/{key}/send", {"text": "kopi robusta"})
+    results = await page.last_with(key, "kopi")
+    await page.tap(key, results, "Robusta")
+    card = await page.last_with(key, "Robusta")
+    await page.tap(key, card, "Add to cart")
+    await page.post(f"/api/chat/{key}/send", {"text": "/keranjang"})
+    cart = await page.last_with(key, "Your cart")
+    await page.tap(key, cart, "Checkout")
+    summary = await page.last_with(key, "Order summary")
+    await page.tap(key, summary, method)
+    return await page.last_with(key, "Order placed")
+
+
+async def test_personas_have_their_accounts_and_months_of_history(sandbox, page):
+    state = await page.poll()
+    keys = [p["key"] for p in state["personas"]]
+    assert keys == ["asn", "asn-met", "merchant", "admin", "guest"]
+    assert "http://" not in str(state["personas"])  # the page prints one URL: its own
+
+    policy = sandbox._policy()
+    now = sandbox.clock()
+    async with sandbox.db.session() as session:
+        below = await quota_status(session, await _user(sandbox, "asn"), now=now, policy=policy)
+        met = await quota_status(session, await _user(sandbox, "asn-met"), now=now, policy=policy)
+        assert 0 < below.spent < below.minimum
+        assert met.met
+        nip = (await _user(sandbox, "asn")).nip
+        this_month = month_start(now.astimezone(policy.tz).date())
+        for back in (1, 2, 3):  # paid orders in each of the last months
+            month = next_month(this_month, -back)
+            assert await spent_in_month(session, nip, month, tz=policy.tz) > 0
+
+    # The bot itself says so, in the persona's language, with the command menu in place.
+    await page.post("/api/chat/asn/send", {"text": "/kuota"})
+    quota = await page.last_with("asn", "Minimum spend")
+    assert "Remaining" in quota["text"]
+    chat = (await page.poll("asn"))["chat"]
+    assert "kuota" in [c["command"] for c in chat["commands"]]
+    assert chat["commands"][0]["description"][0].isupper()
+
+
+async def test_guest_shares_phone_sends_files_and_downloads_them(sandbox, page):
+    assert (await page.poll("guest"))["chat"]["messages"] == []  # a new user: START
+    await page.post("/api/chat/guest/start", {"payload": ""})
+    welcome = next(m for m in reversed(await page.messages("guest")) if m.get("buttons"))
+    await page.tap("guest", welcome, "general buyer")
+    await page.post("/api/chat/guest/send", {"text": "Dimas Anggara"})
+    keyboard = (await page.poll("guest"))["chat"]["keyboard"]
+    share = next(k for row in keyboard["rows"] for k in row if k["contact"])
+    await page.post("/api/chat/guest/press", {"text": share["text"]})
+    messages = await page.messages("guest")
+    assert any(m.get("contact", {}).get("phone") == "+6281298765432" for m in messages)
+    async with sandbox.db.session() as session:
+        guest_id = sandbox.persona("guest").telegram_id
+        guest = (await session.exec(select(User).where(User.telegram_id == guest_id))).one()
+        assert guest.kind == "general" and guest.phone == "+6281298765432"
+
+    # A file goes to the bot and can be downloaded back from the chat.
+    form = aiohttp.FormData()
+    form.add_field("kind", "document")
+    csv = b"nama,harga\nKopi,35000\n"
+    form.add_field("file", csv, filename="produk.csv", content_type="text/csv")
+    async with page.http.post(
+        f"{page.url}/api/chat/guest/upload", data=form, headers={"X-TukuLokal-Sandbox": "1"}
+    ) as response:
+        assert response.status == 200, await response.text()
+    sent = [m for m in await page.messages("guest") if m.get("document")][-1]
+    assert sent["out"] and sent["document"]["name"] == "produk.csv"
+    async with page.http.get(page.url + sent["document"]["url"]) as response:
+        assert await response.read() == csv
+        assert "attachment" in response.headers["Content-Disposition"]
+
+
+async def test_order_reaches_the_shop_and_time_expires_it(sandbox, page):
+    placed = await order_kopi(page, "asn")
+    assert placed["buttons"]
+    state = await page.poll("asn")
+    merchant = next(p for p in state["personas"] if p["key"] == "merchant")
+    assert merchant["unread"] == 1 and "New order" in merchant["last"]
+    # Looking at the shop's chat reads it.
+    new_order = await page.last_with("merchant", "New order")
+    assert any("Accept" in b["text"] for row in new_order["buttons"] for b in row)
+    state = await page.poll("asn")
+    assert next(p for p in state["personas"] if p["key"] == "merchant")["unread"] == 0
+
+    before = sandbox.clock()
+    moved = await page.post("/api/time", {"step": "+1w"})
+    assert moved["jobs"] and all(job["ok"] for job in moved["jobs"])
+    assert sandbox.clock() - before >= timedelta(days=7)
+    expired = await page.last_with("asn", "expired")
+    assert expired["date"] >= (before + timedelta(days=7)).timestamp() - 60  # sandbox time
+    assert "expired" in (await page.last_with("merchant", "expired"))["text"]
+
+    moved = await page.post("/api/time", {"step": "deadline-3"})
+    local = sandbox.clock().astimezone(sandbox.base_settings.tz)
+    assert (local.hour, local.minute) == (9, 0)
+    deadline = await sandbox._deadline(month_start(local.date()))
+    assert deadline - local.date() == timedelta(days=3)
+    assert moved["clock"]["label"].endswith("09:00 WIB")
+    await page.post("/api/time", {"step": "sideways"}, status=400)
+
+
+async def test_only_the_page_acts_and_everything_is_local(sandbox, page):
+    await page.post("/api/chat/asn/send", {"text": "/start"}, status=200)
+    async with page.http.post(f"{page.url}/api/chat/asn/send", json={"text": "hi"}) as response:
+        assert response.status == 403  # a request from another site lacks the header
+    async with page.http.get(page.url + "/") as response:
+        html = await response.text()
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "/static/sandbox.js" in html
+    for path in WEB_DIR.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path.name
+        assert "@import" not in text and "url(http" not in text, path.name
+    async with page.http.get(page.url + "/static/../server.py") as response:
+        assert response.status == 404
+
+
+async def test_restart_keeps_chats_clock_and_old_buttons(data_dir, tmp_path):
+    first = Sandbox(production_settings(tmp_path), data_dir, port=0, language="en")
+    await first.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            page = Page(http, first.url)
+            await page.post("/api/chat/asn/start", {"payload": ""})
+            await page.post("/api/time", {"step": "+1d"})
+            offset = first.clock.offset
+            menu = await page.last_with("asn", "What would you like to do")
+    finally:
+        await first.stop()
+    again = Sandbox(production_settings(tmp_path), data_dir, port=0)
+    await again.start()
+    try:
+        assert again.clock.offset == offset and again.language == "en"
+        async with aiohttp.ClientSession() as http:
+            page = Page(http, again.url)
+            kept = await page.messages("asn")
+            assert menu["id"] in [m["id"] for m in kept]
+            # The bot edits its message from the last run in place.
+            await page.tap("asn", menu, "catalog")
+            edited = next(m for m in await page.messages("asn") if m["id"] == menu["id"])
+            assert edited["edited"] and edited["text"] != menu["text"]
+            assert not [c for c in again.tg.errors if "not modified" not in (c.error or "")]
+    finally:
+        await again.stop()
+    assert not (tmp_path / "production.db").exists()
+
+
+@pytest.mark.slow
+def test_command_prints_one_url_and_stops_cleanly_on_ctrl_c(data_dir, tmp_path):
+    production = tmp_path / "production.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")} | {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{production}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--data-dir", str(data_dir)],
+        cwd=tmp_path,  # no .env of the working tree
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        while not any("http://" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        url = re.search(r"http://127\.0\.0\.1:\d+", lines[-1]).group(0)
+
+        async def check() -> None:
+            async with aiohttp.ClientSession() as http, http.get(url + "/api/poll") as response:
+                assert response.status == 200
+
+        asyncio.run(check())
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = "".join(lines) + rest
+    assert process.returncode == 0, output
+    assert len(re.findall(r"https?://", output)) == 1, output
+    assert "stopped" in rest
+    assert not production.exists()
+    assert (data_dir / "sandbox.json").is_file()
