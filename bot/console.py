@@ -154,12 +154,12 @@ class Persona:
     shown: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
-def _csv_rows(path: Path) -> list[dict[str, str]]:
+def csv_rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
-def _split_name(full: str) -> tuple[str, str | None]:
+def split_name(full: str) -> tuple[str, str | None]:
     """'Dr. Ir. Bambang Sutrisno, M.M.' -> ('Bambang', 'Sutrisno'): Telegram-like names."""
     words = [w for w in full.split(",")[0].split() if not w.endswith(".")]
     words = words or full.split()[:1] or ["ASN"]
@@ -177,14 +177,14 @@ def demo_personas() -> list[Persona]:
         except PhoneError:
             return None
 
-    roster = [r for r in _csv_rows(ROSTER_CSV) if phone_of(r.get("telepon", ""))]
+    roster = [r for r in csv_rows(ROSTER_CSV) if phone_of(r.get("telepon", ""))]
     asn = next((r for r in roster if r["nip"] == PREFERRED_NIP), roster[0] if roster else None)
-    shops = [m for m in _csv_rows(MERCHANTS_CSV) if phone_of(m.get("telepon", ""))]
+    shops = [m for m in csv_rows(MERCHANTS_CSV) if phone_of(m.get("telepon", ""))]
     shop = next((m for m in shops if m["kode"] == PREFERRED_SHOP), shops[0] if shops else None)
 
     personas = []
     if asn is not None:
-        first, last = _split_name(asn["nama"])
+        first, last = split_name(asn["nama"])
         personas.append(
             Persona(
                 "asn",
@@ -336,8 +336,11 @@ def save_files(tg: FakeTelegram, folder: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-async def _prepare_database(db: Database, photos_dir: Path) -> bool:
-    """Migrate; load the demo data the first time. True when it was loaded now."""
+async def prepare_demo_database(db: Database, photos_dir: Path) -> bool:
+    """Migrate; load the demo data the first time. True when it was loaded now.
+
+    Shared with `tukulokal sandbox` (bot/sandbox), as are the demo personas and CSV helpers.
+    """
     from models import Merchant
     from models.migrate import upgrade
     from services.categories import ensure_categories
@@ -397,7 +400,7 @@ class Console:
         await self.tg.start("127.0.0.1", 0)
         restore_files(self.tg, self.data_dir / FILES_DIR)
         self.db = Database(f"sqlite+aiosqlite:///{self.db_path}")
-        seeded = await _prepare_database(self.db, self.data_dir / "photos")
+        seeded = await prepare_demo_database(self.db, self.data_dir / "photos")
         if seeded:
             self.out("Loaded the demo data (Malang UMKM, products, ASN roster).")
         settings = self.base_settings.model_copy(

@@ -24,9 +24,9 @@ from bot.console import (
     ASN_ID,
     GUEST_ID,
     MERCHANT_ID,
-    _csv_rows,
-    _split_name,
+    csv_rows,
     demo_personas,
+    split_name,
 )
 from models import AppSetting, Merchant, MerchantMember, PaymentMethod, Product, RosterEntry, User
 from models.db import Database
@@ -94,7 +94,7 @@ def sandbox_personas() -> list[Persona]:
     from services.demo import MERCHANTS_CSV, ROSTER_CSV
 
     base = {p.key: p for p in demo_personas()}
-    roster = [r for r in _csv_rows(ROSTER_CSV) if _phone(r.get("telepon"))]
+    roster = [r for r in csv_rows(ROSTER_CSV) if _phone(r.get("telepon"))]
     personas: list[Persona] = []
     asn = base.get("asn")
     if asn is not None:
@@ -120,7 +120,7 @@ def sandbox_personas() -> list[Persona]:
     met = next((r for r in roster if r["nip"] == PREFERRED_MET_NIP and r["nip"] not in used), None)
     met = met or next((r for r in roster if r["nip"] not in used), None)
     if met is not None:
-        first, last = _split_name(met["nama"])
+        first, last = split_name(met["nama"])
         personas.append(
             Persona(
                 "asn-met",
@@ -136,7 +136,7 @@ def sandbox_personas() -> list[Persona]:
         )
     merchant = base.get("merchant")
     if merchant is not None:
-        shops = [m for m in _csv_rows(MERCHANTS_CSV) if _phone(m.get("telepon")) == merchant.phone]
+        shops = [m for m in csv_rows(MERCHANTS_CSV) if _phone(m.get("telepon")) == merchant.phone]
         shop = shops[0]["nama"] if shops else (merchant.last_name or "")
         code = shops[0]["kode"] if shops else None
         personas.append(
@@ -237,12 +237,12 @@ async def _accounts(
     background: list[list[Any]] = []
     taken_nips = {p.nip for p in personas}
     taken_phones = {p.phone for p in personas}
-    for n, row in enumerate(_csv_rows(ROSTER_CSV), 1):
+    for n, row in enumerate(csv_rows(ROSTER_CSV), 1):
         phone = _phone(row.get("telepon"))
         if not phone or row["nip"] in taken_nips or phone in taken_phones:
             continue
         telegram_id = BACKGROUND_ASN_BASE + n
-        first, _last = _split_name(row["nama"])
+        first, _last = split_name(row["nama"])
         user = await get_or_create_user(session, telegram_id, first_name=first)
         try:
             await register_asn(
@@ -252,7 +252,7 @@ async def _accounts(
             log.info("sandbox: %s not registered: %s", row["nip"], exc.code)
             continue
         background.append([telegram_id, first, phone])
-    for n, row in enumerate(_csv_rows(MERCHANTS_CSV), 1):
+    for n, row in enumerate(csv_rows(MERCHANTS_CSV), 1):
         phone = _phone(row.get("telepon"))
         if not phone or phone in taken_phones:
             continue

@@ -39,7 +39,7 @@ from bot.console import (
     FILES_DIR,
     TOKEN,
     UpdateTracker,
-    _prepare_database,
+    prepare_demo_database,
     restore_files,
     save_files,
 )
@@ -129,7 +129,7 @@ class Sandbox:
         self.clock = SandboxClock()
         self.tracker = UpdateTracker()
         self.url = ""
-        self.first_start = False
+        self.ready = False  # the page's API answers 503 until the bot runs
         self.tg: FakeTelegram | None = None
         self.db: Database | None = None
         self.settings: Settings | None = None
@@ -158,15 +158,21 @@ class Sandbox:
         from bot.factory import create_bot, create_dispatcher, start_scheduler
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The page's port first: a busy one fails now, not after preparing the demo data.
+        self._runner = web.AppRunner(self.web_app(), access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://{self.host}:{port}"
         state = self._load_state()
         self.clock = SandboxClock([tuple(m) for m in state.get("clock", [])] or None)
         self.language = state.get("language", self.language)
         tg = self.tg = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
         await tg.start("127.0.0.1", 0)
         restore_files(tg, self.data_dir / FILES_DIR)
-        self.first_start = not self.db_path.exists()
         self.db = Database(f"sqlite+aiosqlite:///{self.db_path}")
-        await _prepare_database(self.db, self.data_dir / "photos")
+        await prepare_demo_database(self.db, self.data_dir / "photos")
         self.world = await prepare_world(
             self.db, self.personas, policy=self._policy(), now=self.clock()
         )
@@ -212,13 +218,7 @@ class Sandbox:
                 self._polling.result()  # raises what stopped the bot
             raise RuntimeError("the bot did not start within 60 s")
         self._scheduler = self._start_scheduler(start_scheduler)
-        app = self.web_app()
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://{self.host}:{port}"
+        self.ready = True
 
     def _start_scheduler(self, start_scheduler: Callable[..., Any]) -> Any:
         """The scheduler as `tukulokal run` has it, but held here so the page can run its jobs
@@ -250,6 +250,7 @@ class Sandbox:
             manager.register(middleware)
 
     async def stop(self) -> None:
+        self.ready = False
         if self._runner is not None:
             with contextlib.suppress(Exception):
                 await self._runner.cleanup()
@@ -641,6 +642,8 @@ class Sandbox:
     ) -> web.StreamResponse:
         if request.method == "POST" and request.headers.get(ACTION_HEADER) != "1":
             raise web.HTTPForbidden(text="actions come from the sandbox page only")
+        if not self.ready and request.path.startswith(("/api/", "/files/")):
+            raise web.HTTPServiceUnavailable(text="the sandbox is starting")
         response = await handler(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -933,7 +936,10 @@ async def run_sandbox(
     saved_level = root.level
     if root.level != logging.NOTSET and root.level > logging.DEBUG:
         root.setLevel(logging.WARNING)  # aiogram's per-update INFO lines are noise here
-    out(f"Starting the TukuLokal sandbox (demo database in {sandbox.data_dir}) …")
+    if sandbox.db_path.exists():
+        out(f"Starting the TukuLokal sandbox (demo data in {sandbox.data_dir}) …")
+    else:
+        out(f"First start: preparing the demo data in {sandbox.data_dir} (a few seconds) …")
     try:
         try:
             await sandbox.start()

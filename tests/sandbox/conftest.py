@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.console import _prepare_database
+from bot.console import prepare_demo_database
 from bot.sandbox import Sandbox
 from bot.sandbox.demo import prepare_world, sandbox_personas
 from bot.sandbox.server import ACTION_HEADER, DB_FILE
@@ -38,7 +38,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def prepare() -> None:
         db = Database(f"sqlite+aiosqlite:///{folder / DB_FILE}")
         try:
-            await _prepare_database(db, folder / "photos")
+            await prepare_demo_database(db, folder / "photos")
             await prepare_world(
                 db,
                 sandbox_personas(),
