@@ -10,10 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 from handlers.callbacks import OrderCb
+from handlers.compliance_callbacks import RefundCb
 from handlers.render import TEXT_LIMIT, esc, moment, money, shorten, status_label
 from handlers.shop_callbacks import ProofCb
 from handlers.ui import notify
 from models import Order, OrderStatus, PaymentMethod, User
+from models.enums import PAID_STATUSES
 from services import orders
 from services.merchants import member_users
 
@@ -76,7 +78,9 @@ def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_m
     if order.status == OrderStatus.REJECTED and order.reject_reason:
         lines.append(_("Reason: {reason}").format(reason=esc(order.reject_reason)))
     if not for_merchant and order.counts_for_quota:
-        if order.paid_at:
+        if order.status == OrderStatus.REFUNDED:
+            lines.append(_("↩️ Refunded: this order no longer counts toward your minimum."))
+        elif order.paid_at:
             lines.append(
                 _("✔️ Counts toward your minimum for {month}.").format(
                     month=_month(order.paid_at, locale, settings)
@@ -110,6 +114,10 @@ def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboa
             text=ACTION_LABELS[action](), callback_data=OrderCb(id=view.order.id, action=action)
         )
     extra = _payment_buttons(view, status, for_merchant=for_merchant)
+    if for_merchant and status in PAID_STATUSES:
+        # A paid order can be refunded (see handlers.refunds).
+        data = RefundCb(id=view.order.id).pack()
+        extra.append(InlineKeyboardButton(text=_("↩️ Refund"), callback_data=data))
     builder.adjust(2)
     for button in extra:
         builder.row(button)

@@ -9,7 +9,13 @@ from datetime import datetime
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +26,7 @@ from handlers.errors import describe
 from handlers.quota import policy
 from handlers.report_views import (
     chart_caption,
-    chart_png,
+    chart_pngs,
     comparison_text,
     month_name,
     summary_text,
@@ -82,10 +88,27 @@ async def send_report(
         summary_text(report, locale, settings.tz),
         reply_markup=report_buttons(report, locale, latest=latest),
     )
-    png = await asyncio.to_thread(chart_png, report, locale)
-    await message.answer_photo(
-        BufferedInputFile(png, filename=f"tukulokal-{report.month:%Y-%m}.png"),
-        caption=chart_caption(report, locale),
+    await send_chart(message, report, locale)
+
+
+async def send_chart(message: Message, report: Report, locale: str) -> None:
+    """The chart: one photo, or an album of phone-sized pages for the whole city."""
+    pages = await asyncio.to_thread(chart_pngs, report, locale)
+    name = f"tukulokal-{report.month:%Y-%m}"
+    caption = chart_caption(report, locale)
+    if len(pages) == 1:
+        await message.answer_photo(
+            BufferedInputFile(pages[0], filename=f"{name}.png"), caption=caption
+        )
+        return
+    await message.answer_media_group(
+        [
+            InputMediaPhoto(
+                media=BufferedInputFile(png, filename=f"{name}-{i}.png"),
+                caption=caption if i == 1 else None,
+            )
+            for i, png in enumerate(pages[:10], start=1)
+        ]
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, distinct, exists, or_
+from sqlalchemy import and_, case, distinct, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -391,7 +391,7 @@ async def build_report(
             .select_from(Merchant)
             .where(
                 col(Merchant.status) == MerchantStatus.ACTIVE,
-                ~exists().where(col(Order.merchant_id) == col(Merchant.id), *paid),
+                col(Merchant.id).not_in(select(Order.merchant_id).where(*paid)),
             )
         )
     ).one()
@@ -514,33 +514,40 @@ async def _details(
             merchants.order_by(func.coalesce(sales.c.revenue, 0).desc(), col(Merchant.name))
         )
     ).all()
+    # Orders of the month: placed in it, or placed before and paid in it (two index ranges).
+    columns = (
+        select(
+            col(Order.id).label("id"),
+            col(Order.created_at).label("created_at"),
+            col(Order.paid_at).label("paid_at"),
+            col(Order.status).label("status"),
+            col(Merchant.name).label("merchant"),
+            col(Order.buyer_nip).label("buyer_nip"),
+            func.coalesce(RosterEntry.name, User.full_name, User.first_name, "").label("buyer"),
+            func.coalesce(RosterEntry.opd, "").label("opd"),
+            col(Order.payment_method).label("payment_method"),
+            col(Order.total).label("total"),
+            col(Order.counts_for_quota).label("counts_for_quota"),
+            col(Order.refunded_at).label("refunded_at"),
+        )
+        .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
+        .join(User, col(User.id) == col(Order.buyer_id))
+        .outerjoin(RosterEntry, col(RosterEntry.nip) == col(Order.buyer_nip))
+    )
+    scope = _scope_orders(opd)
+    month_orders = union_all(
+        columns.where(col(Order.created_at) >= start, col(Order.created_at) < end, *scope),
+        columns.where(
+            col(Order.status).in_([*PAID_STATUSES, OrderStatus.REFUNDED]),
+            col(Order.paid_at) >= start,
+            col(Order.paid_at) < end,
+            col(Order.created_at) < start,
+            *scope,
+        ),
+    ).subquery("month_orders")
     order_rows = (
         await session.exec(
-            select(
-                Order.id,
-                Order.created_at,
-                Order.paid_at,
-                Order.status,
-                Merchant.name,
-                Order.buyer_nip,
-                func.coalesce(RosterEntry.name, User.full_name, User.first_name, ""),
-                func.coalesce(RosterEntry.opd, ""),
-                Order.payment_method,
-                Order.total,
-                Order.counts_for_quota,
-                Order.refunded_at,
-            )
-            .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
-            .join(User, col(User.id) == col(Order.buyer_id))
-            .outerjoin(RosterEntry, col(RosterEntry.nip) == col(Order.buyer_nip))
-            .where(
-                or_(
-                    and_(col(Order.paid_at) >= start, col(Order.paid_at) < end),
-                    and_(col(Order.created_at) >= start, col(Order.created_at) < end),
-                ),
-                *_scope_orders(opd),
-            )
-            .order_by(col(Order.created_at), col(Order.id))
+            select(*month_orders.c).order_by(month_orders.c.created_at, month_orders.c.id)
         )
     ).all()
     adjustment_rows: list[AdjustmentRow] = []

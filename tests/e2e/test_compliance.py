@@ -291,3 +291,60 @@ async def test_closing_then_refund_keeps_closed_figures_and_shows_the_adjustment
     history = await buyer.wait_reply(predicate=_has("Your last months"))
     assert "October 2026: Rp550,000 / Rp500,000 ✓" in history.text
     assert "November 2026: Rp0 / Rp500,000 … so far" in history.text
+
+
+async def test_a_city_with_many_opds_gets_the_chart_as_an_album(app, tg, session):
+    for i in range(20):
+        await f.roster(session, f"198503122010011{i + 1:03d}", opd=f"OPD {i:02d}", phone=None)
+    admin = await _admin(tg)
+    await admin.send("/laporan")
+    await admin.wait_reply(predicate=_has("TukuLokal report"))
+    for _ in range(3):
+        await admin.wait_reply(timeout=15, predicate=lambda m: m.photo is not None)
+    photos = [m for m in admin.bot_messages if m.photo is not None]
+    assert len(photos) == 3 and len({m.media_group_id for m in photos}) == 1
+    assert "Compliance per OPD" in photos[0].caption
+    for message in photos:
+        image = Image.open(io.BytesIO(message.photo))
+        assert image.format == "PNG" and image.width == 1080 and image.height <= 1280
+
+
+async def test_shop_refunds_a_paid_order_with_the_button(app, tg, session):
+    await f.asn_user(session, ASN)
+    shop = await shop_with_owner(session, OWNER)
+    product = await f.product(session, shop, price=120_000, stock=3)
+    owner = tg.user(OWNER, first_name="Tin", language_code="en")
+    buyer = tg.user(ASN, first_name="Budi", language_code="en")
+    await open_bot(owner)
+    card = await open_bot(buyer, f"p{product.id}")
+    await buyer.click("Add to cart", card)
+    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
+    await buyer.send("/keranjang")
+    cart = await buyer.wait_reply(predicate=_has("Your cart"))
+    await buyer.click("Checkout", cart)
+    summary = await buyer.wait_reply(predicate=_has("Order summary"))
+    await buyer.click("pay cash", summary)
+    new = await owner.wait_reply(predicate=_has("New order"))
+    assert "Refund" not in str(new.buttons)  # nothing paid yet
+    await owner.click("Accept", new)
+    accepted = await owner.wait_reply(predicate=lambda m: "Payment received" in str(m.buttons))
+    await owner.click("Payment received", accepted)
+    paid = await owner.wait_reply(predicate=lambda m: "Refund" in str(m.buttons))
+    await buyer.wait_reply(predicate=_has("confirmed your payment"))
+    # A stranger's forged tap is refused.
+    forged = await buyer.click_data(summary, paid.button("Refund")["callback_data"])
+    assert "not allowed" in (await buyer.wait_answer(forged))["text"]
+    await owner.click("Refund", paid)
+    await owner.wait_reply(predicate=_has("Type the reason for the buyer"))
+    await owner.send("Stok rusak")
+    done = await owner.wait_reply(predicate=_has("refunded (Rp120,000)"))
+    assert done
+    shown = await owner.wait_reply(predicate=_has("Refunded"))
+    assert "Refund" not in str(shown.buttons)
+    told = await buyer.wait_reply(predicate=_has("This order was refunded"))
+    assert "Stok rusak" in told.text and "no longer counts toward your minimum" in told.text
+    await buyer.send("/kuota")
+    quota = await buyer.wait_reply(predicate=_has("Minimum spend"))
+    assert "Counted so far: Rp0" in quota.text
+    async with app.db.session() as s:
+        assert (await f.fresh(s, type(product), product.id)).stock == 3  # back in stock
