@@ -154,13 +154,13 @@ async def test_report_figures_chart_and_workbook_match_the_data(app, tg, session
     for slug, name in (("kuliner", "Food & Drinks"), ("fesyen", "Fashion"), ("kriya", "Crafts")):
         assert f"{name}: {_money(want.categories[slug])}" in summary.text
 
-    chart = await admin.wait_reply(predicate=lambda m: m.photo is not None)
+    chart = await admin.wait_reply(timeout=20, predicate=lambda m: m.photo is not None)
     image = Image.open(io.BytesIO(chart.photo))
     assert image.format == "PNG" and image.width == 1080
     assert "Compliance per OPD" in chart.caption
 
     await admin.click("Spreadsheet (XLSX)", summary)
-    document = await admin.wait_reply(predicate=lambda m: m.document is not None)
+    document = await admin.wait_reply(timeout=20, predicate=lambda m: m.document is not None)
     data, filename = document.document
     assert filename == "tukulokal-2026-10-kota-malang.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(data))
@@ -206,7 +206,7 @@ async def test_opd_operator_sees_only_their_opd_and_an_asn_is_refused(app, tg, s
     assert f"Registered ASN: {want.registered} of {want.roster}" in summary.text
     assert f"Paid into UMKM: {_money(want.total_paid)}" in summary.text
     await operator.click("Spreadsheet (XLSX)", summary)
-    document = await operator.wait_reply(predicate=lambda m: m.document is not None)
+    document = await operator.wait_reply(timeout=20, predicate=lambda m: m.document is not None)
     book = openpyxl.load_workbook(io.BytesIO(document.document[0]))
     assert {row[2] for row in book["ASN"].iter_rows(min_row=2, values_only=True)} == {opd}
     assert {row[7] for row in book["Orders"].iter_rows(min_row=2, values_only=True)} == {opd}
@@ -279,7 +279,7 @@ async def test_closing_then_refund_keeps_closed_figures_and_shows_the_adjustment
     november = await admin.wait_reply(predicate=_has("TukuLokal report — November 2026"))
     assert "Adjustments to October 2026" in november.text
     await admin.click("Spreadsheet (XLSX)", closed)
-    document = await admin.wait_reply(predicate=lambda m: m.document is not None)
+    document = await admin.wait_reply(timeout=20, predicate=lambda m: m.document is not None)
     book = openpyxl.load_workbook(io.BytesIO(document.document[0]))
     [row] = list(book["Adjustments"].iter_rows(min_row=2, values_only=True))
     assert row[1] == buyer_row.nip and (row[4], row[5], row[6]) == (550_000, 250_000, -300_000)
@@ -300,7 +300,7 @@ async def test_a_city_with_many_opds_gets_the_chart_as_an_album(app, tg, session
     await admin.send("/laporan")
     await admin.wait_reply(predicate=_has("TukuLokal report"))
     for _ in range(3):
-        await admin.wait_reply(timeout=15, predicate=lambda m: m.photo is not None)
+        await admin.wait_reply(timeout=20, predicate=lambda m: m.photo is not None)
     photos = [m for m in admin.bot_messages if m.photo is not None]
     assert len(photos) == 3 and len({m.media_group_id for m in photos}) == 1
     assert "Compliance per OPD" in photos[0].caption
