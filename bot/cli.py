@@ -51,9 +51,13 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
-    """Run only the scheduled jobs (the bot itself started with SCHEDULER_ENABLED=false)."""
-    from bot.factory import create_bot, start_scheduler
+    """Run only the scheduled jobs (the bot itself started with SCHEDULER_ENABLED=false).
+
+    It also runs a broadcast runner: whichever process holds the "broadcasts" lease sends them.
+    """
+    from bot.factory import create_bot, start_broadcast_runner, start_scheduler
     from models.migrate import upgrade
+    from scheduler.runner import stop_scheduler
 
     if not settings.bot_token:
         _print("BOT_TOKEN is not set: the jobs send messages through the bot.")
@@ -61,12 +65,18 @@ async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     await upgrade(db.engine)
     bot = create_bot(settings)
-    scheduler = start_scheduler(settings, db, bot, lambda: datetime.now(UTC))
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    sender, runner = await start_broadcast_runner(settings, db, bot, clock)
+    scheduler = start_scheduler(settings, db, bot, clock, sender=sender, broadcasts=runner)
     _print("Scheduler running; Ctrl-C to stop.")
     try:
         await asyncio.Event().wait()
     finally:
-        scheduler.shutdown(wait=False)
+        await stop_scheduler(scheduler)
+        await runner.stop()
         await bot.session.close()
         await db.dispose()
     return 0

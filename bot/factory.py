@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -100,18 +100,22 @@ def create_dispatcher(
             await ensure_categories(session)
         await set_commands(bot)
         me = await bot.me()
-        if settings.scheduler_enabled:
-            background["scheduler"] = start_scheduler(settings, db, bot, dp["clock"])
         background["broadcasts"] = await start_broadcasts(dp, settings, db, bot)
+        if settings.scheduler_enabled:
+            background["scheduler"] = dp["scheduler"] = start_scheduler(
+                settings, db, bot, dp["clock"], sender=dp["sender"], broadcasts=dp["broadcasts"]
+            )
         log.info("TukuLokal started as @%s", me.username)
 
     async def on_shutdown() -> None:
+        from scheduler.runner import stop_scheduler
+
+        scheduler = background.pop("scheduler", None)
+        if scheduler is not None:
+            await stop_scheduler(scheduler)
         broadcasts = background.pop("broadcasts", None)
         if broadcasts is not None:
             await broadcasts.stop()
-        scheduler = background.pop("scheduler", None)
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
         await db.dispose()
 
     dp.startup.register(on_startup)
@@ -122,22 +126,47 @@ def create_dispatcher(
 async def start_broadcasts(dp: Dispatcher, settings: Settings, db: Database, bot: Bot):
     """The rate-limited sender and the broadcast runner, shared with handlers (`sender`,
     `broadcasts`); resumes broadcasts a previous process left running."""
-    from bot.jobs import BroadcastRunner, create_sender
-
-    sender = create_sender(bot, settings)
-    runner = BroadcastRunner(bot=bot, db=db, settings=settings, clock=dp["clock"], sender=sender)
+    sender, runner = await start_broadcast_runner(settings, db, bot, dp["clock"])
     dp["sender"], dp["broadcasts"] = sender, runner
-    await runner.start()
     return runner
 
 
-def start_scheduler(settings: Settings, db: Database, bot: Bot, clock: Callable[[], datetime]):
+async def start_broadcast_runner(
+    settings: Settings, db: Database, bot: Bot, clock: Callable[[], datetime]
+):
+    """A rate-limited sender and a broadcast runner that sends while it holds the
+    "broadcasts" lease (one process at a time sends broadcasts)."""
+    from bot.jobs import BroadcastRunner, create_sender
+    from scheduler.lease import Lease
+
+    sender = create_sender(bot, settings)
+    lease = Lease(
+        db, clock, name="broadcasts", ttl=timedelta(seconds=settings.scheduler_lease_seconds)
+    )
+    runner = BroadcastRunner(
+        bot=bot, db=db, settings=settings, clock=clock, sender=sender, lease=lease
+    )
+    await runner.start()
+    return sender, runner
+
+
+def start_scheduler(
+    settings: Settings,
+    db: Database,
+    bot: Bot,
+    clock: Callable[[], datetime],
+    *,
+    sender=None,  # noqa: ANN001 - bot.sender.Sender: the process's rate-limited sender
+    broadcasts=None,  # noqa: ANN001 - bot.jobs.BroadcastRunner of this process, if any
+):
     """Start the in-process scheduler (jobs run only in the process holding the lease)."""
     from scheduler.jobs import JobContext
     from scheduler.lease import Lease
     from scheduler.runner import create_scheduler
 
-    scheduler = create_scheduler(JobContext(db, bot, settings, clock, Lease(db, clock)))
+    lease = Lease(db, clock, ttl=timedelta(seconds=settings.scheduler_lease_seconds))
+    ctx = JobContext(db, bot, settings, clock, lease, sender=sender, broadcasts=broadcasts)
+    scheduler = create_scheduler(ctx)
     scheduler.start()
     return scheduler
 

@@ -81,11 +81,14 @@ class BroadcastRunner:
         self._loop_task: asyncio.Task | None = None
         self._leading = False
         self._poll_lock = asyncio.Lock()
+        self._closing = False
 
     async def start(self) -> None:
         if self.lease is None:
             await self._reset_in_flight()
             self._leading = True
+        else:
+            await self._lead()
         self._loop_task = asyncio.create_task(self._loop(), name="broadcast-runner")
 
     async def _reset_in_flight(self) -> None:
@@ -117,6 +120,7 @@ class BroadcastRunner:
         self.jobs.clear()
 
     async def stop(self) -> None:
+        self._closing = True
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
@@ -172,13 +176,16 @@ class BroadcastRunner:
         self.wake()  # resumed while it was winding down? start it again
 
     async def _loop(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 await self.poll()
             except Exception:  # noqa: BLE001 - keep looking; the database may come back
                 log.exception("looking for broadcasts failed")
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for may swallow a cancellation
+            # that arrives as the event is set (stop() then waited for this loop forever).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.broadcast_poll_seconds)
+                async with asyncio.timeout(self.settings.broadcast_poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
 

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     payment_reminder_days: int = 3  # accepted, unpaid: remind the buyer once
     autocomplete_days: int = 7  # ready/shipped, unconfirmed: complete
     staff_invite_hours: int = 48  # a shop owner's staff invitation link stays valid this long
+    # Deadline reminders: days before the deadline day (e.g. REMINDER_OFFSETS=7,3,1), at this
+    # hour (WIB), to each ASN still below the minimum.
+    reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1)
+    reminder_hour: int = Field(default=9, ge=0, le=23)
+    # The process running the jobs holds a lease this long and renews it every third of it;
+    # if it dies, another process takes over once the lease has expired.
+    scheduler_lease_seconds: float = Field(default=90.0, ge=5)
 
     # Broadcasts: messages per second to different chats (Telegram allows about 30).
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
@@ -52,6 +59,20 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts if part.strip())
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _split_offsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            value = [value]
+        if isinstance(value, list | tuple | set | frozenset):
+            offsets = sorted({int(v) for v in value}, reverse=True)
+            if any(not 0 <= v <= 27 for v in offsets):
+                raise ValueError("REMINDER_OFFSETS must be days between 0 and 27")
+            return tuple(offsets)
         return value
 
     @field_validator("timezone")

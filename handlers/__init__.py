@@ -24,6 +24,7 @@ def _router_tree() -> Router:
         quota_admin,
         refunds,
         registration,
+        reminders,
         reports,
         shop,
         shop_admin,
@@ -50,6 +51,7 @@ def _router_tree() -> Router:
         shop_products.router,
         payments.router,
         shop_admin.router,
+        reminders.router,
         catalog.router,  # free text in the main menu is a search
         fallback.router,  # last: answers what nobody else handled
     )

@@ -1,21 +1,50 @@
-"""The jobs. Each one: take the lease (one process runs jobs), open its own DB session, call
-services, and tell people in their own language."""
+"""The jobs. Each one: take the lease (one process runs jobs), open its own DB sessions (never
+shared between tasks), call services, and tell people in their own language (set explicitly per
+recipient). "Now" is always `ctx.clock()`, so tests and the sandbox move time instead of waiting;
+every job works out from that moment what is due, which also catches up after a downtime.
+
+- `order_hygiene`: nudge slow shops, expire unanswered orders, remind unpaid buyers, autocomplete;
+- `deadline_reminders`: the reminder slot due now, to each ASN below the minimum, exactly once,
+  through the process's rate-limited sender;
+- `month_closing`: close the months whose deadline day is over, then the monthly summary (with
+  the chart) to administrators and to each OPD operator for their OPD;
+- `scheduled_broadcasts`: start due scheduled broadcasts (the broadcast runner has its own lease);
+- `renew_lease`: keep the lease while alive; `run_all_jobs`: everything once, in order.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
+from aiogram.types import BufferedInputFile, InputMediaPhoto
 from aiogram.utils.i18n import gettext as _
+from sqlmodel import col, select
 
+from bot.i18n import get_i18n, pick_locale
+from bot.sender import MakeMessage, Outcome, Sender, SendResult
 from bot.settings import Settings
 from handlers.order_views import notify_buyer, notify_merchant
+from handlers.reminders import closing_heading, reminder_markup, reminder_text
+from handlers.render import TEXT_LIMIT, shorten
+from models import AdminAccount, User
 from models.db import Database
+from models.enums import AdminRole
 from scheduler.lease import Lease
-from services import hygiene
+from services import deadlines, hygiene
+from services.admins import Role, admin_telegram_ids
+from services.compliance import close_month, current_month
+from services.errors import ServiceError
+from services.quota import QuotaPolicy
+from services.reports import Report, build_report
+
+if TYPE_CHECKING:
+    from bot.jobs import BroadcastRunner
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +56,31 @@ class JobContext:
     settings: Settings
     clock: Callable[[], datetime]
     lease: Lease
+    # The process's rate-limited sender (shared with broadcasts); made on first use if None.
+    sender: Sender | None = None
+    # The process's broadcast runner, if it runs one (scheduled broadcasts start through it).
+    broadcasts: BroadcastRunner | None = None
+
+    def get_sender(self) -> Sender:
+        if self.sender is None:
+            from bot.jobs import create_sender
+
+            self.sender = create_sender(self.bot, self.settings)
+        return self.sender
+
+
+def quota_policy(settings: Settings) -> QuotaPolicy:
+    return QuotaPolicy(
+        tz=settings.tz,
+        default_minimum=settings.default_quota_minimum,
+        deadline_day=settings.quota_deadline_day,
+    )
+
+
+def reminder_policy(settings: Settings) -> deadlines.ReminderPolicy:
+    return deadlines.ReminderPolicy(
+        offsets=tuple(settings.reminder_offsets), hour=settings.reminder_hour
+    )
 
 
 def hygiene_policy(settings: Settings) -> hygiene.HygienePolicy:
@@ -110,3 +164,272 @@ async def order_hygiene(ctx: JobContext) -> dict[str, int]:
     if any(counts.values()):
         log.info("order hygiene: %s", counts)
     return counts
+
+
+# --- deadline reminders ----------------------------------------------------------------------
+
+
+async def deadline_reminders(ctx: JobContext) -> dict[str, int]:
+    """Send the reminder slot due now to every ASN still below the minimum who lacks it.
+
+    Reminders are claimed a few at a time just before sending (see services.deadlines), and the
+    claiming stops if this process loses the lease meanwhile.
+    """
+    if not await ctx.lease.acquire():
+        return {}
+    quota = quota_policy(ctx.settings)
+    async with ctx.db.session() as session:
+        slot = await deadlines.due_slot(
+            session, now=ctx.clock(), quota=quota, policy=reminder_policy(ctx.settings)
+        )
+        if slot is None:
+            return {"sent": 0}
+        minimums = await deadlines.slot_minimums(session, slot, quota=quota)
+        nips = await deadlines.to_remind(session, slot, quota=quota, minimums=minimums)
+    if not nips:
+        return {"sent": 0}
+    sender = ctx.get_sender()
+    size = sender.default_concurrency()
+    outcomes: list[deadlines.Outcome] = []
+    counts = {"sent": 0, "failed": 0}
+
+    async def flush() -> None:
+        batch = outcomes[:]
+        del outcomes[:]
+        if batch:
+            async with ctx.db.session() as session:
+                await deadlines.record(session, slot, batch, now=ctx.clock())
+
+    async def claims() -> AsyncIterator[deadlines.Reminder]:
+        for index in range(0, len(nips), size):
+            await flush()
+            if not await ctx.lease.acquire():
+                log.warning("reminders: lease lost, another process goes on")
+                return
+            async with ctx.db.session() as session:
+                batch = await deadlines.claim(
+                    session,
+                    slot,
+                    nips[index : index + size],
+                    quota=quota,
+                    minimums=minimums,
+                    now=ctx.clock(),
+                )
+            for reminder in batch:
+                yield reminder
+
+    i18n = get_i18n()
+
+    def prepare(reminder: deadlines.Reminder) -> tuple[int, MakeMessage]:
+        locale = pick_locale(reminder.language, reminder.telegram_language)
+        today = ctx.clock().astimezone(ctx.settings.tz).date()
+        with i18n.context(), i18n.use_locale(locale):
+            text = reminder_text(
+                month=slot.month,
+                deadline=slot.deadline,
+                today=today,
+                minimum=reminder.minimum,
+                spent=reminder.spent,
+                locale=locale,
+            )
+            markup = reminder_markup()
+
+        def make(bot: Bot, chat_id: int) -> Awaitable[Any]:
+            return bot.send_message(chat_id, text, reply_markup=markup)
+
+        return reminder.telegram_id, make
+
+    def on_result(reminder: deadlines.Reminder, result: SendResult) -> None:
+        gone = result.outcome in (Outcome.BLOCKED, Outcome.NOT_FOUND)
+        outcomes.append(deadlines.Outcome(reminder, result.ok, gone))
+        counts["sent" if result.ok else "failed"] += 1
+
+    try:
+        await sender.send_batch(claims(), prepare, on_result)
+    finally:
+        await asyncio.shield(flush())
+    log.info("deadline reminders %s, %s days before: %s", slot.month, slot.offset_days, counts)
+    return counts
+
+
+# --- month closing and the monthly summary ---------------------------------------------------
+
+
+async def month_closing(ctx: JobContext) -> dict[str, int]:
+    """Close the months whose deadline day is over (once), then send their summaries.
+
+    Only the process whose closing recorded the month sends its summary, so closing twice (a
+    re-run, a second process, the command line) never sends it twice.
+    """
+    if not await ctx.lease.acquire():
+        return {}
+    now = ctx.clock()
+    quota = quota_policy(ctx.settings)
+    closed: list[date] = []
+    async with ctx.db.session() as session:
+        for month in await deadlines.months_to_close(session, now=now, quota=quota):
+            try:
+                result = await close_month(session, month, policy=quota, now=now)
+            except ServiceError as exc:  # not over after all (the deadline day was changed)
+                log.info("month %s not closed: %s", month, exc.code)
+                continue
+            if result.created:
+                log.info(
+                    "month %s closed: %s ASN, %s compliant, %s exempt",
+                    month,
+                    result.asn,
+                    result.compliant,
+                    result.exempt,
+                )
+                closed.append(month)
+    summaries = 0
+    for month in closed:
+        summaries += await send_month_summary(ctx, month)
+    return {"closed": len(closed), "summaries": summaries}
+
+
+async def _summary_recipients(ctx: JobContext) -> list[tuple[int, Role, str]]:
+    """(telegram id, role, locale) of every administrator and OPD operator."""
+    async with ctx.db.session() as session:
+        admins = await admin_telegram_ids(session, ctx.settings.admin_ids)
+        operators = (
+            await session.exec(
+                select(AdminAccount).where(
+                    col(AdminAccount.role) == AdminRole.OPD_OPERATOR,
+                    col(AdminAccount.opd).is_not(None),
+                )
+            )
+        ).all()
+        people = [(tid, Role(AdminRole.ADMIN)) for tid in admins]
+        people += [
+            (op.telegram_id, Role(AdminRole.OPD_OPERATOR, op.opd))
+            for op in operators
+            if op.telegram_id not in admins
+        ]
+        users = {
+            u.telegram_id: u
+            for u in (
+                await session.exec(
+                    select(User).where(col(User.telegram_id).in_([tid for tid, _r in people]))
+                )
+            ).all()
+        }
+    recipients = []
+    for telegram_id, role in people:
+        user = users.get(telegram_id)
+        locale = (
+            pick_locale(user.language, user.telegram_language)
+            if user is not None
+            else ctx.settings.default_locale
+        )
+        recipients.append((telegram_id, role, locale))
+    return recipients
+
+
+async def send_month_summary(ctx: JobContext, month: date) -> int:
+    """The closed month's summary and chart to each administrator (the city) and OPD operator
+    (their OPD), in their language; returns how many received it."""
+    from handlers.report_views import chart_caption, chart_pngs, summary_text
+    from handlers.reports import report_buttons
+
+    now = ctx.clock()
+    quota = quota_policy(ctx.settings)
+    tz = ctx.settings.tz
+    sender = ctx.get_sender()
+    i18n = get_i18n()
+    reports: dict[str | None, Report] = {}
+    # The chart's pages per (scope, locale): PNG bytes, then Telegram's file ids once uploaded.
+    charts: dict[tuple[str | None, str], list[str | bytes]] = {}
+    delivered = 0
+    for telegram_id, role, locale in await _summary_recipients(ctx):
+        scope = None if role.is_admin else role.opd
+        report = reports.get(scope)
+        if report is None:
+            async with ctx.db.session() as session:
+                report = await build_report(session, month, role=role, policy=quota, now=now)
+            reports[scope] = report
+        latest = report.month >= current_month(now, quota)
+        with i18n.context(), i18n.use_locale(locale):
+            text = shorten(
+                closing_heading(month, locale) + "\n\n" + summary_text(report, locale, tz),
+                TEXT_LIMIT,
+            )
+            markup = report_buttons(report, locale, latest=latest)
+            caption = chart_caption(report, locale)
+            pages = charts.get((scope, locale))
+            if pages is None:
+                pages = list(await asyncio.to_thread(chart_pngs, report, locale))[:10]
+
+        def make_text(bot: Bot, chat_id: int, text=text, markup=markup) -> Awaitable[Any]:  # noqa: ANN001
+            return bot.send_message(chat_id, text, reply_markup=markup)
+
+        sent = await sender.send(telegram_id, make_text)
+        if not sent.ok:
+            log.info("monthly summary not delivered to %s: %s", telegram_id, sent.error)
+            continue
+        delivered += 1
+        shown = await sender.send(telegram_id, _chart_sender(pages, caption, month))
+        uploaded = shown.result if isinstance(shown.result, list) else [shown.result]
+        if shown.ok and all(m is not None and m.photo for m in uploaded):
+            charts[(scope, locale)] = [m.photo[-1].file_id for m in uploaded]
+        else:
+            charts[(scope, locale)] = pages
+    return delivered
+
+
+def _chart_sender(pages: list[str | bytes], caption: str, month: date) -> MakeMessage:
+    """One photo, or an album of the chart's pages (as /laporan shows it)."""
+
+    def media(page: str | bytes, number: int) -> str | BufferedInputFile:
+        if isinstance(page, bytes):
+            return BufferedInputFile(page, filename=f"tukulokal-{month:%Y-%m}-{number}.png")
+        return page
+
+    def make(bot: Bot, chat_id: int) -> Awaitable[Any]:
+        if len(pages) == 1:
+            return bot.send_photo(chat_id, media(pages[0], 1), caption=caption)
+        album = [
+            InputMediaPhoto(media=media(page, i), caption=caption if i == 1 else None)
+            for i, page in enumerate(pages, start=1)
+        ]
+        return bot.send_media_group(chat_id, album)
+
+    return make
+
+
+# --- scheduled broadcasts, the lease, everything at once -------------------------------------
+
+
+async def scheduled_broadcasts(ctx: JobContext) -> dict[str, int]:
+    """Start the scheduled broadcasts that are due (through the process's broadcast runner,
+    which sends only while it holds the "broadcasts" lease)."""
+    if ctx.broadcasts is None:
+        return {}
+    started = await ctx.broadcasts.poll()
+    return {"started": len(started)}
+
+
+async def renew_lease(ctx: JobContext) -> bool:
+    """Keep the lease while this process is alive (or take it over from a dead holder)."""
+    return await ctx.lease.acquire()
+
+
+JOBS: tuple[tuple[str, Callable[[JobContext], Awaitable[object]]], ...] = (
+    ("order_hygiene", order_hygiene),
+    ("month_closing", month_closing),
+    ("deadline_reminders", deadline_reminders),
+    ("scheduled_broadcasts", scheduled_broadcasts),
+)
+
+
+async def run_all_jobs(ctx: JobContext) -> dict[str, object]:
+    """Every job once, now (by `ctx.clock()`): what the sandbox's time control calls after
+    moving the clock. A failing job is logged and does not stop the others."""
+    results: dict[str, object] = {}
+    for name, job in JOBS:
+        try:
+            results[name] = await job(ctx)
+        except Exception:  # noqa: BLE001 - one failing job must not stop the others
+            log.exception("job %s failed", name)
+            results[name] = None
+    return results

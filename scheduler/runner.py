@@ -1,8 +1,23 @@
-"""APScheduler wiring: which job runs when. All times are WIB; misfires are coalesced."""
+"""APScheduler wiring: which job runs when. All times are WIB; misfires are coalesced.
+
+Triggers only say when to look: every job works out from `ctx.clock()` what is due, so a run
+missed while the process was down is caught up by the next one (the jobs that matter also run
+once right at start-up).
+
+- renew_lease: every third of the lease's lifetime (a live holder keeps it);
+- deadline_reminders: every 15 minutes on the quarter hour (a slot at REMINDER_HOUR:00 goes out
+  at that minute; a slot missed during a downtime goes out within 15 minutes of the restart);
+- month_closing: every hour at minute 1 (00:01 WIB right after the deadline day ends);
+- order_hygiene: every 5 minutes;
+- scheduled_broadcasts: every minute on the minute (the broadcast runner also looks by itself).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import jobs
@@ -17,12 +32,46 @@ JOB_DEFAULTS = {
 
 
 def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=ctx.settings.tz, job_defaults=JOB_DEFAULTS)
-    scheduler.add_job(
-        jobs.order_hygiene,
-        IntervalTrigger(minutes=5, timezone=ctx.settings.tz),
-        args=[ctx],
-        id="order_hygiene",
-        replace_existing=True,
+    tz = ctx.settings.tz
+    scheduler = AsyncIOScheduler(timezone=tz, job_defaults=JOB_DEFAULTS)
+    start = datetime.now(tz)  # real time: APScheduler's own clock
+
+    def add(func, trigger, *, at_start: bool = False, **options) -> None:  # noqa: ANN001, ANN003
+        if at_start:
+            options["next_run_time"] = start
+        scheduler.add_job(
+            func, trigger, args=[ctx], id=func.__name__, replace_existing=True, **options
+        )
+
+    renew_every = max(1.0, ctx.lease.ttl.total_seconds() / 3)
+    add(
+        jobs.renew_lease,
+        IntervalTrigger(seconds=renew_every, timezone=tz),
+        at_start=True,
+        misfire_grace_time=max(1, int(renew_every)),
     )
+    add(jobs.deadline_reminders, CronTrigger(minute="0,15,30,45", timezone=tz), at_start=True)
+    add(jobs.month_closing, CronTrigger(minute=1, timezone=tz), at_start=True)
+    add(jobs.order_hygiene, IntervalTrigger(minutes=5, timezone=tz))
+    add(jobs.scheduled_broadcasts, CronTrigger(second=0, timezone=tz), misfire_grace_time=60)
     return scheduler
+
+
+def context_of(scheduler: AsyncIOScheduler) -> JobContext | None:
+    """The JobContext the scheduler's jobs run with."""
+    for job in scheduler.get_jobs():
+        for arg in job.args:
+            if isinstance(arg, JobContext):
+                return arg
+    return None
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
+    """Stop running jobs here and release the lease, so another process may take over now."""
+    ctx = context_of(scheduler)
+    scheduler.shutdown(wait=False)
+    if ctx is not None and ctx.lease.held:
+        try:
+            await ctx.lease.release()
+        except Exception:  # noqa: BLE001 - it expires by itself
+            jobs.log.warning("could not release the scheduler lease", exc_info=True)
