@@ -1,8 +1,10 @@
 """Rate-limited sending to many chats: broadcasts, reminders, any bulk notification.
 
 One `Sender` per process holds one global rate (Telegram allows about 30 messages a second to
-different chats; the default is 25) shared by every bulk job. Interactive replies do not go
-through it, so answering users is never queued behind a broadcast.
+different chats; the default is 25) shared by every bulk job. Answers to users are never
+queued behind a broadcast: they go out at once, and bulk sending yields them the slot they
+used (`SharedRateMiddleware`), so together they stay within the rate; a 429 on an answer is
+waited out and pauses bulk sending too.
 
     sender = Sender(bot, rate=25)
     result = await sender.send(chat_id, lambda bot, chat_id: bot.send_message(chat_id, "Hi"))
@@ -27,11 +29,16 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -39,6 +46,8 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +104,15 @@ class RateLimiter:
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._clock())
 
+    def note(self) -> None:
+        """Someone else used a slot (an answer to a user): later grants move one slot on.
+
+        Answers are never delayed by this; bulk sending yields to them instead, so both
+        together stay within the rate.
+        """
+        now = self._clock()
+        self._next = max(self._next, now) + self.interval
+
     async def acquire(self) -> None:
         async with self._lock:  # first come, first served
             while True:
@@ -108,6 +126,53 @@ class RateLimiter:
             self._next = max(self._next, self._paused_until) + self.interval
 
 
+# Set while the sender makes its own requests (the middleware leaves those to it).
+_bulk: ContextVar[bool] = ContextVar("tukulokal_bulk_send", default=False)
+
+SEND_METHODS = frozenset(
+    {
+        "sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",
+        "copyMessages", "forwardMessage", "forwardMessages", "sendVideo", "sendAnimation",
+        "sendAudio", "sendVoice", "sendVideoNote", "sendSticker", "sendLocation", "sendVenue",
+        "sendContact", "sendPoll", "sendDice", "sendInvoice",
+    }
+)  # fmt: skip
+
+
+class SharedRateMiddleware(BaseRequestMiddleware):
+    """The bot's other requests (answers to users) share the sender's rate and survive 429s.
+
+    Each message the bot sends to a user takes a slot from the limiter without waiting for
+    it, so a running broadcast slows down by that much and the total stays within the rate.
+    A 429 on such a request pauses bulk sending too, waits `retry_after` and tries again.
+    """
+
+    def __init__(self, limiter: RateLimiter, *, max_retries: int = 2) -> None:
+        self.limiter = limiter
+        self.max_retries = max_retries
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if _bulk.get():
+            return await make_request(bot, method)
+        if method.__api_method__ in SEND_METHODS:
+            self.limiter.note()
+        attempt = 0
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt >= self.max_retries:
+                    raise
+                attempt += 1
+                self.limiter.pause(exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+
+
 class Sender:
     def __init__(
         self,
@@ -117,11 +182,16 @@ class Sender:
         max_attempts: int = 3,
         backoff: float = 1.0,
         limiter: RateLimiter | None = None,
+        share_rate: bool = True,
     ) -> None:
+        """`share_rate`: the bot's other messages count against the same rate (and get
+        their 429s handled), through a request middleware on the bot's session."""
         self.bot = bot
         self.limiter = limiter or RateLimiter(rate)
         self.max_attempts = max(1, max_attempts)
         self.backoff = backoff
+        if share_rate:
+            bot.session.middleware(SharedRateMiddleware(self.limiter))
 
     @property
     def rate(self) -> float:
@@ -141,6 +211,7 @@ class Sender:
             if not slot_held:
                 await self.limiter.acquire()
             slot_held = False
+            token = _bulk.set(True)
             try:
                 result = await make(self.bot, chat_id)
             except TelegramRetryAfter as exc:
@@ -164,6 +235,8 @@ class Sender:
             except Exception as exc:  # noqa: BLE001 - one odd failure must not stop a batch
                 log.exception("sending to %s failed", chat_id)
                 return SendResult(Outcome.FAILED, _describe(exc), attempts + 1)
+            finally:
+                _bulk.reset(token)
             return SendResult(Outcome.SENT, None, attempts + 1, result)
 
     async def send_batch(

@@ -26,7 +26,7 @@ from tests.e2e.broadcast_helpers import (
     wait_for,
 )
 from tests.e2e.conftest import ADMIN_ID, TOKEN
-from tests.e2e.helpers import shop_with_owner
+from tests.e2e.helpers import png, shop_with_owner
 
 RATE = 50
 ADMIN_FOOTER = "📢 Announcement from the TukuLokal administrators"
@@ -320,3 +320,27 @@ async def test_scheduled_broadcast_waits_for_its_time(app, tg, session, clock):
     report = await admin.wait_reply(predicate=lambda m: "Delivered: 10" in (m.text or ""))
     assert "finished" in report.text
     assert len(received(tg, "LATER-4")) == 11
+
+
+async def test_photo_announcement_and_refused_content(app, tg, session):
+    await crowd(session, tg, range(70_001, 70_006))
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en", phone="+6281200000900")
+    await admin.send("/broadcast")
+    await admin.wait_reply(predicate=lambda m: "New broadcast" in (m.text or ""))
+    await admin.send_contact("+6281200000900")
+    assert "text, a photo or a document" in (await admin.wait_reply()).text
+    await admin.send("x" * 4090)
+    too_long = await admin.wait_reply()
+    assert "too long: 4090 characters" in too_long.text
+    await admin.send_photo(png(), caption="<b>Bazar</b> PHOTO-5", html=True)
+    setup = await admin.wait_reply(predicate=lambda m: "Who should receive it" in (m.text or ""))
+    await admin.click("Preview", setup)
+    preview = await admin.wait_reply(predicate=lambda m: m.photo is not None)
+    assert preview.html.startswith("<b>Bazar</b> PHOTO-5")
+    assert preview.caption.endswith(ADMIN_FOOTER)
+    confirm = await admin.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    await admin.click("Send now", confirm)
+    await admin.wait_reply(predicate=lambda m: "Delivered: 5" in (m.text or ""), timeout=10)
+    for telegram_id in range(70_001, 70_006):
+        (message,) = [m for m in tg.chat(telegram_id) if m.from_bot]
+        assert message.photo == png() and "PHOTO-5" in message.caption

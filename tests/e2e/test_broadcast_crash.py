@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import select
 
 from bot.fakegram import FakeTelegram
-from models import Broadcast, BroadcastDelivery
+from models import Broadcast, BroadcastDelivery, User
 from models.db import Database
 from models.migrate import upgrade
 from services import audience as aud
@@ -56,6 +56,9 @@ async def _start_bot(tg: FakeTelegram, url: str, log: Path) -> asyncio.subproces
         "BROADCAST_RATE": str(RATE),
         "BROADCAST_PROGRESS_SECONDS": "0.5",
         "BROADCAST_POLL_SECONDS": "0.2",
+        # A killed process cannot release its lease on sending: the next one takes over once
+        # it expires (the shortest allowed here, to keep the test short).
+        "SCHEDULER_LEASE_SECONDS": "5",
         "PYTHONPATH": str(ROOT),
     }
     env.pop("REDIS_URL", None)
@@ -73,6 +76,8 @@ async def test_killed_mid_broadcast_resumes_without_losses(tg: FakeTelegram, tmp
     async with db.session() as session:
         await ensure_categories(session)
         await crowd(session, tg, USERS)
+        session.add(User(telegram_id=ADMIN_ID, first_name="Admin", language="en"))
+        await session.commit()
     for telegram_id in BLOCKED:
         tg.block(telegram_id)
     for telegram_id in DELETED:

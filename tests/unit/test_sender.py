@@ -164,3 +164,27 @@ async def test_batch_skips_declined_items_and_keeps_going(server: FakeTelegram, 
         5: Outcome.NOT_FOUND,  # an unknown chat
     }
     assert {s.chat_id for s in server.sent_messages()} == {1, 3}
+
+
+async def test_answers_take_slots_without_waiting(fake_time: FakeTime) -> None:
+    limiter = RateLimiter(10, clock=fake_time)
+    await limiter.acquire()
+    start = fake_time.now
+    limiter.note()  # two answers to users went out meanwhile
+    limiter.note()
+    assert fake_time.now == start  # nothing waited for them
+    await limiter.acquire()
+    assert fake_time.now - start == pytest.approx(0.3)  # bulk sending yielded two slots
+
+
+async def test_a_429_on_an_answer_is_waited_out_and_pauses_bulk_sends(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    server.user(1, started=True)
+    sender = Sender(bot, rate=100)
+    server.force_retry_after(1)
+    await bot.send_message(1, "an answer")  # not through the sender: the middleware retries
+    assert [m.text for m in server.chat(1)] == ["an answer"]
+    assert sender.limiter.pauses == 1
+    result = await sender.send(1, hello)
+    assert result.ok and server.sent_messages(1)[-1].at >= server.errors[0].at + 1 - 0.02
