@@ -53,6 +53,7 @@ def create_sender(bot: Bot, settings: Settings) -> Sender:
     return Sender(
         bot,
         rate=settings.broadcast_rate,
+        headroom=settings.broadcast_answer_headroom,
         max_attempts=settings.broadcast_max_attempts,
         backoff=settings.broadcast_retry_backoff,
     )

@@ -2,9 +2,10 @@
 
 One `Sender` per process holds one global rate (Telegram allows about 30 messages a second to
 different chats; the default is 25) shared by every bulk job. Answers to users are never
-queued behind a broadcast: they go out at once, and bulk sending yields them the slot they
-used (`SharedRateMiddleware`), so together they stay within the rate; a 429 on an answer is
-waited out and pauses bulk sending too.
+queued behind a broadcast: they go out at once (`SharedRateMiddleware`); beyond a headroom
+(5 a second by default, for 25 + 5 <= Telegram's 30) bulk sending yields them the slots they
+used, so together they stay within Telegram's limit; a 429 on an answer is waited out and
+pauses bulk sending too.
 
     sender = Sender(bot, rate=25)
     result = await sender.send(chat_id, lambda bot, chat_id: bot.send_message(chat_id, "Hi"))
@@ -28,6 +29,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -82,14 +84,24 @@ class RateLimiter:
     does not slow the average rate, and a quiet period does not allow a burst afterwards.
     """
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        headroom: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`headroom`: answers per second that may go out beside bulk sending before it
+        yields to them (rate + headroom stays within Telegram's limit of about 30/s)."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.interval = 1.0 / rate
+        self.headroom = max(0.0, headroom)
         self._clock = clock
         self._next = 0.0
         self._paused_until = 0.0
+        self._answers: deque[float] = deque()
         self._lock = asyncio.Lock()
         self.pauses = 0  # how many retry_after pauses were honoured
 
@@ -105,13 +117,15 @@ class RateLimiter:
         return max(0.0, self._paused_until - self._clock())
 
     def note(self) -> None:
-        """Someone else used a slot (an answer to a user): later grants move one slot on.
-
-        Answers are never delayed by this; bulk sending yields to them instead, so both
-        together stay within the rate.
-        """
+        """An answer to a user went out. Answers are never delayed: within the headroom they
+        are free, beyond it each one moves the next bulk grant one slot on, so that bulk
+        sending and answers together stay within rate + headroom."""
         now = self._clock()
-        self._next = max(self._next, now) + self.interval
+        self._answers.append(now)
+        while self._answers and now - self._answers[0] >= 1.0:
+            self._answers.popleft()
+        if len(self._answers) > self.headroom:
+            self._next = max(self._next, now) + self.interval
 
     async def acquire(self) -> None:
         async with self._lock:  # first come, first served
@@ -181,13 +195,15 @@ class Sender:
         rate: float = 25.0,
         max_attempts: int = 3,
         backoff: float = 1.0,
+        headroom: float = 0.0,
         limiter: RateLimiter | None = None,
         share_rate: bool = True,
     ) -> None:
-        """`share_rate`: the bot's other messages count against the same rate (and get
-        their 429s handled), through a request middleware on the bot's session."""
+        """`share_rate`: the bot's other messages count against the same budget (beyond
+        `headroom` answers a second) and get their 429s handled, through a request
+        middleware on the bot's session."""
         self.bot = bot
-        self.limiter = limiter or RateLimiter(rate)
+        self.limiter = limiter or RateLimiter(rate, headroom=headroom)
         self.max_attempts = max(1, max_attempts)
         self.backoff = backoff
         if share_rate:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     # Broadcasts: messages per second to different chats (Telegram allows about 30).
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    # Answers to users a second that go out beside a broadcast before it slows down for them.
+    broadcast_answer_headroom: float = Field(default=5.0, ge=0)
     broadcast_max_attempts: int = Field(default=3, ge=1)  # 5xx and network errors
     broadcast_retry_backoff: float = 1.0  # seconds before the first retry, doubled after
     broadcast_progress_seconds: float = 3.0  # edit the progress message at most this often

@@ -363,6 +363,7 @@ AUDIT_ACTIONS = {
     "broadcast_pause": lambda: _("broadcast paused"),
     "broadcast_resume": lambda: _("broadcast resumed"),
     "broadcast_cancel": lambda: _("broadcast cancelled"),
+    "broadcast_export_failed": lambda: _("failed recipients exported"),
 }
 
 

@@ -351,7 +351,13 @@ async def failed_recipients(
         )
         .order_by(col(BroadcastDelivery.status), col(User.id))
     )
-    return list(rows.all())
+    failed = list(rows.all())
+    # Personal data leaves the bot: recorded like any other administrative action.
+    await begin_write(session)
+    audit(session, actor_telegram_id, "broadcast_export_failed", broadcast_id=broadcast_id,
+          rows=len(failed))  # fmt: skip
+    await session.commit()
+    return failed
 
 
 # ---------------------------------------------------------------------- figures

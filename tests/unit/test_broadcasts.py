@@ -194,6 +194,8 @@ async def test_claim_record_finish(session):
         session, actor_telegram_id=ADMIN, admin_ids=ADMINS, broadcast_id=broadcast.id
     )
     assert sorted((u.telegram_id, d.status) for u, d in rows) == [(2, "blocked"), (3, "failed")]
+    exported = (await session.exec(select(AuditLog).order_by(AuditLog.id.desc()))).first()
+    assert (exported.actor_telegram_id, exported.action) == (ADMIN, "broadcast_export_failed")
 
 
 async def test_pause_resume_cancel_and_who_may(session):

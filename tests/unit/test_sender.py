@@ -166,15 +166,22 @@ async def test_batch_skips_declined_items_and_keeps_going(server: FakeTelegram, 
     assert {s.chat_id for s in server.sent_messages()} == {1, 3}
 
 
-async def test_answers_take_slots_without_waiting(fake_time: FakeTime) -> None:
-    limiter = RateLimiter(10, clock=fake_time)
+async def test_answers_beyond_the_headroom_take_slots_without_waiting(
+    fake_time: FakeTime,
+) -> None:
+    limiter = RateLimiter(10, headroom=2, clock=fake_time)
     await limiter.acquire()
     start = fake_time.now
-    limiter.note()  # two answers to users went out meanwhile
-    limiter.note()
-    assert fake_time.now == start  # nothing waited for them
+    for _ in range(2):  # within the headroom: free
+        limiter.note()
     await limiter.acquire()
-    assert fake_time.now - start == pytest.approx(0.3)  # bulk sending yielded two slots
+    assert fake_time.now - start == pytest.approx(0.1)
+    start = fake_time.now
+    for _ in range(2):  # two more answers within the same second: bulk sending yields
+        limiter.note()
+    assert fake_time.now == start  # nothing waited for the answers themselves
+    await limiter.acquire()
+    assert fake_time.now - start == pytest.approx(0.3)
 
 
 async def test_a_429_on_an_answer_is_waited_out_and_pauses_bulk_sends(
