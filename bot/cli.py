@@ -35,7 +35,7 @@ async def _with_db(settings: Settings, work: Callable[[object], Awaitable[int]])
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.factory import create_bot, create_dispatcher
+    from bot.factory import POLLING_OPTIONS, create_bot, create_dispatcher
 
     if not settings.bot_token:
         _print(
@@ -46,7 +46,7 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     db = Database(settings.database_url, echo=settings.db_echo)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db)
-    await dp.start_polling(bot)
+    await dp.start_polling(bot, **POLLING_OPTIONS)
     return 0
 
 
