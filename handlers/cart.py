@@ -117,8 +117,8 @@ async def cart_change(
     try:
         if callback_data.action == "add":
             # "Add" sets the quantity to at least one: tapping it twice adds one item, not two.
-            cart = await carts.get_cart(session, user)
-            if cart.quantity_of(callback_data.id) == 0:
+            _lines, in_cart = await carts.cart_count(session, user, callback_data.id)
+            if in_cart == 0:
                 await carts.set_quantity(session, user, callback_data.id, 1)
         elif delta is None:
             await carts.set_quantity(session, user, callback_data.id, 0)

@@ -48,7 +48,7 @@ from handlers.render import (
 from handlers.ui import alert, show
 from models import User
 from services import catalog
-from services.cart import get_cart
+from services.cart import cart_count
 from services.categories import list_categories
 from services.errors import NotFound
 from services.search import search_products
@@ -146,8 +146,9 @@ async def product_screen(
     bot_username: str,
     src: str,
     limit: int,
+    card: catalog.ProductCard | None = None,
 ) -> tuple[catalog.ProductCard, str, InlineKeyboardMarkup]:
-    card = await catalog.product_card(session, product_id)
+    card = card or await catalog.product_card(session, product_id)
     product, merchant, category = card.product, card.merchant, card.category
     name = product_name(product.name, product.name_en, locale)
     description = (
@@ -188,8 +189,7 @@ async def product_screen(
         body = "\n\n" + esc(body) if body else ""
     text = head + body + tail
 
-    cart = await get_cart(session, user)
-    in_cart = cart.quantity_of(product.id)
+    cart_lines, in_cart = await cart_count(session, user, product.id)
     builder = InlineKeyboardBuilder()
     if card.visible and product.stock > 0:
         if in_cart:
@@ -219,7 +219,7 @@ async def product_screen(
             )
         )
     builder.row(
-        kb.cart_button(len(cart.lines)),
+        kb.cart_button(cart_lines),
         InlineKeyboardButton(text=_("📤 Share"), url=f"https://t.me/share/url?url={link}"),
     )
     if src == "l":
@@ -261,6 +261,12 @@ async def send_product_card(
     bot = message.bot
     me = await bot.me()
     try:
+        card = await catalog.product_card(session, product_id)
+    except NotFound:
+        await message.answer(_("That product does not exist any more."))
+        return
+    photo = _photo_input(card)
+    if photo is not None:
         card, caption, markup = await product_screen(
             session,
             user,
@@ -269,12 +275,8 @@ async def send_product_card(
             bot_username=me.username or "",
             src=src,
             limit=CAPTION_LIMIT,
+            card=card,
         )
-    except NotFound:
-        await message.answer(_("That product does not exist any more."))
-        return
-    photo = _photo_input(card)
-    if photo is not None:
         try:
             sent = await message.answer_photo(photo, caption=caption, reply_markup=markup)
         except TelegramBadRequest as exc:
@@ -283,6 +285,7 @@ async def send_product_card(
             if sent.photo and sent.photo[-1].file_id != card.product.photo_file_id:
                 await catalog.remember_photo_file_id(session, product_id, sent.photo[-1].file_id)
             return
+    # No photo (or it was refused): a text message, whose limit allows more description.
     _card, text, markup = await product_screen(
         session,
         user,
@@ -291,6 +294,7 @@ async def send_product_card(
         bot_username=me.username or "",
         src=src,
         limit=TEXT_LIMIT,
+        card=card if photo is None else None,
     )
     await message.answer(text, reply_markup=markup)
 

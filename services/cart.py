@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import case, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select
@@ -99,6 +100,23 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
             )
         )
     return Cart(list(groups.values()))
+
+
+async def cart_count(session: AsyncSession, user: User, product_id: int) -> tuple[int, int]:
+    """(lines in the cart, quantity of `product_id` in it): what a product card shows.
+
+    One aggregate row instead of loading the whole cart (a product, a merchant and a cart item
+    per line) on every card; the same figures as `get_cart(...).lines` and `.quantity_of()`.
+    """
+    of_product = case((col(CartItem.product_id) == product_id, col(CartItem.quantity)), else_=0)
+    lines, quantity = (
+        await session.exec(
+            select(func.count(), func.coalesce(func.sum(of_product), 0)).where(
+                col(CartItem.user_id) == user.id
+            )
+        )
+    ).one()
+    return lines, quantity
 
 
 async def set_quantity(session: AsyncSession, user: User, product_id: int, quantity: int) -> int:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Category, Merchant, MerchantStatus, Product
 from models.db import begin_write
+from services import categories
 from services.errors import NotFound
 
 
@@ -53,31 +54,51 @@ class ProductCard:
 async def category_page(
     session: AsyncSession, category_id: int, *, page: int, page_size: int
 ) -> ProductPage:
-    """One page of a category's visible products: in stock first, then by name."""
-    base = (
-        select(Product.id)
-        .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
-        .where(col(Product.category_id) == category_id, visible_product_clause())
-    )
-    total = (await session.exec(select(func.count()).select_from(base.subquery()))).one()
-    pages = max(1, math.ceil(total / page_size))
-    page = min(max(page, 0), pages - 1)
-    query = (
-        select(
-            Product.id, Product.name, Product.name_en, Product.price, Product.unit, Product.stock
+    """One page of a category's visible products: in stock first, then by name.
+
+    The page and the number of matching products come from one query (a window count): the
+    products of the category are read and joined once, not twice. Only a page past the end
+    (products hidden since the buttons were made) needs the count first, to show the last page.
+    """
+
+    def page_query(number: int):  # noqa: ANN202 - a SQL statement
+        return (
+            select(
+                Product.id,
+                Product.name,
+                Product.name_en,
+                Product.price,
+                Product.unit,
+                Product.stock,
+                func.count().over(),
+            )
+            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+            .where(col(Product.category_id) == category_id, visible_product_clause())
+            .order_by((col(Product.stock) > 0).desc(), col(Product.name), col(Product.id))
+            .offset(number * page_size)
+            .limit(page_size)
         )
-        .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
-        .where(col(Product.category_id) == category_id, visible_product_clause())
-        .order_by((col(Product.stock) > 0).desc(), col(Product.name), col(Product.id))
-        .offset(page * page_size)
-        .limit(page_size)
-    )
-    rows = (await session.exec(query)).all()
-    return ProductPage([ProductRow(*row) for row in rows], page, pages, total)
+
+    page = max(page, 0)
+    rows = (await session.exec(page_query(page))).all()
+    if rows:
+        total = rows[0][-1]
+    else:
+        base = (
+            select(Product.id)
+            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+            .where(col(Product.category_id) == category_id, visible_product_clause())
+        )
+        total = (await session.exec(select(func.count()).select_from(base.subquery()))).one()
+    pages = max(1, math.ceil(total / page_size))
+    if page > pages - 1:
+        page = pages - 1
+        rows = (await session.exec(page_query(page))).all() if total else []
+    return ProductPage([ProductRow(*row[:-1]) for row in rows], page, pages, total)
 
 
 async def get_category(session: AsyncSession, category_id: int) -> Category:
-    category = await session.get(Category, category_id)
+    category = await categories.get_category(session, category_id)
     if category is None:
         raise NotFound("category_not_found")
     return category

@@ -1,4 +1,10 @@
-"""Product categories: data from services/data/categories.csv, kept in the database."""
+"""Product categories: data from services/data/categories.csv, kept in the database.
+
+The list is read on every catalog screen and written only by `ensure_categories` (at start-up,
+from the CSV shipped with the code), so each process keeps it in memory per database and
+`ensure_categories` forgets it. The cached rows are detached: read them, don't add them to a
+session.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import csv
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,8 +29,17 @@ def _default_rows() -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(fh))
 
 
+_cache: dict[str, tuple[Category, ...]] = {}
+
+
+def _cache_key(session: AsyncSession) -> str | None:
+    bind = session.bind
+    return str(bind.url) if isinstance(bind, AsyncEngine) else None
+
+
 async def ensure_categories(session: AsyncSession) -> None:
     """Insert the categories of the CSV that the database lacks and refresh their names."""
+    _cache.pop(_cache_key(session) or "", None)
     await begin_write(session)
     existing = {c.slug: c for c in (await session.exec(select(Category))).all()}
     for row in _default_rows():
@@ -34,11 +50,22 @@ async def ensure_categories(session: AsyncSession) -> None:
         category.sort_order = int(row.get("urutan") or 0)
         session.add(category)
     await session.commit()
+    _cache.pop(_cache_key(session) or "", None)
 
 
 async def list_categories(session: AsyncSession) -> list[Category]:
-    result = await session.exec(select(Category).order_by(Category.sort_order, Category.id))
-    return list(result.all())
+    key = _cache_key(session)
+    cached = _cache.get(key) if key else None
+    if cached is None:
+        result = await session.exec(select(Category).order_by(Category.sort_order, Category.id))
+        cached = tuple(result.all())
+        if key:
+            _cache[key] = cached
+    return list(cached)
+
+
+async def get_category(session: AsyncSession, category_id: int) -> Category | None:
+    return next((c for c in await list_categories(session) if c.id == category_id), None)
 
 
 async def find_category(session: AsyncSession, text: str) -> Category | None:
