@@ -414,23 +414,28 @@ def _cpu_seconds() -> float:
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _machine_cpu() -> tuple[float, float]:
-    """(CPU seconds used by the whole machine, by PostgreSQL's processes) so far; Linux only."""
+def _machine_cpu() -> tuple[float, dict[str, float]]:
+    """CPU seconds used so far by the whole machine, and by each PostgreSQL process (Linux)."""
+    postgres: dict[str, float] = {}
     try:
         with open("/proc/stat") as fh:
             fields = [int(x) for x in fh.readline().split()[1:]]
-        busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
-        postgres = 0
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as fh:
-                    stat = fh.read()
-                    if "(postgres)" in stat:
-                        parts = stat.rsplit(")", 1)[1].split()
-                        postgres += int(parts[11]) + int(parts[12])
-        return busy / _TICKS, postgres / _TICKS
     except OSError:
-        return float("nan"), float("nan")
+        return float("nan"), postgres
+    busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as fh:
+                stat = fh.read()
+                if "(postgres)" in stat:
+                    parts = stat.rsplit(")", 1)[1].split()
+                    postgres[pid] = (int(parts[11]) + int(parts[12])) / _TICKS
+    return busy / _TICKS, postgres
+
+
+def _postgres_delta(before: dict[str, float], after: dict[str, float]) -> float:
+    """CPU seconds PostgreSQL's processes used between two snapshots (ended ones are missed)."""
+    return sum(max(0.0, used - before.get(pid, 0.0)) for pid, used in after.items())
 
 
 async def run_harness(server: Any, users: int, seconds: float, queries: list[str], *, echo: bool,
@@ -637,7 +642,7 @@ async def measure(
     result["bot_cpu"] = cpu / span
     result["machine_cpu"] = (machine_end - machine) / span
     uses_postgres = bool(database_url) and database_url.startswith("postgresql")
-    result["db_cpu"] = (postgres_end - postgres) / span if uses_postgres else 0.0
+    result["db_cpu"] = _postgres_delta(postgres, postgres_end) / span if uses_postgres else 0.0
     return result
 
 
@@ -685,8 +690,9 @@ def report(results: list[dict[str, Any]], inline: bool) -> bool:
             f"{result['machine_cpu']:>9.0%}"
         )
     print(
-        "(CPU: share of one core during the run, warm-up included; machine: all processes on "
-        f"all {os.cpu_count()} cores, other users of the machine included)"
+        "(CPU: share of one core during the run, warm-up included; PG: every PostgreSQL "
+        f"process; machine: all processes on all {os.cpu_count()} cores; the last two include "
+        "other users of the machine)"
     )
     all_ok = True
     for result in results:
