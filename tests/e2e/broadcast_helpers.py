@@ -69,11 +69,13 @@ def received(tg: FakeTelegram, marker: str) -> dict[int, int]:
     return counts
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+async def wait_for(
+    condition: Callable[[], bool], timeout: float = 30.0, what: Callable[[], str] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
+            raise AssertionError(f"condition not met in time{': ' + what() if what else ''}")
         await asyncio.sleep(0.05)
 
 
