@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select
@@ -102,20 +103,24 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
     return Cart(list(groups.values()))
 
 
+@cache
+def _cart_count_query():  # noqa: ANN202 - a SQL statement, built once
+    of_product = case(
+        (col(CartItem.product_id) == bindparam("product_id"), col(CartItem.quantity)), else_=0
+    )
+    return select(func.count(), func.coalesce(func.sum(of_product), 0)).where(
+        col(CartItem.user_id) == bindparam("user_id")
+    )
+
+
 async def cart_count(session: AsyncSession, user: User, product_id: int) -> tuple[int, int]:
     """(lines in the cart, quantity of `product_id` in it): what a product card shows.
 
     One aggregate row instead of loading the whole cart (a product, a merchant and a cart item
     per line) on every card; the same figures as `get_cart(...).lines` and `.quantity_of()`.
     """
-    of_product = case((col(CartItem.product_id) == product_id, col(CartItem.quantity)), else_=0)
-    lines, quantity = (
-        await session.exec(
-            select(func.count(), func.coalesce(func.sum(of_product), 0)).where(
-                col(CartItem.user_id) == user.id
-            )
-        )
-    ).one()
+    params = {"user_id": user.id, "product_id": product_id}
+    lines, quantity = (await session.exec(_cart_count_query(), params=params)).one()
     return lines, quantity
 
 

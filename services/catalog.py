@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import func
+from sqlalchemy import Integer, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,6 +52,37 @@ class ProductCard:
     visible: bool
 
 
+@cache
+def _category_page_query():  # noqa: ANN202 - a SQL statement
+    """One page of a category (built once: building the statement cost more than running it)."""
+    return (
+        select(
+            Product.id,
+            Product.name,
+            Product.name_en,
+            Product.price,
+            Product.unit,
+            Product.stock,
+            func.count().over(),
+        )
+        .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+        .where(col(Product.category_id) == bindparam("category_id"), visible_product_clause())
+        .order_by((col(Product.stock) > 0).desc(), col(Product.name), col(Product.id))
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+@cache
+def _category_count_query():  # noqa: ANN202 - a SQL statement
+    base = (
+        select(Product.id)
+        .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+        .where(col(Product.category_id) == bindparam("category_id"), visible_product_clause())
+    )
+    return select(func.count()).select_from(base.subquery())
+
+
 async def category_page(
     session: AsyncSession, category_id: int, *, page: int, page_size: int
 ) -> ProductPage:
@@ -61,39 +93,21 @@ async def category_page(
     (products hidden since the buttons were made) needs the count first, to show the last page.
     """
 
-    def page_query(number: int):  # noqa: ANN202 - a SQL statement
-        return (
-            select(
-                Product.id,
-                Product.name,
-                Product.name_en,
-                Product.price,
-                Product.unit,
-                Product.stock,
-                func.count().over(),
-            )
-            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
-            .where(col(Product.category_id) == category_id, visible_product_clause())
-            .order_by((col(Product.stock) > 0).desc(), col(Product.name), col(Product.id))
-            .offset(number * page_size)
-            .limit(page_size)
-        )
+    async def read(number: int) -> list:
+        params = {"category_id": category_id, "offset": number * page_size, "limit": page_size}
+        return (await session.exec(_category_page_query(), params=params)).all()
 
     page = max(page, 0)
-    rows = (await session.exec(page_query(page))).all()
+    rows = await read(page)
     if rows:
         total = rows[0][-1]
     else:
-        base = (
-            select(Product.id)
-            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
-            .where(col(Product.category_id) == category_id, visible_product_clause())
-        )
-        total = (await session.exec(select(func.count()).select_from(base.subquery()))).one()
+        query = _category_count_query()
+        total = (await session.exec(query, params={"category_id": category_id})).one()
     pages = max(1, math.ceil(total / page_size))
     if page > pages - 1:
         page = pages - 1
-        rows = (await session.exec(page_query(page))).all() if total else []
+        rows = await read(page) if total else []
     return ProductPage([ProductRow(*row[:-1]) for row in rows], page, pages, total)
 
 
@@ -104,16 +118,19 @@ async def get_category(session: AsyncSession, category_id: int) -> Category:
     return category
 
 
+@cache
+def _product_card_query():  # noqa: ANN202 - a SQL statement
+    return (
+        select(Product, Merchant, Category)
+        .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+        .join(Category, col(Category.id) == col(Product.category_id))
+        .where(col(Product.id) == bindparam("product_id"))
+    )
+
+
 async def product_card(session: AsyncSession, product_id: int) -> ProductCard:
     """A product with its merchant and category; `visible` says whether buyers may see it."""
-    row = (
-        await session.exec(
-            select(Product, Merchant, Category)
-            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
-            .join(Category, col(Category.id) == col(Product.category_id))
-            .where(col(Product.id) == product_id)
-        )
-    ).first()
+    row = (await session.exec(_product_card_query(), params={"product_id": product_id})).first()
     if row is None:
         raise NotFound("product_not_found")
     product, merchant, category = row

@@ -177,6 +177,12 @@ async def decide_registration(
         registration.decided_at = utcnow()
         registration.decided_by = actor_telegram_id
         session.add(registration)
-        audit(session, actor_telegram_id, "decide_registration", registration=registration.id,
-              nip=roster.nip, approved=approve)
+        audit(
+            session,
+            actor_telegram_id,
+            "decide_registration",
+            registration=registration.id,
+            nip=roster.nip,
+            approved=approve,
+        )
     return Decision(registration, user, roster, changed=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,8 +17,13 @@ SUPPORTED_LANGUAGES = ("id", "en")
 
 
 async def get_user(session: AsyncSession, telegram_id: int) -> User | None:
-    result = await session.exec(select(User).where(User.telegram_id == telegram_id))
+    result = await session.exec(_user_query(), params={"telegram_id": telegram_id})
     return result.first()
+
+
+@cache
+def _user_query():  # noqa: ANN202 - a SQL statement, built once (it runs on every update)
+    return select(User).where(User.telegram_id == bindparam("telegram_id"))
 
 
 async def find_by_username(session: AsyncSession, username: str) -> User | None:
