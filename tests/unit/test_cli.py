@@ -1,36 +1,8 @@
 """The `tukulokal` command line, run as an administrator would (SQLite file)."""
 
-import asyncio
-
-import pytest
-from sqlmodel import select
-
 from bot.cli import main
-from bot.settings import get_settings
 from models import Merchant, Product, QuotaRule, RosterEntry
-from models.db import Database
-
-
-@pytest.fixture
-def cli_db(tmp_path, monkeypatch):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-
-
-def _rows(url, model):
-    async def read():
-        db = Database(url)
-        try:
-            async with db.session() as session:
-                return (await session.exec(select(model))).all()
-        finally:
-            await db.dispose()
-
-    return asyncio.run(read())
+from tests.unit.cli_support import rows
 
 
 def test_imports_and_quota(cli_db, tmp_path, capsys):
@@ -58,9 +30,9 @@ def test_imports_and_quota(cli_db, tmp_path, capsys):
         encoding="utf-8",
     )
     assert main(["import-products", str(products)]) == 0
-    assert sorted(p.price for p in _rows(cli_db, Product)) == [25_000, 30_000]
+    assert sorted(p.price for p in rows(cli_db, Product)) == [25_000, 30_000]
     assert main(["quota", "set", "III", "750.000", "--from", "2026-12"]) == 0
-    rules = _rows(cli_db, QuotaRule)
+    rules = rows(cli_db, QuotaRule)
     assert [(r.quota_class, r.amount, r.valid_from.isoformat()) for r in rules] == [
         ("III", 750_000, "2026-12-01")
     ]
@@ -79,12 +51,12 @@ def test_broken_csv_imports_nothing_and_reports_lines(cli_db, tmp_path, capsys):
     assert main(["import-roster", str(roster)]) == 1
     out = capsys.readouterr().out
     assert "Line 3" in out and "Line 4" in out
-    assert _rows(cli_db, RosterEntry) == []
+    assert rows(cli_db, RosterEntry) == []
 
 
 def test_seed_demo_and_merchant_link(cli_db, capsys):
     assert main(["seed-demo"]) == 0
-    shops = _rows(cli_db, Merchant)
+    shops = rows(cli_db, Merchant)
     assert len(shops) >= 10
     assert main(["merchant-link", shops[0].code, "--bot", "TukuLokalBot"]) == 0
     assert "https://t.me/TukuLokalBot?start=m_" in capsys.readouterr().out
