@@ -101,69 +101,58 @@ async def order_hygiene(ctx: JobContext) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with ctx.db.session() as session:
         nudged = await hygiene.nudge_slow_merchants(session, now=now, policy=policy)
-        for order in nudged:
-            await notify_merchant(
-                ctx.bot,
-                session,
-                order.id,
-                ctx.settings,
-                lambda: _(
-                    "⏰ <b>This order is still waiting for your answer.</b> Please accept "
-                    "or reject it; unanswered orders expire."
-                ),
-            )
+        await _tell(ctx, session, nudged, (notify_merchant, _still_waiting))
         expired = await hygiene.expire_unanswered(session, now=now, policy=policy)
-        for order in expired:
-            await notify_buyer(
-                ctx.bot,
-                session,
-                order.id,
-                ctx.settings,
-                lambda: _(
-                    "⌛ The shop did not answer your order in time, so it expired. "
-                    "Nothing is owed. Please order from another shop in /katalog."
-                ),
-            )
-            await notify_merchant(
-                ctx.bot,
-                session,
-                order.id,
-                ctx.settings,
-                lambda: _(
-                    "⌛ This order expired because it was not answered in time. The "
-                    "stock was released."
-                ),
-            )
+        await _tell(
+            ctx, session, expired, (notify_buyer, _expired_buyer), (notify_merchant, _expired_shop)
+        )
         reminded = await hygiene.remind_unpaid(session, now=now, policy=policy)
-        for order in reminded:
-            await notify_buyer(
-                ctx.bot,
-                session,
-                order.id,
-                ctx.settings,
-                lambda: _(
-                    "💳 Reminder: this order was accepted but is not paid yet. Please "
-                    "pay the shop, or contact it if you changed your mind."
-                ),
-            )
+        await _tell(ctx, session, reminded, (notify_buyer, _unpaid))
         completed = await hygiene.autocomplete_delivered(session, now=now, policy=policy)
-        for order in completed:
-            await notify_buyer(
-                ctx.bot,
-                session,
-                order.id,
-                ctx.settings,
-                lambda: _(
-                    "🎉 This order was completed automatically, since it was handed "
-                    "over some days ago."
-                ),
-            )
+        await _tell(ctx, session, completed, (notify_buyer, _completed))
     counts.update(
         nudged=len(nudged), expired=len(expired), reminded=len(reminded), completed=len(completed)
     )
     if any(counts.values()):
         log.info("order hygiene: %s", counts)
     return counts
+
+
+async def _tell(ctx: JobContext, session, orders, *notices) -> None:  # noqa: ANN001
+    """For each order, each (notify, heading): notify_buyer or notify_merchant with it."""
+    for order in orders:
+        for notify, heading in notices:
+            await notify(ctx.bot, session, order.id, ctx.settings, heading)
+
+
+# Headings of the hygiene notices, translated when sent (each recipient's language).
+def _still_waiting() -> str:
+    return _(
+        "⏰ <b>This order is still waiting for your answer.</b> Please accept "
+        "or reject it; unanswered orders expire."
+    )
+
+
+def _expired_buyer() -> str:
+    return _(
+        "⌛ The shop did not answer your order in time, so it expired. "
+        "Nothing is owed. Please order from another shop in /katalog."
+    )
+
+
+def _expired_shop() -> str:
+    return _("⌛ This order expired because it was not answered in time. The stock was released.")
+
+
+def _unpaid() -> str:
+    return _(
+        "💳 Reminder: this order was accepted but is not paid yet. Please "
+        "pay the shop, or contact it if you changed your mind."
+    )
+
+
+def _completed() -> str:
+    return _("🎉 This order was completed automatically, since it was handed over some days ago.")
 
 
 # --- deadline reminders ----------------------------------------------------------------------
