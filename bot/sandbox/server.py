@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import logging
 import math
@@ -221,23 +220,21 @@ class Sandbox:
         self.ready = True
 
     def _start_scheduler(self, start_scheduler: Callable[..., Any]) -> Any:
-        """The scheduler as `tukulokal run` has it, but held here so the page can run its jobs
-        (with the process's sender and broadcast runner, where the factory takes them)."""
-        accepted = inspect.signature(start_scheduler).parameters
-        extra = {
-            name: self.dp.workflow_data[key]
-            for name, key in (("sender", "sender"), ("broadcasts", "broadcasts"))
-            if name in accepted and key in self.dp.workflow_data
-        }
-        return start_scheduler(self.settings, self.db, self.bot, self.clock, **extra)
+        """The scheduler as `tukulokal run` has it (with the process's sender and broadcast
+        runner), but held here so the page can run its jobs."""
+        return start_scheduler(
+            self.settings,
+            self.db,
+            self.bot,
+            self.clock,
+            sender=self.dp["sender"],
+            broadcasts=self.dp["broadcasts"],
+        )
 
     async def _stop_scheduler(self) -> None:
-        try:
-            from scheduler.runner import stop_scheduler  # releases the lease
-        except ImportError:
-            self._scheduler.shutdown(wait=False)
-        else:
-            await stop_scheduler(self._scheduler)
+        from scheduler.runner import stop_scheduler  # releases the lease
+
+        await stop_scheduler(self._scheduler)
 
     def _install_tracker(self) -> None:
         # Outermost, so that "handled" means after the error handler and the session commit.
