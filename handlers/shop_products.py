@@ -437,6 +437,26 @@ def _text_step(state_: State):  # noqa: ANN202
     return (state_, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
 
 
+async def _answer_step(
+    message: Message,
+    state: FSMContext,
+    parse: Callable[[str], Any],
+    field: str,
+    next_step: State,
+    question: str,
+    reply_markup: Any = None,
+) -> None:
+    """A typed answer: parsed into the draft and on to the next question, or asked again."""
+    try:
+        value = parse(message.text)
+    except ServiceError as exc:
+        await message.answer(_try_again(exc))
+        return
+    await _save_draft(state, **{field: value})
+    await state.set_state(next_step)
+    await message.answer(question, reply_markup=reply_markup)
+
+
 @router.message(*_text_step(NewProduct.name))
 async def np_name(
     message: Message, state: FSMContext, session: AsyncSession, user: User, locale: str
@@ -494,59 +514,54 @@ async def np_category_expected(message: Message) -> None:
 
 @router.message(*_text_step(NewProduct.price))
 async def np_price(message: Message, state: FSMContext) -> None:
-    try:
-        price = products.parse_price(message.text)
-    except ServiceError as exc:
-        await message.answer(_try_again(exc))
-        return
-    await _save_draft(state, price=price)
-    await state.set_state(NewProduct.unit)
-    await message.answer(_("Per which unit is that price? e.g. pcs, bungkus, botol, kg."))
+    await _answer_step(
+        message,
+        state,
+        products.parse_price,
+        "price",
+        NewProduct.unit,
+        _("Per which unit is that price? e.g. pcs, bungkus, botol, kg."),
+    )
 
 
 @router.message(*_text_step(NewProduct.unit))
 async def np_unit(message: Message, state: FSMContext) -> None:
-    try:
-        unit = products.parse_unit(message.text)
-    except ServiceError as exc:
-        await message.answer(_try_again(exc))
-        return
-    await _save_draft(state, unit=unit)
-    await state.set_state(NewProduct.stock)
-    await message.answer(_("How many are in stock? Type a whole number (0 means sold out)."))
+    await _answer_step(
+        message,
+        state,
+        products.parse_unit,
+        "unit",
+        NewProduct.stock,
+        _("How many are in stock? Type a whole number (0 means sold out)."),
+    )
 
 
 @router.message(*_text_step(NewProduct.stock))
 async def np_stock(message: Message, state: FSMContext) -> None:
-    try:
-        stock = products.parse_stock(message.text)
-    except ServiceError as exc:
-        await message.answer(_try_again(exc))
-        return
-    await _save_draft(state, stock=stock)
-    await state.set_state(NewProduct.description)
-    await message.answer(
+    await _answer_step(
+        message,
+        state,
+        products.parse_stock,
+        "stock",
+        NewProduct.description,
         _("Describe the product for buyers (at most 3000 characters), or tap Skip."),
-        reply_markup=skip_keyboard(),
+        skip_keyboard(),
     )
 
 
 @router.message(*_text_step(NewProduct.description))
 async def np_description(message: Message, state: FSMContext) -> None:
-    text = "" if message.text == SKIP else message.text
-    try:
-        description = products.parse_description(text)
-    except ServiceError as exc:
-        await message.answer(_try_again(exc))
-        return
-    await _save_draft(state, description=description)
-    await state.set_state(NewProduct.name_en)
-    await message.answer(
+    await _answer_step(
+        message,
+        state,
+        lambda text: products.parse_description("" if text == SKIP else text),
+        "description",
+        NewProduct.name_en,
         _(
             "Optional, for visitors from abroad: the product's name in English. Type it, or "
             "tap Skip."
         ),
-        reply_markup=skip_keyboard(),
+        skip_keyboard(),
     )
 
 
