@@ -14,6 +14,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -135,9 +136,15 @@ async def rules_command(
     await message.answer(text, reply_markup=markup)
 
 
-async def _is_admin(session: AsyncSession, user: User, settings: Settings) -> bool:
-    """Only to decide what to show; the services check again before changing anything."""
-    return (await role_of(session, user.telegram_id, settings.admin_ids)).is_admin
+async def _admin_or_alert(
+    session: AsyncSession, user: User, settings: Settings, callback_answer: CallbackAnswer
+) -> bool:
+    """Whether to ask an administrator's question; others get an alert. Only to decide what to
+    show: the services check again before changing anything."""
+    if (await role_of(session, user.telegram_id, settings.admin_ids)).is_admin:
+        return True
+    alert(callback_answer, describe(ServiceError("forbidden")))
+    return False
 
 
 @router.callback_query(QuotaAdminCb.filter(F.action == "show"))
@@ -171,8 +178,7 @@ async def ask_value(
     settings: Settings,
     callback_answer,
 ) -> None:  # noqa: ANN001
-    if not await _is_admin(session, user, settings):
-        alert(callback_answer, describe(ServiceError("forbidden")))
+    if not await _admin_or_alert(session, user, settings, callback_answer):
         return
     await state.set_state(RuleForm.value)
     await state.update_data(rule_kind=callback_data.action, rule_cls=callback_data.cls)
@@ -421,8 +427,7 @@ async def ask_nip(
     settings: Settings,
     callback_answer,
 ) -> None:  # noqa: ANN001
-    if not await _is_admin(session, user, settings):
-        alert(callback_answer, describe(ServiceError("forbidden")))
+    if not await _admin_or_alert(session, user, settings, callback_answer):
         return
     await state.set_state(ExemptionForm.nip)
     await callback.message.answer(
