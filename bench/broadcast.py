@@ -5,7 +5,7 @@ What it does
 - Fills a fresh SQLite file (or the PostgreSQL database given with --database-url) with
   --users registered ASN who all started the bot; 1% of them blocked it and 0.5% deleted
   their account (they must be reported, not counted as losses).
-- Starts the in-repo fake Bot API (bot.fakegram) in this process, limited like Telegram
+- Starts the in-repo fake Bot API (sandbox.fakegram) in this process, limited like Telegram
   (--api-limit messages/s to different chats, default 30: beyond it, 429 with retry_after).
 - Creates the broadcast through services.broadcasts (as "Send now" does) and starts the real
   bot as a separate process, `python -m bot run`, exactly as in production
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from bot.fakegram import FakeTelegram  # noqa: E402
+from sandbox.fakegram import FakeTelegram  # noqa: E402
 from models import Broadcast, BroadcastDelivery, RosterEntry, User  # noqa: E402
 from models.db import Database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402

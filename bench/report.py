@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
-from bot.i18n import get_i18n  # noqa: E402
-from handlers.report_views import chart_pngs, summary_text, workbook_xlsx  # noqa: E402
+from views.i18n import get_i18n  # noqa: E402
+from views.reports import chart_pngs, summary_text, workbook_xlsx  # noqa: E402
 from models import (  # noqa: E402
     Category,
     Merchant,

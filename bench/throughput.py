@@ -7,7 +7,7 @@ What it does
 - Fills a fresh SQLite file, then a fresh PostgreSQL database (`tukulokal_bench_throughput`,
   created and dropped here), with 20,000 products of 300 merchants across the categories, in
   bulk, builds the search index (services.search.sync_search_index) and runs ANALYZE; then runs
-  the real bot, unmodified, against the in-repo fake Bot API (bot.fakegram): built by
+  the real bot, unmodified, against the in-repo fake Bot API (sandbox.fakegram): built by
   bot.factory.create_bot/create_dispatcher and polling as `tukulokal run` does.
 - 50 simulated users (fakegram `server.user(...)`) loop for a fixed time after a 3 s warm-up:
   /katalog, tap a category, page forward, open a product card, add it to the cart, search
@@ -489,7 +489,7 @@ def _harness_process(conn: Any, config: dict[str, Any]) -> None:
     """Child process: the fake server and the users; talks to the parent over a pipe."""
 
     async def main() -> None:
-        from bot.fakegram import FakeTelegram
+        from sandbox.fakegram import FakeTelegram
 
         server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
         await server.start()
@@ -516,7 +516,7 @@ class Harness:
 
     async def start(self) -> str:
         if self.inline:
-            from bot.fakegram import FakeTelegram
+            from sandbox.fakegram import FakeTelegram
 
             self.server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
             await self.server.start()

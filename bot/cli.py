@@ -92,9 +92,9 @@ async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _import(kind: str) -> Callable[[Settings, argparse.Namespace], Awaitable[int]]:
     async def command(settings: Settings, args: argparse.Namespace) -> int:
-        from bot.i18n import get_i18n
-        from bot.import_messages import describe_issue
         from services import importer
+        from views.i18n import get_i18n
+        from views.import_messages import describe_issue
 
         path = Path(args.file)
         if not path.is_file():
@@ -170,7 +170,7 @@ async def cmd_quota_set(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
     from services.compliance import close_month
-    from services.errors import ServiceError
+    from services.errors import Refusal, ServiceError
     from services.quota import QuotaPolicy, parse_month
 
     try:
@@ -190,7 +190,7 @@ async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
                 session, month, policy=policy, now=datetime.now(UTC), rerun=args.rerun
             )
         except ServiceError as exc:
-            if exc.code == "month_not_over":
+            if exc.code == Refusal.MONTH_NOT_OVER:
                 deadline = exc.params["deadline"]
                 _print(f"{month:%Y-%m} cannot be closed before its deadline ({deadline}) is over.")
                 return 2
@@ -243,13 +243,13 @@ async def cmd_merchant_link(settings: Settings, args: argparse.Namespace) -> int
 
 
 async def cmd_try(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.console import run_console
+    from sandbox.console import run_console
 
     return await run_console(settings, data_dir=Path(args.data_dir))
 
 
 async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.sandbox import run_sandbox
+    from sandbox.server import run_sandbox
 
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)

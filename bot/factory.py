@@ -3,52 +3,37 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import BotCommand, BotCommandScopeDefault, ErrorEvent
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.i18n import get_i18n, translate
-from bot.middlewares import DbSessionMiddleware, UserLocaleMiddleware
+from bot.middlewares import AnswerCallbacks, DbSessionMiddleware, UserMiddleware
 from bot.settings import Settings
 from bot.storage import SqlStorage
-from handlers import setup_routers
+from delivery.broadcasts import BroadcastRunner
+from delivery.menus import set_default_menus
+from delivery.sender import Sender, create_sender
+from handlers import build_router
 from models.db import Database
 from models.migrate import upgrade
+from scheduler.jobs import JobContext
+from scheduler.runner import create_scheduler, stop_scheduler
 from services.categories import ensure_categories
+from services.leases import Lease
+from services.policy import Policy
+from views.i18n import get_i18n
 
 log = logging.getLogger(__name__)
-
-COMMANDS = (
-    ("start", "Start / register"),
-    ("katalog", "Browse the catalog"),
-    ("cari", "Search products"),
-    ("keranjang", "Your cart"),
-    ("pesanan", "Your orders"),
-    ("kuota", "Your monthly minimum"),
-    ("bahasa", "Language"),
-    ("bantuan", "Help"),
-)
-
-
-def _command_descriptions() -> None:
-    # Listed here so that the extractor puts them into the catalogs.
-    from aiogram.utils.i18n import gettext as _
-
-    _("Start / register"), _("Browse the catalog"), _("Search products"), _("Your cart")
-    _("Your orders"), _("Your monthly minimum"), _("Language"), _("Help")
-
 
 class _Session(AiohttpSession):
     """aiogram's aiohttp session, minus a cost of ~2 ms of CPU on every Bot API call.
@@ -109,39 +94,38 @@ def create_dispatcher(
     clock: Callable[[], datetime] | None = None,
     migrate: bool = True,
 ) -> Dispatcher:
-    i18n = get_i18n()
+    policy = settings.policy()
     dp = Dispatcher(
         storage=storage or create_storage(settings, db),
         settings=settings,
+        policy=policy,
         db=db,
         clock=clock or (lambda: datetime.now(UTC)),
     )
     dp.update.outer_middleware(DbSessionMiddleware(db))
-    dp.update.outer_middleware(UserLocaleMiddleware(i18n))
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
-    dp.include_router(setup_routers())
-    _run_sync_filters_inline(dp)
-    dp.errors.register(_on_error)
+    dp.update.outer_middleware(UserMiddleware(get_i18n(), policy.admin_ids))
+    dp.callback_query.middleware(AnswerCallbacks())
+    dp.include_router(build_router())
 
-    background: dict[str, object] = {}
+    background: dict[str, Any] = {}
 
     async def on_startup(bot: Bot) -> None:
         if migrate:
             await upgrade(db.engine)
         async with db.session() as session:
             await ensure_categories(session)
-        await set_commands(bot)
+        await set_default_menus(bot)
         me = await bot.me()
-        background["broadcasts"] = await start_broadcasts(dp, settings, db, bot)
+        sender, runner = await start_broadcast_runner(policy, db, bot, dp["clock"])
+        dp["sender"], dp["broadcasts"] = sender, runner
+        background["broadcasts"] = runner
         if settings.scheduler_enabled:
             background["scheduler"] = dp["scheduler"] = start_scheduler(
-                settings, db, bot, dp["clock"], sender=dp["sender"], broadcasts=dp["broadcasts"]
+                policy, db, bot, dp["clock"], sender=sender, broadcasts=runner
             )
         log.info("TukuLokal started as @%s", me.username)
 
     async def on_shutdown() -> None:
-        from scheduler.runner import stop_scheduler
-
         scheduler = background.pop("scheduler", None)
         if scheduler is not None:
             await stop_scheduler(scheduler)
@@ -155,119 +139,33 @@ def create_dispatcher(
     return dp
 
 
-async def start_broadcasts(dp: Dispatcher, settings: Settings, db: Database, bot: Bot):
-    """The rate-limited sender and the broadcast runner, shared with handlers (`sender`,
-    `broadcasts`); resumes broadcasts a previous process left running."""
-    sender, runner = await start_broadcast_runner(settings, db, bot, dp["clock"])
-    dp["sender"], dp["broadcasts"] = sender, runner
-    return runner
-
-
 async def start_broadcast_runner(
-    settings: Settings, db: Database, bot: Bot, clock: Callable[[], datetime]
-):
+    policy: Policy, db: Database, bot: Bot, clock: Callable[[], datetime]
+) -> tuple[Sender, BroadcastRunner]:
     """A rate-limited sender and a broadcast runner that sends while it holds the
-    "broadcasts" lease (one process at a time sends broadcasts)."""
-    from bot.jobs import BroadcastRunner, create_sender
-    from scheduler.lease import Lease
-
-    sender = create_sender(bot, settings)
-    lease = Lease(
-        db, clock, name="broadcasts", ttl=timedelta(seconds=settings.scheduler_lease_seconds)
-    )
+    "broadcasts" lease (one process at a time sends broadcasts); resumes broadcasts a previous
+    process left running."""
+    sender = create_sender(bot, policy.broadcasts)
+    lease = Lease(db, clock, name="broadcasts", ttl=policy.lease_ttl)
     runner = BroadcastRunner(
-        bot=bot, db=db, settings=settings, clock=clock, sender=sender, lease=lease
+        bot=bot, db=db, policy=policy, clock=clock, sender=sender, lease=lease
     )
     await runner.start()
     return sender, runner
 
 
 def start_scheduler(
-    settings: Settings,
+    policy: Policy,
     db: Database,
     bot: Bot,
     clock: Callable[[], datetime],
     *,
-    sender=None,  # noqa: ANN001 - bot.sender.Sender: the process's rate-limited sender
-    broadcasts=None,  # noqa: ANN001 - bot.jobs.BroadcastRunner of this process, if any
-):
+    sender: Sender,
+    broadcasts: BroadcastRunner | None = None,
+) -> AsyncIOScheduler:
     """Start the in-process scheduler (jobs run only in the process holding the lease)."""
-    from scheduler.jobs import JobContext
-    from scheduler.lease import Lease
-    from scheduler.runner import create_scheduler
-
-    lease = Lease(db, clock, ttl=timedelta(seconds=settings.scheduler_lease_seconds))
-    ctx = JobContext(db, bot, settings, clock, lease, sender=sender, broadcasts=broadcasts)
+    lease = Lease(db, clock, ttl=policy.lease_ttl)
+    ctx = JobContext(db, bot, policy, clock, lease, sender=sender, broadcasts=broadcasts)
     scheduler = create_scheduler(ctx)
     scheduler.start()
     return scheduler
-
-
-def _run_sync_filters_inline(router: Router) -> None:
-    """Evaluate the routers' synchronous filters in the event loop instead of a thread.
-
-    aiogram 3.31 awaits every synchronous filter (each `F.…` magic filter, each FSM state) with
-    `asyncio.to_thread`: a round trip to the default thread pool per filter per update, and the
-    GIL handed back and forth each time. An update routed late in the tree went through dozens
-    of them (148 of the 241 filters here are synchronous); under load those hand-overs cost more
-    than the handlers. The filters only test the update, so calling them directly is safe; they
-    still see the update's context (locale) as before.
-    """
-    for each in router.chain_tail:
-        for observer in each.observers.values():
-            for handler in (observer._handler, *observer.handlers):  # noqa: SLF001
-                for event_filter in handler.filters or ():
-                    if not event_filter.awaitable:
-                        event_filter.callback = _awaitable(event_filter.callback)
-                        event_filter.awaitable = True
-
-
-def _awaitable(callback: Callable[..., object]) -> Callable[..., Awaitable[object]]:
-    async def call(*args: object, **kwargs: object) -> object:
-        return callback(*args, **kwargs)
-
-    return call
-
-
-async def set_commands(bot: Bot) -> None:
-    for locale, language_code in (("id", None), ("en", "en")):
-        commands = [
-            BotCommand(command=name, description=translate(text, locale))
-            for name, text in COMMANDS
-        ]
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=language_code
-        )
-
-
-async def _on_error(event: ErrorEvent, bot: Bot) -> bool:
-    exc = event.exception
-    if isinstance(exc, TelegramBadRequest) and "message is not modified" in str(exc):
-        return True
-    log.exception("error while handling update %s", event.update.update_id, exc_info=exc)
-    update = event.update
-    locale = "id"
-    try:
-        i18n = get_i18n()
-        locale = i18n.current_locale
-    except LookupError:
-        pass
-    text = translate("Sorry, something went wrong. Please try again.", locale)
-    # A callback query was already answered by CallbackAnswerMiddleware: write in the chat.
-    chat_id = None
-    if update.callback_query:
-        chat_id = update.callback_query.from_user.id
-    elif update.message:
-        chat_id = update.message.chat.id
-    try:
-        if chat_id is not None:
-            await bot.send_message(chat_id, text)
-    except Exception:  # noqa: BLE001 - reporting the error must not raise another
-        log.debug("could not report the error to the user", exc_info=True)
-    return True
-
-
-def _error_strings() -> None:
-    from aiogram.utils.i18n import gettext as _
-
-    _("Sorry, something went wrong. Please try again.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from services.deadlines import ReminderPolicy
+from services.hygiene import HygienePolicy
+from services.policy import BroadcastPolicy, Policy
+from services.quota import QuotaPolicy
 
 DEFAULT_DB_PATH = Path("data") / "tukulokal.db"
 
@@ -104,6 +110,38 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def policy(self) -> Policy:
+        """The configured rules, as services, screens, jobs and delivery take them."""
+        tz = self.tz
+        return Policy(
+            tz=tz,
+            quota=QuotaPolicy(
+                tz=tz,
+                default_minimum=self.default_quota_minimum,
+                deadline_day=self.quota_deadline_day,
+            ),
+            hygiene=HygienePolicy(
+                nudge_after=timedelta(hours=self.order_nudge_hours),
+                expire_after=timedelta(hours=self.order_expire_hours),
+                remind_payment_after=timedelta(days=self.payment_reminder_days),
+                autocomplete_after=timedelta(days=self.autocomplete_days),
+            ),
+            reminders=ReminderPolicy(offsets=tuple(self.reminder_offsets), hour=self.reminder_hour),
+            broadcasts=BroadcastPolicy(
+                rate=self.broadcast_rate,
+                answer_headroom=self.broadcast_answer_headroom,
+                max_attempts=self.broadcast_max_attempts,
+                retry_backoff=self.broadcast_retry_backoff,
+                progress_seconds=self.broadcast_progress_seconds,
+                poll_seconds=self.broadcast_poll_seconds,
+            ),
+            admin_ids=self.admin_ids,
+            default_locale=self.default_locale,
+            page_size=self.page_size,
+            staff_invite_hours=self.staff_invite_hours,
+            lease_ttl=timedelta(seconds=self.scheduler_lease_seconds),
+        )
 
 
 @lru_cache

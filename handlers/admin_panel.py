@@ -19,14 +19,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.errors import describe
-from handlers.render import TEXT_LIMIT, button_text, esc, moment, shorten
+from views.refusals import describe
 from handlers.ui import alert, notify, show
 from models import AdminRole, User
 from services import admins
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.users import find_by_username, get_user
+from views import keyboards as kb
+from views.format import TEXT_LIMIT, button_text, esc, moment, shorten
 
 router = Router(name="admin_panel")
 
@@ -288,12 +288,12 @@ async def _operator_opd(
     data = await state.get_data()
     opds = data.get("opd_list") or []
     if await state.get_state() != AdminForm.opd.state or not opds:
-        raise ServiceError("opd_required")
+        raise ServiceError(Refusal.OPD_REQUIRED)
     if callback_data.action == "opd_page":
         await show(callback, *_opd_choice(opds, callback_data.arg))
         return
     if not 0 <= callback_data.arg < len(opds):
-        raise ServiceError("opd_required")
+        raise ServiceError(Refusal.OPD_REQUIRED)
     await _grant(
         callback.message, state, session, user, settings, bot,
         int(data["telegram_id"]), AdminRole.OPD_OPERATOR, opds[callback_data.arg],

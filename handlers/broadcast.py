@@ -32,9 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 from handlers import broadcast_views as views
-from handlers import keyboards as kb
-from handlers.errors import describe
-from handlers.render import button_text, moment
+from views.refusals import describe
 from handlers.ui import alert, show
 from models import BroadcastStatus, User
 from services import audience as aud
@@ -43,6 +41,8 @@ from services.admins import Role, require_staff
 from services.errors import ServiceError
 from services.golongan import QUOTA_CLASSES
 from services.quota import QuotaPolicy
+from views import keyboards as kb
+from views.format import button_text, moment
 
 router = Router(name="broadcast")
 
@@ -420,7 +420,7 @@ async def send_now(
     settings: Settings,
     clock,  # noqa: ANN001
     callback_answer: CallbackAnswer,
-    broadcasts=None,  # noqa: ANN001 - bot.jobs.BroadcastRunner
+    broadcasts=None,  # noqa: ANN001 - delivery.broadcasts.BroadcastRunner
 ) -> None:
     data = await _draft(state, callback_answer)
     if data is None:

@@ -13,15 +13,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.callbacks import CartCb, CartViewCb, CheckoutCb, OrderCb
-from handlers.errors import describe
-from handlers.render import button_text, esc, money
+from views.refusals import describe
 from handlers.ui import show
 from models import BuyerKind, User
 from services import cart as carts
 from services import orders, payments
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
+from views import keyboards as kb
+from views.callbacks import CartCb, CartViewCb, CheckoutCb, OrderCb
+from views.format import button_text, esc, money
 
 router = Router(name="cart")
 
@@ -146,7 +146,7 @@ async def checkout_summary(
 ) -> None:
     if user.kind not in (BuyerKind.ASN, BuyerKind.GENERAL):
         await callback.message.answer(
-            describe(ServiceError("not_registered")), reply_markup=kb.register_prompt_keyboard()
+            describe(ServiceError(Refusal.NOT_REGISTERED)), reply_markup=kb.register_prompt_keyboard()
         )
         return
     cart = await carts.get_cart(session, user)
@@ -216,7 +216,7 @@ async def checkout_confirm(
     callback_answer,
     clock: Callable[[], datetime],
 ) -> None:
-    from handlers.order_views import notify_new_order
+    from views.orders import notify_new_order
 
     try:
         result = await orders.checkout(
@@ -225,7 +225,7 @@ async def checkout_confirm(
     except ServiceError as exc:
         callback_answer.text = describe(exc)
         callback_answer.show_alert = True
-        if exc.code == "not_registered":
+        if exc.code == Refusal.NOT_REGISTERED:
             await callback.message.answer(
                 describe(exc), reply_markup=kb.register_prompt_keyboard()
             )

@@ -26,8 +26,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.callbacks import (
+from handlers.ui import alert, show
+from models import User
+from services import catalog
+from services.cart import cart_count
+from services.categories import list_categories
+from services.errors import NotFound
+from services.search import search_products
+from views import keyboards as kb
+from views.callbacks import (
     CartCb,
     CategoriesCb,
     CategoryCb,
@@ -36,7 +43,7 @@ from handlers.callbacks import (
     ProductMoreCb,
     SearchPageCb,
 )
-from handlers.render import (
+from views.format import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
     button_text,
@@ -45,13 +52,6 @@ from handlers.render import (
     product_name,
     shorten,
 )
-from handlers.ui import alert, show
-from models import User
-from services import catalog
-from services.cart import cart_count
-from services.categories import list_categories
-from services.errors import NotFound
-from services.search import search_products
 
 log = logging.getLogger(__name__)
 router = Router(name="catalog")

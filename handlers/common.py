@@ -12,11 +12,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import keyboards as kb
-from handlers.callbacks import LanguageCb
-from handlers.render import esc
 from models import BuyerKind, User
 from services.users import set_language
+from views import keyboards as kb
+from views.callbacks import LanguageCb
+from views.format import esc
 
 router = Router(name="common")
 

@@ -10,8 +10,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from handlers import keyboards as kb
 from handlers.ui import alert
+from views import keyboards as kb
 
 router = Router(name="fallback")
 

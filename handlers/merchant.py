@@ -10,14 +10,14 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import keyboards as kb
-from handlers.callbacks import StartCb
-from handlers.errors import describe
-from handlers.render import esc
+from views.refusals import describe
 from handlers.shop import set_shop_commands
 from models import User
 from services import merchants
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
+from views import keyboards as kb
+from views.callbacks import StartCb
+from views.format import esc
 
 router = Router(name="merchant")
 
@@ -64,7 +64,7 @@ async def got_merchant_contact(
             contact_user_id=message.contact.user_id,
         )
     except ServiceError as exc:
-        if exc.code in ("not_own_contact", "phone_invalid"):
+        if exc.code in (Refusal.NOT_OWN_CONTACT, Refusal.PHONE_INVALID):
             await message.answer(describe(exc), reply_markup=kb.share_contact_keyboard())
             return
         await state.clear()

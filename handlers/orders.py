@@ -16,10 +16,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.callbacks import OrderCb, OrdersPageCb
-from handlers.errors import describe
-from handlers.order_views import (
+from views.refusals import describe
+from handlers.ui import show
+from models import OrderStatus, User
+from services import orders
+from services.errors import Refusal, ServiceError
+from views import keyboards as kb
+from views.callbacks import OrderCb, OrdersPageCb
+from views.format import esc, money, shorten, status_label
+from views.orders import (
     BUYER_UPDATES,
     MERCHANT_UPDATES,
     notify_buyer,
@@ -27,11 +32,6 @@ from handlers.order_views import (
     order_buttons,
     order_text,
 )
-from handlers.render import esc, money, shorten, status_label
-from handlers.ui import show
-from models import OrderStatus, User
-from services import orders
-from services.errors import ServiceError
 
 router = Router(name="orders")
 
@@ -132,12 +132,12 @@ async def ask_reject_reason(
         callback_answer.show_alert = True
         return
     if not view.viewer_is_merchant:
-        callback_answer.text = describe(ServiceError("forbidden"))
+        callback_answer.text = describe(ServiceError(Refusal.FORBIDDEN))
         callback_answer.show_alert = True
         return
     if view.order.status not in (OrderStatus.PENDING, OrderStatus.ACCEPTED):
         callback_answer.text = describe(
-            ServiceError("invalid_transition", status=view.order.status)
+            ServiceError(Refusal.INVALID_TRANSITION, status=view.order.status)
         )
         callback_answer.show_alert = True
         return
@@ -226,7 +226,7 @@ async def _apply(
 ) -> None:  # noqa: ANN001
     try:
         if order_id is None:
-            raise ServiceError("order_not_found")
+            raise ServiceError(Refusal.ORDER_NOT_FOUND)
         result = await orders.transition(
             session, order_id, action, actor=user, reason=reason, now=clock()
         )

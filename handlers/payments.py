@@ -21,21 +21,20 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import get_i18n, pick_locale
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.callbacks import OrderCb
-from handlers.errors import describe
-from handlers.order_views import PAYMENT_LABELS
-from handlers.render import CAPTION_LIMIT, esc, money, shorten
-from handlers.shop_callbacks import ProofCb, ShopCb
+from views.refusals import describe
 from handlers.ui import alert, notify
 from models import Order, OrderStatus, PaymentMethod, User
 from services import orders, payments, products
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.merchants import member_users
 from services.qr_image import QrImageError, decode_image, render_png
 from services.qris import QrisPayload
+from views import keyboards as kb
+from views.callbacks import OrderCb, ProofCb, ShopCb
+from views.format import CAPTION_LIMIT, esc, money, shorten
+from views.i18n import get_i18n, pick_locale
+from views.orders import PAYMENT_LABELS
 
 log = logging.getLogger(__name__)
 router = Router(name="payments")
@@ -56,32 +55,7 @@ class ProofForm(StatesGroup):
 Render = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]
 
 
-async def send_photo_to(bot: Bot, recipient: User, photo, render: Render) -> bool:  # noqa: ANN001
-    """Send a photo with a caption in the recipient's language; False if unreachable."""
-    locale = pick_locale(recipient.language, recipient.telegram_language)
-    i18n = get_i18n()
-    with i18n.context(), i18n.use_locale(locale):
-        caption, markup = render(locale)
-    try:
-        await bot.send_photo(recipient.telegram_id, photo, caption=caption, reply_markup=markup)
-    except TelegramForbiddenError:
-        return False
-    except TelegramBadRequest as exc:
-        if "chat not found" in str(exc):
-            return False
-        raise
-    return True
-
-
 # --- the shop's QRIS -----------------------------------------------------------------------
-
-
-def _qris_summary(parsed: QrisPayload) -> str:
-    return _("{name}, {city} · NMID {nmid}").format(
-        name=esc(parsed.merchant_name),
-        city=esc(parsed.merchant_city),
-        nmid=esc(parsed.nmid or "-"),
-    )
 
 
 @router.callback_query(ShopCb.filter(F.action == "qris"))
@@ -160,7 +134,7 @@ async def _register(
     try:
         parsed = await payments.register_qris(session, user, merchant_id, payload, now=now)
     except ServiceError as exc:
-        if exc.code == "qris_invalid":
+        if exc.code == Refusal.QRIS_INVALID:
             await message.answer(
                 describe(exc) + "\n" + _("Please send it again (photo or text), or tap Cancel.")
             )
@@ -258,103 +232,6 @@ async def qris_expected(message: Message) -> None:
 # --- the buyer's dynamic QRIS --------------------------------------------------------------
 
 
-def proof_button(order_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("📷 Send payment proof"), callback_data=ProofCb(id=order_id, action="send")
-    )
-    return builder.as_markup()
-
-
-def qris_caption(item: payments.OrderQris, locale: str) -> str:
-    order = item.order
-    lines = [
-        _("🔳 <b>Pay order #{id} by QRIS</b>").format(id=order.id),
-        _("🏪 {merchant}").format(merchant=esc(shorten(item.merchant.name, 80))),
-        _("💰 Amount: <b>{amount}</b>").format(amount=money(order.total, locale)),
-        "",
-        _(
-            "Scan this code with any bank or e-wallet app: the amount is filled in already. "
-            "Or copy the code:"
-        ),
-        f"<code>{esc(item.payload)}</code>",
-        "",
-        _("After paying, send a screenshot of the payment with the button below."),
-    ]
-    return "\n".join(lines)
-
-
-async def send_order_qris(
-    bot: Bot, session: AsyncSession, order_id: int, recipient: User | None = None
-) -> bool:
-    """Send the buyer (or `recipient`) the dynamic QRIS of an accepted QRIS order."""
-    order = await session.get(Order, order_id)
-    buyer = recipient or await session.get(User, order.buyer_id)
-    try:
-        item = await payments.order_qris(session, order_id, viewer=buyer)
-    except ServiceError as exc:
-        log.info("order %s: no QRIS to send (%s)", order_id, exc.code)
-        if exc.code == "qris_missing":
-            await notify(
-                bot,
-                buyer,
-                lambda _locale: (
-                    _(
-                        "The shop has no QRIS any more. Please pay order #{id} another way "
-                        "(cash or transfer); the shop confirms your payment here."
-                    ).format(id=order_id),
-                    proof_button(order_id),
-                ),
-            )
-        return False
-    image = BufferedInputFile(render_png(item.payload), filename=f"qris-order-{order_id}.png")
-    return await send_photo_to(
-        bot,
-        buyer,
-        image,
-        lambda locale: (qris_caption(item, locale), proof_button(order_id)),
-    )
-
-
-async def after_step(
-    bot: Bot, session: AsyncSession, settings: Settings, order_id: int, action: str
-) -> None:
-    """What follows an order step besides the usual notifications (called by the order
-    handlers once a step was taken)."""
-    if action == "accept":
-        order = await session.get(Order, order_id)
-        if order is not None and order.payment_method == PaymentMethod.QRIS:
-            await send_order_qris(bot, session, order_id)
-    elif action == "pay":
-        await warn_low_stock(bot, session, order_id)
-
-
-async def warn_low_stock(bot: Bot, session: AsyncSession, order_id: int) -> None:
-    order = await session.get(Order, order_id)
-    warnings = await products.low_stock_after_payment(session, order_id)
-    if not warnings:
-        return
-
-    def render(_locale: str) -> tuple[str, None]:
-        lines = [_("⚠️ <b>Stock running low</b> after order #{id}:").format(id=order_id)]
-        for item in warnings:
-            if item.stock <= 0:
-                lines.append(
-                    _("• {name}: sold out. Buyers can't add it to their carts any more.").format(
-                        name=esc(item.name)
-                    )
-                )
-            else:
-                lines.append(
-                    _("• {name}: only {stock} left.").format(name=esc(item.name), stock=item.stock)
-                )
-        lines.append(_("Update the stock in /produk."))
-        return "\n".join(lines), None
-
-    for member in await member_users(session, order.merchant_id):
-        await notify(bot, member, render)
-
-
 # --- payment proofs ------------------------------------------------------------------------
 
 
@@ -373,10 +250,10 @@ async def proof_start(
         alert(callback_answer, describe(exc))
         return
     if not view.viewer_is_buyer:
-        alert(callback_answer, describe(ServiceError("forbidden")))
+        alert(callback_answer, describe(ServiceError(Refusal.FORBIDDEN)))
         return
     if view.order.status != OrderStatus.ACCEPTED:
-        alert(callback_answer, describe(ServiceError("proof_not_expected")))
+        alert(callback_answer, describe(ServiceError(Refusal.PROOF_NOT_EXPECTED)))
         return
     if callback_data.action == "qris":
         await send_order_qris(callback.bot, session, view.order.id, recipient=user)
@@ -390,38 +267,6 @@ async def proof_start(
         ).format(id=view.order.id, total=money(view.order.total, _current_locale())),
         reply_markup=kb.cancel_keyboard(),
     )
-
-
-def _current_locale() -> str:
-    return get_i18n().current_locale
-
-
-def proof_caption(order: Order, buyer: User, locale: str) -> str:
-    method = PAYMENT_LABELS.get(order.payment_method)
-    text = "\n".join(
-        [
-            _("🧾 <b>Payment proof for order #{id}</b>").format(id=order.id),
-            _("👤 {buyer} · 💰 {total} · {method}").format(
-                buyer=esc(shorten(buyer.full_name or buyer.first_name, 80)),
-                total=money(order.total, locale),
-                method=method() if method else order.payment_method,
-            ),
-            "",
-            _(
-                "Check that the money arrived in your account, then confirm. Only your "
-                "confirmation counts the order as paid."
-            ),
-        ]
-    )
-    return shorten(text, CAPTION_LIMIT)
-
-
-def proof_buttons(order_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("💰 Payment received"), callback_data=OrderCb(id=order_id, action="pay"))
-    builder.button(text=_("❌ Not received"), callback_data=ProofCb(id=order_id, action="no"))
-    builder.adjust(2)
-    return builder.as_markup()
 
 
 @router.message(ProofForm.photo, F.photo)
@@ -485,7 +330,7 @@ async def proof_see(
         return
     order = view.order
     if not order.proof_file_id:
-        alert(callback_answer, describe(ServiceError("proof_missing")))
+        alert(callback_answer, describe(ServiceError(Refusal.PROOF_MISSING)))
         return
     markup = (
         proof_buttons(order.id)

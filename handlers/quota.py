@@ -13,17 +13,17 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import babel_locale
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.compliance_callbacks import QuotaHistoryCb
-from handlers.errors import describe
-from handlers.render import day, esc, moment, money, progress_bar
+from views.refusals import describe
 from handlers.ui import alert, show
 from models import BuyerKind, User
 from services.compliance import quota_history
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.quota import QuotaPolicy, quota_status
+from views import keyboards as kb
+from views.callbacks import QuotaHistoryCb
+from views.format import day, esc, moment, money, progress_bar
+from views.i18n import babel_locale
 
 router = Router(name="quota")
 
@@ -67,7 +67,7 @@ async def quota_command(
 ) -> None:  # noqa: ANN001
     if user.kind != BuyerKind.ASN:
         await message.answer(
-            describe(ServiceError("not_asn")), reply_markup=kb.register_prompt_keyboard()
+            describe(ServiceError(Refusal.NOT_ASN)), reply_markup=kb.register_prompt_keyboard()
         )
         return
     now = clock() if clock else datetime.now(UTC)

@@ -20,18 +20,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.compliance_callbacks import ExemptReasonCb, QuotaAdminCb, QuotaFromCb
-from handlers.errors import describe
+from views.refusals import describe
 from handlers.quota import EXEMPTION_REASONS, exemption_reason, month_label, policy
-from handlers.render import button_text, day, esc, money
 from handlers.ui import alert, show
 from models import User
 from services import compliance
 from services.admins import role_of
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.money import MoneyError, parse_rupiah
 from services.quota import month_code, month_from_code, next_month, parse_month
+from views import keyboards as kb
+from views.callbacks import ExemptReasonCb, QuotaAdminCb, QuotaFromCb
+from views.format import button_text, day, esc, money
 
 router = Router(name="quota_admin")
 
@@ -143,7 +143,7 @@ async def _admin_or_alert(
     show: the services check again before changing anything."""
     if (await role_of(session, user.telegram_id, settings.admin_ids)).is_admin:
         return True
-    alert(callback_answer, describe(ServiceError("forbidden")))
+    alert(callback_answer, describe(ServiceError(Refusal.FORBIDDEN)))
     return False
 
 
@@ -223,7 +223,7 @@ async def got_value(
             return
     else:
         if not text.isdigit() or not 0 <= int(text) <= 31:
-            await message.answer(describe(ServiceError("day_invalid")))
+            await message.answer(describe(ServiceError(Refusal.DAY_INVALID)))
             return
         value = int(text)
     await state.update_data(rule_value=value)
@@ -290,7 +290,7 @@ async def _apply_rule(
     kind, value = data.get("rule_kind"), data.get("rule_value")
     if value is None:
         await state.clear()
-        await message.answer(describe(ServiceError("forbidden")), reply_markup=kb.main_menu())
+        await message.answer(describe(ServiceError(Refusal.FORBIDDEN)), reply_markup=kb.main_menu())
         return
     try:
         if kind == "cls":
@@ -323,7 +323,7 @@ async def _apply_rule(
                 when=_deadline_text(int(value), locale), month=month_label(month, locale)
             )
     except ServiceError as exc:
-        if exc.code == "month_in_past":
+        if exc.code == Refusal.MONTH_IN_PAST:
             await message.answer(describe(exc))  # stay here: another month can be typed
             return
         await state.clear()
@@ -462,11 +462,11 @@ async def got_months(message: Message, state: FSMContext) -> None:
     parts = message.text.replace("–", " ").replace(" - ", " ").split()
     try:
         if len(parts) not in (1, 2):
-            raise ServiceError("month_invalid")
+            raise ServiceError(Refusal.MONTH_INVALID)
         first = parse_month(parts[0])
         last = parse_month(parts[-1])
         if last < first:
-            raise ServiceError("month_range_invalid")
+            raise ServiceError(Refusal.MONTH_RANGE_INVALID)
     except ServiceError as exc:
         await message.answer(describe(exc))
         return

@@ -15,16 +15,16 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.compliance_callbacks import RefundCb
-from handlers.errors import describe
-from handlers.order_views import notify_buyer, notify_merchant, order_buttons, order_text
-from handlers.render import esc, money
+from views.refusals import describe
 from handlers.ui import alert
 from models import Order, User
 from services import orders
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.refunds import REFUNDABLE, can_refund, refund
+from views import keyboards as kb
+from views.callbacks import RefundCb
+from views.format import esc, money
+from views.orders import notify_buyer, notify_merchant, order_buttons, order_text
 
 router = Router(name="refunds")
 
@@ -46,10 +46,10 @@ async def ask_reason(
 ) -> None:  # noqa: ANN001
     order = await session.get(Order, callback_data.id)
     if order is None or not await can_refund(session, order, user, settings.admin_ids):
-        alert(callback_answer, describe(ServiceError("forbidden")))
+        alert(callback_answer, describe(ServiceError(Refusal.FORBIDDEN)))
         return
     if order.status not in REFUNDABLE:
-        alert(callback_answer, describe(ServiceError("invalid_transition", status=order.status)))
+        alert(callback_answer, describe(ServiceError(Refusal.INVALID_TRANSITION, status=order.status)))
         return
     await state.set_state(RefundForm.reason)
     await state.update_data(refund_order=order.id)
@@ -77,7 +77,7 @@ async def got_reason(
     await state.clear()
     if order_id is None:
         await message.answer(
-            describe(ServiceError("order_not_found")), reply_markup=kb.main_menu()
+            describe(ServiceError(Refusal.ORDER_NOT_FOUND)), reply_markup=kb.main_menu()
         )
         return
     await _refund(

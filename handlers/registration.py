@@ -14,19 +14,19 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.import_messages import describe_nip_error
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.callbacks import RegistrationCb, StartCb
-from handlers.errors import describe
-from handlers.render import esc
+from views.refusals import describe
 from handlers.ui import alert, notify
 from models import BuyerKind, User
 from services import registration as reg
 from services.admins import admin_telegram_ids
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.nip import NipError
 from services.users import get_user
+from views import keyboards as kb
+from views.callbacks import RegistrationCb, StartCb
+from views.format import esc
+from views.import_messages import describe_nip_error
 
 log = logging.getLogger(__name__)
 router = Router(name="registration")
@@ -78,7 +78,7 @@ async def got_nip(
         await message.answer(esc(describe_nip_error(exc, _)) + "\n" + _("Please type it again."))
         return
     except ServiceError as exc:
-        if exc.code == "nip_taken":
+        if exc.code == Refusal.NIP_TAKEN:
             await _alert_admins_nip_taken(bot, session, settings, user, str(exc.params["nip"]))
         await message.answer(describe(exc))
         return
@@ -122,9 +122,9 @@ async def got_asn_contact(
         await message.answer(esc(describe_nip_error(exc, _)), reply_markup=kb.cancel_keyboard())
         return
     except ServiceError as exc:
-        if exc.code == "nip_taken":
+        if exc.code == Refusal.NIP_TAKEN:
             await _alert_admins_nip_taken(bot, session, settings, user, str(exc.params["nip"]))
-        if exc.code in ("not_own_contact", "phone_invalid"):
+        if exc.code in (Refusal.NOT_OWN_CONTACT, Refusal.PHONE_INVALID):
             await message.answer(describe(exc), reply_markup=kb.share_contact_keyboard())
             return
         await state.clear()
@@ -209,7 +209,7 @@ async def got_general_contact(
             contact_user_id=message.contact.user_id,
         )
     except ServiceError as exc:
-        if exc.code in ("not_own_contact", "phone_invalid"):
+        if exc.code in (Refusal.NOT_OWN_CONTACT, Refusal.PHONE_INVALID):
             await message.answer(describe(exc), reply_markup=kb.share_contact_keyboard())
             return
         await state.clear()

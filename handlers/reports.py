@@ -21,10 +21,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers.compliance_callbacks import ReportCb
-from handlers.errors import describe
+from views.refusals import describe
 from handlers.quota import policy
-from handlers.report_views import (
+from handlers.ui import alert
+from models import User
+from services.admins import role_of
+from services.compliance import current_month
+from services.errors import ServiceError
+from services.quota import month_code, month_from_code, next_month, parse_month
+from services.reports import Report, build_report
+from views.callbacks import ReportCb
+from views.reports import (
+    report_buttons,
     chart_caption,
     chart_pngs,
     comparison_text,
@@ -33,39 +41,8 @@ from handlers.report_views import (
     workbook_filename,
     workbook_xlsx,
 )
-from handlers.ui import alert
-from models import User
-from services.admins import role_of
-from services.compliance import current_month
-from services.errors import ServiceError
-from services.quota import month_code, month_from_code, next_month, parse_month
-from services.reports import Report, build_report
 
 router = Router(name="reports")
-
-
-def report_buttons(report: Report, locale: str, *, latest: bool) -> InlineKeyboardMarkup:
-    code = month_code(report.month)
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("📥 Spreadsheet (XLSX)"), callback_data=ReportCb(action="xlsx", month=code)
-    )
-    builder.button(
-        text=_("📈 Compare with {month}").format(month=month_name(report.previous_month, locale)),
-        callback_data=ReportCb(action="cmp", month=code),
-    )
-    builder.button(
-        text=_("◀️ {month}").format(month=month_name(report.previous_month, locale)),
-        callback_data=ReportCb(action="show", month=month_code(report.previous_month)),
-    )
-    if not latest:
-        later = next_month(report.month)
-        builder.button(
-            text=_("{month} ▶️").format(month=month_name(later, locale)),
-            callback_data=ReportCb(action="show", month=month_code(later)),
-        )
-    builder.adjust(1, 1, 2)
-    return builder.as_markup()
 
 
 async def send_report(

@@ -24,19 +24,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date, format_timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import babel_locale, translate
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.callbacks import OrderCb
-from handlers.errors import describe
-from handlers.render import button_text, esc, money, shorten, status_label
-from handlers.shop_callbacks import NewProductCb, ShopCb, ShopProductsCb, StaffRemoveCb
+from views.refusals import describe
 from handlers.ui import alert, notify, show
 from models import MemberRole, Merchant, MerchantStatus, User
 from services import shop
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.merchants import member_users
 from services.products import require_member
+from views import keyboards as kb
+from views.callbacks import NewProductCb, OrderCb, ShopCb, ShopProductsCb, StaffRemoveCb
+from views.format import button_text, esc, money, shorten, status_label
+from views.i18n import babel_locale, translate
 
 router = Router(name="shop")
 
@@ -450,7 +449,7 @@ async def got_threshold(
     try:
         await shop.set_low_stock_threshold(session, user, merchant_id, message.text, now=clock())
     except ServiceError as exc:
-        if exc.code in ("forbidden", "owner_only"):
+        if exc.code in (Refusal.FORBIDDEN, Refusal.OWNER_ONLY):
             await state.clear()
             await message.answer(describe(exc), reply_markup=kb.main_menu())
             return

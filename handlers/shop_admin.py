@@ -13,12 +13,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers.errors import describe
-from handlers.render import esc
+from views.refusals import describe
 from handlers.ui import notify
 from models import User
 from services import shop
 from services.errors import ServiceError
+from views.format import esc
 
 router = Router(name="shop_admin")
 

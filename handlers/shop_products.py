@@ -29,19 +29,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from handlers import keyboards as kb
-from handlers.callbacks import ProductCb
 from handlers.catalog import visible_length
-from handlers.errors import describe
-from handlers.render import CAPTION_LIMIT, TEXT_LIMIT, button_text, esc, money, shorten
+from views.refusals import describe
 from handlers.shop import not_a_merchant_text, shop_chooser
-from handlers.shop_callbacks import ManageProductCb, NewProductCb, ShopCb, ShopProductsCb
 from handlers.ui import alert, show
 from models import Category, MemberRole, User
 from services import products
 from services.categories import list_categories
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.shop import my_shops
+from views import keyboards as kb
+from views.callbacks import ManageProductCb, NewProductCb, ProductCb, ShopCb, ShopProductsCb
+from views.format import CAPTION_LIMIT, TEXT_LIMIT, button_text, esc, money, shorten
 
 router = Router(name="shop_products")
 
@@ -154,7 +153,7 @@ async def produk_command(
         return
     owned = [(m, role) for m, role in shops if role == MemberRole.OWNER]
     if not owned:
-        await message.answer(describe(ServiceError("owner_only")), reply_markup=kb.main_menu())
+        await message.answer(describe(ServiceError(Refusal.OWNER_ONLY)), reply_markup=kb.main_menu())
         return
     if len(owned) > 1:
         await message.answer(
@@ -305,7 +304,7 @@ async def manage_product(
         if item.open_orders:
             alert(
                 callback_answer,
-                describe(ServiceError("product_in_open_order", orders=item.open_orders)),
+                describe(ServiceError(Refusal.PRODUCT_IN_OPEN_ORDER, orders=item.open_orders)),
             )
             return
         builder = InlineKeyboardBuilder()
@@ -341,7 +340,7 @@ async def edit_value(
             session, user, data["edit_product"], data["edit_field"], message.text, now=clock()
         )
     except ServiceError as exc:
-        if exc.code in ("forbidden", "owner_only", "product_not_found", "merchant_suspended"):
+        if exc.code in (Refusal.FORBIDDEN, Refusal.OWNER_ONLY, Refusal.PRODUCT_NOT_FOUND, Refusal.MERCHANT_SUSPENDED):
             await state.clear()
             await message.answer(describe(exc), reply_markup=kb.main_menu())
             return
@@ -494,7 +493,7 @@ async def np_category(
 ) -> None:
     category = await session.get(Category, callback_data.id)
     if category is None:
-        alert(callback_answer, describe(ServiceError("category_not_found")))
+        alert(callback_answer, describe(ServiceError(Refusal.CATEGORY_NOT_FOUND)))
         return
     await _save_draft(state, category_id=category.id)
     await state.set_state(NewProduct.price)
@@ -742,7 +741,7 @@ async def np_save(
         )
     except ServiceError as exc:
         alert(callback_answer, describe(exc))
-        if exc.code != "name_taken":
+        if exc.code != Refusal.NAME_TAKEN:
             await state.clear()
             await callback.message.answer(describe(exc), reply_markup=kb.main_menu())
             return

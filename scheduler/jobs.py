@@ -16,35 +16,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, tzinfo
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, InputMediaPhoto
-from aiogram.utils.i18n import gettext as _
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import get_i18n, pick_locale
-from bot.sender import MakeMessage, Outcome, Sender, SendResult
-from bot.settings import Settings
-from handlers.order_views import notify_buyer, notify_merchant
-from handlers.reminders import closing_heading, reminder_markup, reminder_text
-from handlers.render import TEXT_LIMIT, shorten
-from models import AdminAccount, User
+from delivery.broadcasts import BroadcastRunner
+from delivery.orders import notify_buyer, notify_merchant
+from delivery.sender import MakeMessage, Outcome, Sender, SendResult, create_sender
+from models import AdminAccount, Order, User
 from models.db import Database
 from models.enums import AdminRole
-from scheduler.lease import Lease
 from services import deadlines, hygiene
 from services.admins import Role, admin_telegram_ids
 from services.compliance import close_month, current_month
 from services.errors import ServiceError
-from services.quota import QuotaPolicy
+from services.leases import Lease
+from services.policy import Policy
 from services.reports import Report, build_report
+from views import orders as ov
+from views.format import TEXT_LIMIT, shorten
+from views.i18n import get_i18n, pick_locale
+from views.reminders import closing_heading, reminder_markup, reminder_text
+from views.reports import chart_caption, chart_pngs, summary_text
 
-if TYPE_CHECKING:
-    from bot.jobs import BroadcastRunner
+Notify = Callable[[Sender, AsyncSession, int, tzinfo, Callable[[], str]], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 class JobContext:
     db: Database
     bot: Bot
-    settings: Settings
+    policy: Policy
     clock: Callable[[], datetime]
     lease: Lease
     # The process's rate-limited sender (shared with broadcasts); made on first use if None.
@@ -63,33 +64,8 @@ class JobContext:
 
     def get_sender(self) -> Sender:
         if self.sender is None:
-            from bot.jobs import create_sender
-
-            self.sender = create_sender(self.bot, self.settings)
+            self.sender = create_sender(self.bot, self.policy.broadcasts)
         return self.sender
-
-
-def quota_policy(settings: Settings) -> QuotaPolicy:
-    return QuotaPolicy(
-        tz=settings.tz,
-        default_minimum=settings.default_quota_minimum,
-        deadline_day=settings.quota_deadline_day,
-    )
-
-
-def reminder_policy(settings: Settings) -> deadlines.ReminderPolicy:
-    return deadlines.ReminderPolicy(
-        offsets=tuple(settings.reminder_offsets), hour=settings.reminder_hour
-    )
-
-
-def hygiene_policy(settings: Settings) -> hygiene.HygienePolicy:
-    return hygiene.HygienePolicy(
-        nudge_after=timedelta(hours=settings.order_nudge_hours),
-        expire_after=timedelta(hours=settings.order_expire_hours),
-        remind_payment_after=timedelta(days=settings.payment_reminder_days),
-        autocomplete_after=timedelta(days=settings.autocomplete_days),
-    )
 
 
 async def order_hygiene(ctx: JobContext) -> dict[str, int]:
@@ -97,19 +73,19 @@ async def order_hygiene(ctx: JobContext) -> dict[str, int]:
     if not await ctx.lease.acquire():
         return {}
     now = ctx.clock()
-    policy = hygiene_policy(ctx.settings)
+    policy = ctx.policy.hygiene
     counts: dict[str, int] = {}
     async with ctx.db.session() as session:
         nudged = await hygiene.nudge_slow_merchants(session, now=now, policy=policy)
-        await _tell(ctx, session, nudged, (notify_merchant, _still_waiting))
+        await _tell(ctx, session, nudged, (notify_merchant, ov.still_waiting_heading))
         expired = await hygiene.expire_unanswered(session, now=now, policy=policy)
         await _tell(
-            ctx, session, expired, (notify_buyer, _expired_buyer), (notify_merchant, _expired_shop)
+            ctx, session, expired, (notify_buyer, ov.expired_buyer_heading), (notify_merchant, ov.expired_shop_heading)
         )
         reminded = await hygiene.remind_unpaid(session, now=now, policy=policy)
-        await _tell(ctx, session, reminded, (notify_buyer, _unpaid))
+        await _tell(ctx, session, reminded, (notify_buyer, ov.unpaid_heading))
         completed = await hygiene.autocomplete_delivered(session, now=now, policy=policy)
-        await _tell(ctx, session, completed, (notify_buyer, _completed))
+        await _tell(ctx, session, completed, (notify_buyer, ov.autocompleted_heading))
     counts.update(
         nudged=len(nudged), expired=len(expired), reminded=len(reminded), completed=len(completed)
     )
@@ -118,41 +94,17 @@ async def order_hygiene(ctx: JobContext) -> dict[str, int]:
     return counts
 
 
-async def _tell(ctx: JobContext, session, orders, *notices) -> None:  # noqa: ANN001
+async def _tell(
+    ctx: JobContext,
+    session: AsyncSession,
+    orders: Sequence[Order],
+    *notices: tuple[Notify, Callable[[], str]],
+) -> None:
     """For each order, each (notify, heading): notify_buyer or notify_merchant with it."""
+    sender = ctx.get_sender()
     for order in orders:
         for notify, heading in notices:
-            await notify(ctx.bot, session, order.id, ctx.settings, heading)
-
-
-# Headings of the hygiene notices, translated when sent (each recipient's language).
-def _still_waiting() -> str:
-    return _(
-        "⏰ <b>This order is still waiting for your answer.</b> Please accept "
-        "or reject it; unanswered orders expire."
-    )
-
-
-def _expired_buyer() -> str:
-    return _(
-        "⌛ The shop did not answer your order in time, so it expired. "
-        "Nothing is owed. Please order from another shop in /katalog."
-    )
-
-
-def _expired_shop() -> str:
-    return _("⌛ This order expired because it was not answered in time. The stock was released.")
-
-
-def _unpaid() -> str:
-    return _(
-        "💳 Reminder: this order was accepted but is not paid yet. Please "
-        "pay the shop, or contact it if you changed your mind."
-    )
-
-
-def _completed() -> str:
-    return _("🎉 This order was completed automatically, since it was handed over some days ago.")
+            await notify(sender, session, order.id, ctx.policy.tz, heading)
 
 
 # --- deadline reminders ----------------------------------------------------------------------
@@ -166,10 +118,10 @@ async def deadline_reminders(ctx: JobContext) -> dict[str, int]:
     """
     if not await ctx.lease.acquire():
         return {}
-    quota = quota_policy(ctx.settings)
+    quota = ctx.policy.quota
     async with ctx.db.session() as session:
         slot = await deadlines.due_slot(
-            session, now=ctx.clock(), quota=quota, policy=reminder_policy(ctx.settings)
+            session, now=ctx.clock(), quota=quota, policy=ctx.policy.reminders
         )
         if slot is None:
             return {"sent": 0}
@@ -211,7 +163,7 @@ async def deadline_reminders(ctx: JobContext) -> dict[str, int]:
 
     def prepare(reminder: deadlines.Reminder) -> tuple[int, MakeMessage]:
         locale = pick_locale(reminder.language, reminder.telegram_language)
-        today = ctx.clock().astimezone(ctx.settings.tz).date()
+        today = ctx.clock().astimezone(ctx.policy.tz).date()
         with i18n.context(), i18n.use_locale(locale):
             text = reminder_text(
                 month=slot.month,
@@ -253,7 +205,7 @@ async def month_closing(ctx: JobContext) -> dict[str, int]:
     if not await ctx.lease.acquire():
         return {}
     now = ctx.clock()
-    quota = quota_policy(ctx.settings)
+    quota = ctx.policy.quota
     closed: list[date] = []
     async with ctx.db.session() as session:
         for month in await deadlines.months_to_close(session, now=now, quota=quota):
@@ -280,7 +232,7 @@ async def month_closing(ctx: JobContext) -> dict[str, int]:
 async def _summary_recipients(ctx: JobContext) -> list[tuple[int, Role, str]]:
     """(telegram id, role, locale) of every administrator and OPD operator."""
     async with ctx.db.session() as session:
-        admins = await admin_telegram_ids(session, ctx.settings.admin_ids)
+        admins = await admin_telegram_ids(session, ctx.policy.admin_ids)
         operators = (
             await session.exec(
                 select(AdminAccount).where(
@@ -309,7 +261,7 @@ async def _summary_recipients(ctx: JobContext) -> list[tuple[int, Role, str]]:
         locale = (
             pick_locale(user.language, user.telegram_language)
             if user is not None
-            else ctx.settings.default_locale
+            else ctx.policy.default_locale
         )
         recipients.append((telegram_id, role, locale))
     return recipients
@@ -318,12 +270,11 @@ async def _summary_recipients(ctx: JobContext) -> list[tuple[int, Role, str]]:
 async def send_month_summary(ctx: JobContext, month: date) -> int:
     """The closed month's summary and chart to each administrator (the city) and OPD operator
     (their OPD), in their language; returns how many received it."""
-    from handlers.report_views import chart_caption, chart_pngs, summary_text
     from handlers.reports import report_buttons
 
     now = ctx.clock()
-    quota = quota_policy(ctx.settings)
-    tz = ctx.settings.tz
+    quota = ctx.policy.quota
+    tz = ctx.policy.tz
     sender = ctx.get_sender()
     i18n = get_i18n()
     reports: dict[str | None, Report] = {}

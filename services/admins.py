@@ -11,7 +11,6 @@ opd_required, unknown_opd.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,26 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import AdminAccount, AuditLog, RosterEntry
 from models.db import begin_write
 from models.enums import AdminRole
-from services.errors import Forbidden, ServiceError
-
-
-@dataclass(frozen=True)
-class Role:
-    """What an account may do in the administration; `kind` None means nothing."""
-
-    kind: str | None
-    opd: str | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == AdminRole.ADMIN
-
-    @property
-    def is_staff(self) -> bool:
-        return self.kind in (AdminRole.ADMIN, AdminRole.OPD_OPERATOR)
-
-    def sees_opd(self, opd: str) -> bool:
-        return self.is_admin or (self.kind == AdminRole.OPD_OPERATOR and self.opd == opd)
+from services.errors import Forbidden, Refusal, ServiceError
+from services.roles import Role, Roles
 
 
 async def role_of(session: AsyncSession, telegram_id: int, admin_ids: frozenset[int]) -> Role:
@@ -97,63 +78,62 @@ async def known_opds(session: AsyncSession) -> list[str]:
 async def grant(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     telegram_id: int,
     role: str,
     opd: str | None = None,
 ) -> AdminAccount:
     """Make an account an administrator or an OPD operator (administrators only)."""
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     if role not in set(AdminRole):
-        raise ServiceError("unknown_role", role=role)
+        raise ServiceError(Refusal.UNKNOWN_ROLE, role=role)
     if role == AdminRole.OPD_OPERATOR:
         if not opd:
-            raise ServiceError("opd_required")
+            raise ServiceError(Refusal.OPD_REQUIRED)
         if opd not in await known_opds(session):
-            raise ServiceError("unknown_opd", opd=opd)
+            raise ServiceError(Refusal.UNKNOWN_OPD, opd=opd)
     else:
         opd = None
     await begin_write(session)
     account = await session.get(AdminAccount, telegram_id) or AdminAccount(
         telegram_id=telegram_id, role=role
     )
-    account.role, account.opd, account.added_by = role, opd, actor_telegram_id
+    account.role, account.opd, account.added_by = role, opd, actor.telegram_id
     session.add(account)
-    audit(session, actor_telegram_id, "grant_role", telegram_id=telegram_id, role=role, opd=opd)
+    audit(session, actor.telegram_id, "grant_role", telegram_id=telegram_id, role=role, opd=opd)
     await session.commit()
     return account
 
 
 async def revoke(
-    session: AsyncSession, *, actor_telegram_id: int, admin_ids: frozenset[int], telegram_id: int
+    session: AsyncSession, *, actor: Roles, telegram_id: int, admin_ids: frozenset[int]
 ) -> None:
-    await require_admin(session, actor_telegram_id, admin_ids)
+    """Take an account's role away (administrators only); `admin_ids`, the configured
+    administrators, cannot be removed in the chat."""
+    actor.require_admin()
     if telegram_id in admin_ids:
-        raise ServiceError("cannot_remove_configured_admin")
-    if telegram_id == actor_telegram_id:
-        raise ServiceError("cannot_remove_self")
+        raise ServiceError(Refusal.CANNOT_REMOVE_CONFIGURED_ADMIN)
+    if telegram_id == actor.telegram_id:
+        raise ServiceError(Refusal.CANNOT_REMOVE_SELF)
     await begin_write(session)
     account = await session.get(AdminAccount, telegram_id)
     if account is not None:
         await session.delete(account)
         audit(
-            session, actor_telegram_id, "revoke_role", telegram_id=telegram_id, role=account.role
+            session, actor.telegram_id, "revoke_role", telegram_id=telegram_id, role=account.role
         )
     await session.commit()
 
 
-async def list_accounts(
-    session: AsyncSession, *, actor_telegram_id: int, admin_ids: frozenset[int]
-) -> list[AdminAccount]:
-    await require_admin(session, actor_telegram_id, admin_ids)
+async def list_accounts(session: AsyncSession, *, actor: Roles) -> list[AdminAccount]:
+    actor.require_admin()
     rows = await session.exec(select(AdminAccount).order_by(col(AdminAccount.created_at)))
     return list(rows.all())
 
 
 async def recent_audit(
-    session: AsyncSession, *, actor_telegram_id: int, admin_ids: frozenset[int], limit: int = 30
+    session: AsyncSession, *, actor: Roles, limit: int = 30
 ) -> list[AuditLog]:
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     rows = await session.exec(select(AuditLog).order_by(col(AuditLog.at).desc()).limit(limit))
     return list(rows.all())

@@ -29,7 +29,7 @@ from models import (
 )
 from models.enums import PAID_STATUSES
 from services.admins import Role, known_opds
-from services.errors import Forbidden, ServiceError
+from services.errors import Forbidden, Refusal, ServiceError
 from services.golongan import QUOTA_CLASSES
 from services.quota import QuotaPolicy, minimum_for, month_bounds, month_start
 
@@ -97,15 +97,15 @@ def for_role(role: Role, audience: Audience) -> Audience:
 
 async def check(session: AsyncSession, audience: Audience) -> None:
     if audience.kind not in KINDS:
-        raise ServiceError("unknown_audience")
+        raise ServiceError(Refusal.UNKNOWN_AUDIENCE)
     unknown_classes = [c for c in audience.classes if c not in QUOTA_CLASSES]
     if unknown_classes:
-        raise ServiceError("unknown_class", quota_class=unknown_classes[0])
+        raise ServiceError(Refusal.UNKNOWN_CLASS, quota_class=unknown_classes[0])
     if audience.opds:
         opds = set(await known_opds(session))
         unknown = [opd for opd in audience.opds if opd not in opds]
         if unknown:
-            raise ServiceError("unknown_opd", opd=unknown[0])
+            raise ServiceError(Refusal.UNKNOWN_OPD, opd=unknown[0])
 
 
 async def recipient_ids(

@@ -29,9 +29,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, User
 from models.db import begin_write, write_transaction
 from services import audience as aud
-from services.admins import Role, audit, require_staff, role_of
-from services.errors import Forbidden, NotFound, ServiceError
+from services.admins import Role, audit, role_of
+from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.quota import QuotaPolicy
+from services.roles import Roles
 
 CONTENT_TYPES = ("text", "photo", "document")
 BUTTONS = ("catalog", "quota")  # buttons the bot may put under an announcement
@@ -106,8 +107,7 @@ def can_manage(role: Role, broadcast: Broadcast) -> bool:
 async def create(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     content: Content,
     audience: aud.Audience,
     buttons: Sequence[str] = (),
@@ -121,27 +121,27 @@ async def create(
 
     Returns (broadcast, created); the same `draft_key` again returns the first broadcast.
     """
-    role = await require_staff(session, actor_telegram_id, admin_ids)
+    role = actor.require_staff()
     audience = aud.for_role(role, audience)
     await aud.check(session, audience)
     if content.content_type not in CONTENT_TYPES:
-        raise ServiceError("unknown_content_type", content_type=content.content_type)
+        raise ServiceError(Refusal.UNKNOWN_CONTENT_TYPE, content_type=content.content_type)
     if content.content_type == "text" and not content.text.strip():
-        raise ServiceError("content_empty")
+        raise ServiceError(Refusal.CONTENT_EMPTY)
     if content.content_type != "text" and not content.file_id:
-        raise ServiceError("content_empty")
+        raise ServiceError(Refusal.CONTENT_EMPTY)
     unknown = [b for b in buttons if b not in BUTTONS]
     if unknown:
-        raise ServiceError("unknown_button", button=unknown[0])
+        raise ServiceError(Refusal.UNKNOWN_BUTTON, button=unknown[0])
     if scheduled_at is not None and scheduled_at <= now:
-        raise ServiceError("schedule_in_past")
+        raise ServiceError(Refusal.SCHEDULE_IN_PAST)
     try:
         async with write_transaction(session):
             existing = await _by_draft(session, draft_key)
             if existing is not None:
                 return existing, False
             broadcast = Broadcast(
-                created_by=actor_telegram_id,
+                created_by=actor.telegram_id,
                 content_type=content.content_type,
                 text=content.text,
                 file_id=content.file_id,
@@ -157,10 +157,10 @@ async def create(
             session.add(broadcast)
             await session.flush()
             if scheduled_at is None and await _materialize(session, broadcast, now, policy) == 0:
-                raise ServiceError("empty_audience")
+                raise ServiceError(Refusal.EMPTY_AUDIENCE)
             audit(
                 session,
-                actor_telegram_id,
+                actor.telegram_id,
                 "broadcast_create",
                 broadcast_id=broadcast.id,
                 audience=audience.to_dict(),
@@ -272,40 +272,39 @@ ACTIONS = {
 async def control(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     broadcast_id: int,
     action: str,
     now: datetime,
 ) -> Broadcast:
     """Pause, resume or cancel a broadcast."""
-    role = await require_staff(session, actor_telegram_id, admin_ids)
+    role = actor.require_staff()
     if action not in ACTIONS:
-        raise ServiceError("unknown_action", action=action)
+        raise ServiceError(Refusal.UNKNOWN_ACTION, action=action)
     sources, target = ACTIONS[action]
     async with write_transaction(session):
         broadcast = await _locked(session, broadcast_id)
         if broadcast is None:
-            raise NotFound("broadcast_not_found")
+            raise NotFound(Refusal.BROADCAST_NOT_FOUND)
         if not can_manage(role, broadcast):
             raise Forbidden()
         if broadcast.status not in sources:
-            raise ServiceError("invalid_state", status=broadcast.status, action=action)
+            raise ServiceError(Refusal.INVALID_STATE, status=broadcast.status, action=action)
         broadcast.status = target
         if target == B.CANCELLED:
             broadcast.finished_at = now
         session.add(broadcast)
-        audit(session, actor_telegram_id, f"broadcast_{action}", broadcast_id=broadcast_id)
+        audit(session, actor.telegram_id, f"broadcast_{action}", broadcast_id=broadcast_id)
     return broadcast
 
 
 async def get(
-    session: AsyncSession, *, actor_telegram_id: int, admin_ids: frozenset[int], broadcast_id: int
+    session: AsyncSession, *, actor: Roles, broadcast_id: int
 ) -> Broadcast:
-    role = await require_staff(session, actor_telegram_id, admin_ids)
+    role = actor.require_staff()
     broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
     if broadcast is None:
-        raise NotFound("broadcast_not_found")
+        raise NotFound(Refusal.BROADCAST_NOT_FOUND)
     if not can_manage(role, broadcast):
         raise Forbidden()
     return broadcast
@@ -314,13 +313,12 @@ async def get(
 async def list_recent(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     limit: int = 8,
     offset: int = 0,
 ) -> tuple[list[tuple[Broadcast, Stats]], int]:
     """Past, running and scheduled broadcasts this account may see, newest first."""
-    role = await require_staff(session, actor_telegram_id, admin_ids)
+    role = actor.require_staff()
     query = select(Broadcast)
     if not role.is_admin:
         query = query.where(Broadcast.sender_opd == role.opd)
@@ -333,13 +331,12 @@ async def list_recent(
 
 
 async def failed_recipients(
-    session: AsyncSession, *, actor_telegram_id: int, admin_ids: frozenset[int], broadcast_id: int
+    session: AsyncSession, *, actor: Roles, broadcast_id: int
 ) -> list[tuple[User, BroadcastDelivery]]:
     """Recipients the message did not reach (blocked, gone, other errors), for a report."""
     await get(
         session,
-        actor_telegram_id=actor_telegram_id,
-        admin_ids=admin_ids,
+        actor=actor,
         broadcast_id=broadcast_id,
     )
     rows = await session.exec(
@@ -354,7 +351,7 @@ async def failed_recipients(
     failed = list(rows.all())
     # Personal data leaves the bot: recorded like any other administrative action.
     await begin_write(session)
-    audit(session, actor_telegram_id, "broadcast_export_failed", broadcast_id=broadcast_id,
+    audit(session, actor.telegram_id, "broadcast_export_failed", broadcast_id=broadcast_id,
           rows=len(failed))  # fmt: skip
     await session.commit()
     return failed

@@ -19,7 +19,7 @@ from models import CartItem, Merchant, Product, User
 from models.db import begin_write, is_sqlite, write_transaction
 from models.tables import utcnow
 from services.catalog import product_card
-from services.errors import NotFound, ServiceError
+from services.errors import NotFound, Refusal, ServiceError
 
 MAX_QUANTITY = 999
 
@@ -127,7 +127,7 @@ async def cart_count(session: AsyncSession, user: User, product_id: int) -> tupl
 async def set_quantity(session: AsyncSession, user: User, product_id: int, quantity: int) -> int:
     """Set a product's quantity in the cart (0 removes it); returns the quantity now held."""
     if quantity < 0 or quantity > MAX_QUANTITY:
-        raise ServiceError("quantity_invalid")
+        raise ServiceError(Refusal.QUANTITY_INVALID)
     async with write_transaction(session):
         item = await session.get(CartItem, (user.id, product_id), with_for_update=True)
         if quantity == 0:
@@ -137,13 +137,13 @@ async def set_quantity(session: AsyncSession, user: User, product_id: int, quant
         try:
             card = await product_card(session, product_id)
         except NotFound as exc:
-            raise ServiceError("product_unavailable") from exc
+            raise ServiceError(Refusal.PRODUCT_UNAVAILABLE) from exc
         if not card.visible:
-            raise ServiceError("product_unavailable", name=card.product.name)
+            raise ServiceError(Refusal.PRODUCT_UNAVAILABLE, name=card.product.name)
         if card.product.stock <= 0:
-            raise ServiceError("out_of_stock", name=card.product.name, stock=0)
+            raise ServiceError(Refusal.OUT_OF_STOCK, name=card.product.name, stock=0)
         if quantity > card.product.stock:
-            raise ServiceError("out_of_stock", name=card.product.name, stock=card.product.stock)
+            raise ServiceError(Refusal.OUT_OF_STOCK, name=card.product.name, stock=card.product.stock)
         await _upsert(session, user.id, product_id, quantity)
     return quantity
 

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Category, Merchant, MerchantStatus, Product
 from models.db import begin_write
 from services import categories
-from services.errors import NotFound
+from services.errors import NotFound, Refusal
 
 
 def visible_product_clause():  # noqa: ANN201 - a SQL expression
@@ -114,7 +114,7 @@ async def category_page(
 async def get_category(session: AsyncSession, category_id: int) -> Category:
     category = await categories.get_category(session, category_id)
     if category is None:
-        raise NotFound("category_not_found")
+        raise NotFound(Refusal.CATEGORY_NOT_FOUND)
     return category
 
 
@@ -132,7 +132,7 @@ async def product_card(session: AsyncSession, product_id: int) -> ProductCard:
     """A product with its merchant and category; `visible` says whether buyers may see it."""
     row = (await session.exec(_product_card_query(), params={"product_id": product_id})).first()
     if row is None:
-        raise NotFound("product_not_found")
+        raise NotFound(Refusal.PRODUCT_NOT_FOUND)
     product, merchant, category = row
     visible = (
         product.is_active

@@ -39,8 +39,8 @@ from models import (
 )
 from models.db import write_transaction
 from models.enums import PAID_STATUSES
-from services.admins import audit, require_admin
-from services.errors import NotFound, ServiceError
+from services.admins import audit
+from services.errors import NotFound, Refusal, ServiceError
 from services.golongan import QUOTA_CLASSES
 from services.quota import (
     QuotaPolicy,
@@ -59,6 +59,7 @@ from services.quota import (
     quota_status,
     spent_in_month,
 )
+from services.roles import Roles
 
 MAX_EXEMPTION_MONTHS = 60
 # Reasons offered as buttons; stored as these codes and shown translated. Anything else typed
@@ -205,12 +206,11 @@ class RulesOverview:
 async def rules_overview(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     now: datetime,
     policy: QuotaPolicy,
 ) -> RulesOverview:
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     month = current_month(now, policy)
     classes = []
     for cls in QUOTA_CLASSES:
@@ -243,15 +243,14 @@ async def rules_overview(
 def _not_past(valid_from: date, now: datetime, policy: QuotaPolicy) -> date:
     first = month_start(valid_from)
     if first < current_month(now, policy):
-        raise ServiceError("month_in_past", month=first)
+        raise ServiceError(Refusal.MONTH_IN_PAST, month=first)
     return first
 
 
 async def change_minimum(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     quota_class: str,
     amount: int,
     valid_from: date,
@@ -259,7 +258,7 @@ async def change_minimum(
     policy: QuotaPolicy,
 ) -> QuotaRule:
     """A class's minimum from `valid_from` (this month or later) onward."""
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     quota_class = check_rule(quota_class, amount)
     first = _not_past(valid_from, now, policy)
     async with write_transaction(session):
@@ -267,7 +266,7 @@ async def change_minimum(
         rule = await put_rule(session, quota_class, amount, first)
         audit(
             session,
-            actor_telegram_id,
+            actor.telegram_id,
             "set_minimum",
             quota_class=quota_class,
             amount=amount,
@@ -280,21 +279,20 @@ async def change_minimum(
 async def change_deadline_day(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     day: int,
     valid_from: date,
     now: datetime,
     policy: QuotaPolicy,
 ) -> None:
     """The deadline day (1-31, 0 = last day of the month) from `valid_from` onward."""
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     if not 0 <= day <= 31:
-        raise ServiceError("day_invalid")
+        raise ServiceError(Refusal.DAY_INVALID)
     first = _not_past(valid_from, now, policy)
     async with write_transaction(session):
         await put_deadline_day(session, day, first)
-        audit(session, actor_telegram_id, "set_deadline_day", day=day, valid_from=first)
+        audit(session, actor.telegram_id, "set_deadline_day", day=day, valid_from=first)
 
 
 # --- exemptions --------------------------------------------------------------------------
@@ -314,41 +312,40 @@ class ExemptionRow:
 async def find_asn(session: AsyncSession, nip: str) -> RosterEntry:
     entry = await session.get(RosterEntry, nip.strip())
     if entry is None:
-        raise ServiceError("not_in_roster", nip=nip.strip())
+        raise ServiceError(Refusal.NOT_IN_ROSTER, nip=nip.strip())
     return entry
 
 
 async def add_exemption(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     nip: str,
     from_month: date,
     to_month: date,
     reason: str,
 ) -> QuotaExemption:
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     entry = await find_asn(session, nip)
     first, last = month_start(from_month), month_start(to_month)
     if last < first or next_month(first, MAX_EXEMPTION_MONTHS) <= last:
-        raise ServiceError("month_range_invalid")
+        raise ServiceError(Refusal.MONTH_RANGE_INVALID)
     reason = " ".join(reason.split())[:500]
     if not reason:
-        raise ServiceError("reason_required")
+        raise ServiceError(Refusal.REASON_REQUIRED)
     async with write_transaction(session):
         exemption = QuotaExemption(
             nip=entry.nip,
             from_month=first,
             to_month=last,
             reason=reason,
-            created_by=actor_telegram_id,
+            created_by=actor.telegram_id,
         )
         session.add(exemption)
         await session.flush()
         audit(
             session,
-            actor_telegram_id,
+            actor.telegram_id,
             "add_exemption",
             id=exemption.id,
             nip=entry.nip,
@@ -360,17 +357,17 @@ async def add_exemption(
 
 
 async def remove_exemption(
-    session: AsyncSession, *, actor_telegram_id: int, admin_ids: frozenset[int], exemption_id: int
+    session: AsyncSession, *, actor: Roles, exemption_id: int
 ) -> QuotaExemption:
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     async with write_transaction(session):
         exemption = await session.get(QuotaExemption, exemption_id)
         if exemption is None:
-            raise NotFound("exemption_not_found")
+            raise NotFound(Refusal.EXEMPTION_NOT_FOUND)
         await session.delete(exemption)
         audit(
             session,
-            actor_telegram_id,
+            actor.telegram_id,
             "remove_exemption",
             id=exemption_id,
             nip=exemption.nip,
@@ -383,15 +380,14 @@ async def remove_exemption(
 async def list_exemptions(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     now: datetime,
     policy: QuotaPolicy,
     page: int = 0,
     page_size: int = 8,
 ) -> tuple[list[ExemptionRow], int]:
     """Exemptions in force this month or later (ended ones are history), a page at a time."""
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     month = current_month(now, policy)
     where = col(QuotaExemption.to_month) >= month
     total = (
@@ -454,25 +450,23 @@ async def close_month(
     *,
     policy: QuotaPolicy,
     now: datetime,
-    actor_telegram_id: int | None = None,
-    admin_ids: frozenset[int] = frozenset(),
+    actor: Roles | None = None,
     rerun: bool = False,
 ) -> ClosingResult:
     """Record the month's result for every active ASN, once its deadline day is over.
 
     Idempotent: a month already closed is left as it was (`created` False), unless `rerun`,
-    which records it anew from the orders as they are now. `actor_telegram_id` None is the
-    system (the scheduler, or the command line on the server); a Telegram account must be an
-    administrator.
+    which records it anew from the orders as they are now. `actor` None is the system (the
+    scheduler, or the command line on the server); anyone else must be an administrator.
     """
-    if actor_telegram_id is not None:
-        await require_admin(session, actor_telegram_id, admin_ids)
+    actor = actor or Roles.system()
+    if not actor.is_system:
+        actor.require_admin()
     month = month_start(month)
     deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
     cutoff = closing_cutoff(month, deadline_day, policy.tz)
     if now < cutoff:
-        raise ServiceError(
-            "month_not_over", month=month, deadline=deadline_for(month, deadline_day)
+        raise ServiceError(Refusal.MONTH_NOT_OVER, month=month, deadline=deadline_for(month, deadline_day)
         )
     existing = await session.get(MonthClosing, month)
     if existing is not None and not rerun:
@@ -499,7 +493,7 @@ async def close_month(
                 else:
                     await session.exec(delete(MonthResult).where(col(MonthResult.month) == month))
                 closing.closed_at = now
-                closing.closed_by = actor_telegram_id
+                closing.closed_by = actor.telegram_id
                 session.add(closing)
                 await session.exec(
                     insert(MonthResult).from_select(
@@ -528,7 +522,7 @@ async def close_month(
                 created = True
                 audit(
                     session,
-                    actor_telegram_id,
+                    actor.telegram_id,
                     "reclose_month" if existing is not None else "close_month",
                     month=month,
                     cutoff=cutoff,

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import MemberRole, Merchant, MerchantMember, MerchantStatus, User
 from models.db import write_transaction
-from services.errors import NotFound, ServiceError
+from services.errors import NotFound, Refusal, ServiceError
 from services.phones import PhoneError, normalize_phone
 
 
@@ -50,7 +50,7 @@ async def member_users(session: AsyncSession, merchant_id: int) -> list[User]:
 
 async def _add_owner(session: AsyncSession, merchant: Merchant, user: User) -> Merchant:
     if merchant.status != MerchantStatus.ACTIVE:
-        raise ServiceError("merchant_suspended", merchant=merchant.name)
+        raise ServiceError(Refusal.MERCHANT_SUSPENDED, merchant=merchant.name)
     if not await is_member(session, user.id, merchant.id):
         session.add(
             MerchantMember(merchant_id=merchant.id, user_id=user.id, role=MemberRole.OWNER)
@@ -63,27 +63,27 @@ async def link_owner_by_contact(
 ) -> list[Merchant]:
     """Link the account to every shop whose catalog phone is the user's own shared number."""
     if contact_user_id != user.telegram_id:
-        raise ServiceError("not_own_contact")
+        raise ServiceError(Refusal.NOT_OWN_CONTACT)
     try:
         shared = normalize_phone(phone)
     except PhoneError as exc:
-        raise ServiceError("phone_invalid") from exc
+        raise ServiceError(Refusal.PHONE_INVALID) from exc
     async with write_transaction(session):
         merchants = (await session.exec(select(Merchant).where(Merchant.phone == shared))).all()
         if not merchants:
-            raise ServiceError("no_merchant_for_phone")
+            raise ServiceError(Refusal.NO_MERCHANT_FOR_PHONE)
         return [await _add_owner(session, merchant, user) for merchant in merchants]
 
 
 async def link_owner_by_token(session: AsyncSession, user: User, token: str) -> Merchant:
     """Link through the one-time deep link the city gave the shop owner."""
     if not token or len(token) > 32:
-        raise ServiceError("invalid_link")
+        raise ServiceError(Refusal.INVALID_LINK)
     async with write_transaction(session):
         query = select(Merchant).where(Merchant.link_token == token)
         merchant = (await session.exec(query)).first()
         if merchant is None:
-            raise ServiceError("invalid_link")
+            raise ServiceError(Refusal.INVALID_LINK)
         await _add_owner(session, merchant, user)
         merchant.link_token = None  # one use only
         session.add(merchant)
@@ -95,7 +95,7 @@ async def create_link_token(session: AsyncSession, merchant_code: str) -> str:
         query = select(Merchant).where(Merchant.code == merchant_code)
         merchant = (await session.exec(query)).first()
         if merchant is None:
-            raise NotFound("merchant_not_found", merchant_code=merchant_code)
+            raise NotFound(Refusal.MERCHANT_NOT_FOUND, merchant_code=merchant_code)
         merchant.link_token = secrets.token_urlsafe(12)
         session.add(merchant)
     return merchant.link_token

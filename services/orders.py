@@ -43,7 +43,7 @@ from models import (
 from models.db import write_transaction
 from models.tables import utcnow
 from services.cart import Cart, get_cart
-from services.errors import Forbidden, NotFound, ServiceError
+from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.merchants import is_member
 
 S = OrderStatus
@@ -127,9 +127,9 @@ async def checkout(
     now: datetime | None = None,
 ) -> CheckoutResult:
     if user.kind not in (BuyerKind.ASN, BuyerKind.GENERAL):
-        raise ServiceError("not_registered")
+        raise ServiceError(Refusal.NOT_REGISTERED)
     if payment_method not in set(PaymentMethod):
-        raise ServiceError("payment_method_invalid")
+        raise ServiceError(Refusal.PAYMENT_METHOD_INVALID)
     try:
         async with write_transaction(session):
             existing = await _orders_for_key(session, user, key)
@@ -151,18 +151,18 @@ async def _create_orders(
 ) -> list[Order]:
     cart = await get_cart(session, user)
     if cart.is_empty:
-        raise ServiceError("cart_empty")
+        raise ServiceError(Refusal.CART_EMPTY)
     if checkout_key(cart) != key:
-        raise ServiceError("cart_changed")
+        raise ServiceError(Refusal.CART_CHANGED)
     orders: list[Order] = []
     for group in cart.groups:
         if payment_method == PaymentMethod.QRIS:
             merchant = await session.get(Merchant, group.merchant_id)
             if merchant is None or not merchant.qris:
-                raise ServiceError("qris_unavailable", merchant=group.merchant_name)
+                raise ServiceError(Refusal.QRIS_UNAVAILABLE, merchant=group.merchant_name)
         for line in group.lines:
             if not line.available:
-                raise ServiceError("product_unavailable", name=line.name)
+                raise ServiceError(Refusal.PRODUCT_UNAVAILABLE, name=line.name)
             reserved = await session.exec(
                 update(Product)
                 .where(col(Product.id) == line.product_id, col(Product.stock) >= line.quantity)
@@ -170,7 +170,7 @@ async def _create_orders(
                 .execution_options(synchronize_session=False)
             )
             if reserved.rowcount != 1:
-                raise ServiceError("out_of_stock", name=line.name, stock=line.stock)
+                raise ServiceError(Refusal.OUT_OF_STOCK, name=line.name, stock=line.stock)
         order = Order(
             buyer_id=user.id,
             merchant_id=group.merchant_id,
@@ -225,11 +225,11 @@ async def transition(
     """
     action = ACTIONS.get(action_name)
     if action is None:
-        raise ServiceError("invalid_transition", status="", action=action_name)
+        raise ServiceError(Refusal.INVALID_TRANSITION, status="", action=action_name)
     async with write_transaction(session):
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
-            raise NotFound("order_not_found")
+            raise NotFound(Refusal.ORDER_NOT_FOUND)
         if actor is None:
             if action.name not in SYSTEM_ACTIONS:
                 raise Forbidden()
@@ -241,11 +241,11 @@ async def transition(
         if order.status == action.target:
             return TransitionResult(order, changed=False, action=action)
         if order.status not in action.sources:
-            raise ServiceError("invalid_transition", status=order.status, action=action.name)
+            raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action=action.name)
         if action.name == "reject":
             reason = " ".join((reason or "").split())
             if not reason:
-                raise ServiceError("reason_required")
+                raise ServiceError(Refusal.REASON_REQUIRED)
             order.reject_reason = reason[:500]
         now = now or utcnow()
         previous = order.status
@@ -301,7 +301,7 @@ async def order_view(session: AsyncSession, order_id: int, *, viewer: User) -> O
     """An order with its lines, for its buyer or its merchant's staff only."""
     order = await session.get(Order, order_id)
     if order is None:
-        raise NotFound("order_not_found")
+        raise NotFound(Refusal.ORDER_NOT_FOUND)
     is_buyer = order.buyer_id == viewer.id
     is_merchant = await is_member(session, viewer.id, order.merchant_id)
     if not (is_buyer or is_merchant):

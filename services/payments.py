@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Merchant, Order, OrderEvent, OrderStatus, PaymentMethod, User
 from models.db import write_transaction
 from models.tables import utcnow
-from services.errors import Forbidden, NotFound, ServiceError
+from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.merchants import is_member
 from services.products import parse_photo, require_member
 from services.qris import QrisError, QrisPayload, make_dynamic, validate_static
@@ -39,7 +39,7 @@ def check_static_qris(payload: str) -> QrisPayload:
     try:
         return validate_static(payload)
     except QrisError as exc:
-        raise ServiceError("qris_invalid", reason=exc.code) from exc
+        raise ServiceError(Refusal.QRIS_INVALID, reason=exc.code) from exc
 
 
 async def register_qris(
@@ -102,21 +102,21 @@ async def order_qris(session: AsyncSession, order_id: int, *, viewer: User) -> O
     """The dynamic QRIS to pay an accepted QRIS order, for its buyer or its shop."""
     order = await session.get(Order, order_id, populate_existing=True)
     if order is None:
-        raise NotFound("order_not_found")
+        raise NotFound(Refusal.ORDER_NOT_FOUND)
     if order.buyer_id != viewer.id and not await is_member(session, viewer.id, order.merchant_id):
         raise Forbidden()
     if order.payment_method != PaymentMethod.QRIS:
-        raise ServiceError("qris_missing")
+        raise ServiceError(Refusal.QRIS_MISSING)
     if order.status != OrderStatus.ACCEPTED:
-        raise ServiceError("invalid_transition", status=order.status, action="qris")
+        raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action="qris")
     merchant = await session.get(Merchant, order.merchant_id, populate_existing=True)
     assert merchant is not None
     if not merchant.qris:
-        raise ServiceError("qris_missing")
+        raise ServiceError(Refusal.QRIS_MISSING)
     try:
         payload = make_dynamic(merchant.qris, order.total)
     except QrisError as exc:
-        raise ServiceError("qris_invalid", reason=exc.code) from exc
+        raise ServiceError(Refusal.QRIS_INVALID, reason=exc.code) from exc
     return OrderQris(order, merchant, payload)
 
 
@@ -129,11 +129,11 @@ async def submit_proof(
     async with write_transaction(session):
         order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
         if order is None:
-            raise NotFound("order_not_found")
+            raise NotFound(Refusal.ORDER_NOT_FOUND)
         if order.buyer_id != user.id:
             raise Forbidden()
         if order.status != OrderStatus.ACCEPTED:
-            raise ServiceError("proof_not_expected", status=order.status)
+            raise ServiceError(Refusal.PROOF_NOT_EXPECTED, status=order.status)
         order.proof_file_id = file_id
         order.proof_at = now
         session.add(order)
@@ -159,13 +159,13 @@ async def reject_proof(
     async with write_transaction(session):
         order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
         if order is None:
-            raise NotFound("order_not_found")
+            raise NotFound(Refusal.ORDER_NOT_FOUND)
         if not await is_member(session, user.id, order.merchant_id):
             raise Forbidden()
         if order.status != OrderStatus.ACCEPTED:
-            raise ServiceError("invalid_transition", status=order.status, action="no_payment")
+            raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action="no_payment")
         if not order.proof_file_id:
-            raise ServiceError("proof_missing")
+            raise ServiceError(Refusal.PROOF_MISSING)
         order.proof_file_id = None
         session.add(order)
         session.add(

@@ -38,7 +38,7 @@ from models import (
 from models.db import write_transaction
 from models.enums import OPEN_STATUSES
 from models.tables import utcnow
-from services.errors import Forbidden, NotFound, ServiceError
+from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.importer import MAX_PRICE, MAX_STOCK
 from services.money import MoneyError, parse_rupiah
 from services.text import clean_line
@@ -82,12 +82,12 @@ async def require_member(
     if role is None:
         raise Forbidden()
     if owner and role != MemberRole.OWNER:
-        raise Forbidden("owner_only")
+        raise Forbidden(Refusal.OWNER_ONLY)
     merchant = await session.get(Merchant, merchant_id)
     if merchant is None:
-        raise NotFound("merchant_not_found")
+        raise NotFound(Refusal.MERCHANT_NOT_FOUND)
     if active and merchant.status != MerchantStatus.ACTIVE:
-        raise ServiceError("merchant_suspended", merchant=merchant.name)
+        raise ServiceError(Refusal.MERCHANT_SUSPENDED, merchant=merchant.name)
     return merchant, role
 
 
@@ -96,7 +96,7 @@ async def _owned_product(
 ) -> tuple[Product, Merchant]:
     product = await session.get(Product, product_id, with_for_update=lock, populate_existing=lock)
     if product is None or product.deleted_at is not None:
-        raise NotFound("product_not_found")
+        raise NotFound(Refusal.PRODUCT_NOT_FOUND)
     merchant, _role = await require_member(
         session, user, product.merchant_id, owner=True, active=True
     )
@@ -118,12 +118,12 @@ def parse_name(text: str | None, *, required: bool = True) -> str | None:
     name = _text(text)
     if not name:
         if required:
-            raise ServiceError("name_empty")
+            raise ServiceError(Refusal.NAME_EMPTY)
         return None
     if len(name) > MAX_NAME:
-        raise ServiceError("name_too_long", length=len(name), max=MAX_NAME)
+        raise ServiceError(Refusal.NAME_TOO_LONG, length=len(name), max=MAX_NAME)
     if len(name) < MIN_NAME:
-        raise ServiceError("name_empty")
+        raise ServiceError(Refusal.NAME_EMPTY)
     return name
 
 
@@ -140,18 +140,18 @@ def parse_price(text: str | int) -> int:
         try:
             price = parse_rupiah(raw)
         except MoneyError as exc:
-            raise ServiceError("price_invalid", reason=exc.code, details=exc.params) from exc
+            raise ServiceError(Refusal.PRICE_INVALID, reason=exc.code, details=exc.params) from exc
     if price <= 0:
-        raise ServiceError("price_not_positive")
+        raise ServiceError(Refusal.PRICE_NOT_POSITIVE)
     if price > MAX_PRICE:
-        raise ServiceError("price_too_large", maximum=MAX_PRICE)
+        raise ServiceError(Refusal.PRICE_TOO_LARGE, maximum=MAX_PRICE)
     return price
 
 
 def parse_unit(text: str | None) -> str:
     unit = _text(text)
     if not unit or len(unit) > MAX_UNIT:
-        raise ServiceError("unit_invalid", max=MAX_UNIT)
+        raise ServiceError(Refusal.UNIT_INVALID, max=MAX_UNIT)
     return unit
 
 
@@ -163,19 +163,19 @@ def parse_stock(text: str | int) -> int:
         negative = raw.startswith(("-", "\u2212", "\u2013"))
         digits = raw[1:] if negative else raw
         if not digits.isascii() or not digits.isdigit():
-            raise ServiceError("stock_invalid", value=str(text or "")[:30])
+            raise ServiceError(Refusal.STOCK_INVALID, value=str(text or "")[:30])
         stock = -int(digits) if negative else int(digits)
     if stock < 0:
-        raise ServiceError("stock_negative")
+        raise ServiceError(Refusal.STOCK_NEGATIVE)
     if stock > MAX_STOCK:
-        raise ServiceError("stock_too_large", maximum=MAX_STOCK)
+        raise ServiceError(Refusal.STOCK_TOO_LARGE, maximum=MAX_STOCK)
     return stock
 
 
 def parse_description(text: str | None) -> str:
     description = _text(text, multi_line=True)
     if len(description) > MAX_DESCRIPTION:
-        raise ServiceError("text_too_long", length=len(description), max=MAX_DESCRIPTION)
+        raise ServiceError(Refusal.TEXT_TOO_LONG, length=len(description), max=MAX_DESCRIPTION)
     return description
 
 
@@ -183,7 +183,7 @@ def parse_photo(file_id: str | None) -> str | None:
     if file_id is None:
         return None
     if not file_id or len(file_id) > MAX_FILE_ID or "/" in file_id or "." in file_id:
-        raise ServiceError("photo_invalid")
+        raise ServiceError(Refusal.PHOTO_INVALID)
     return file_id
 
 
@@ -204,7 +204,7 @@ def _parse_field(name: str, value: Any) -> Any:
         return parse_description(value) or None
     if name == "photo":
         return parse_photo(value)
-    raise ServiceError("not_found")
+    raise ServiceError(Refusal.NOT_FOUND)
 
 
 # --- listing -------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class ManagedProduct:
 async def managed_product(session: AsyncSession, user: User, product_id: int) -> ManagedProduct:
     product = await session.get(Product, product_id, populate_existing=True)
     if product is None or product.deleted_at is not None:
-        raise NotFound("product_not_found")
+        raise NotFound(Refusal.PRODUCT_NOT_FOUND)
     merchant, _role = await require_member(session, user, product.merchant_id, owner=True)
     category = await session.get(Category, product.category_id)
     assert category is not None
@@ -305,7 +305,7 @@ async def _check_name_free(
         if product.id == except_id:
             continue
         if product.deleted_at is None:
-            raise ServiceError("name_taken", name=product.name)
+            raise ServiceError(Refusal.NAME_TAKEN, name=product.name)
         if product.name == name:
             reusable = product
     return reusable
@@ -342,7 +342,7 @@ async def create_product(
     async with write_transaction(session):
         await require_member(session, user, merchant_id, owner=True, active=True)
         if await session.get(Category, draft.category_id) is None:
-            raise NotFound("category_not_found")
+            raise NotFound(Refusal.CATEGORY_NOT_FOUND)
         product = await _check_name_free(session, merchant_id, values["name"])
         if product is None:
             product = Product(merchant_id=merchant_id, created_at=now, **values)
@@ -373,7 +373,7 @@ async def update_product(
 ) -> Product:
     """Change one field of an owner's product; `value` may be typed text (it is parsed)."""
     if field_name not in EDITABLE:
-        raise ServiceError("not_found")
+        raise ServiceError(Refusal.NOT_FOUND)
     parsed = _parse_field(field_name, value)
     async with write_transaction(session):
         product, _merchant = await _owned_product(session, user, product_id, lock=True)
@@ -414,7 +414,7 @@ async def delete_product(
         product, _merchant = await _owned_product(session, user, product_id, lock=True)
         open_orders = await _open_orders(session, product.id)
         if open_orders:
-            raise ServiceError("product_in_open_order", orders=open_orders)
+            raise ServiceError(Refusal.PRODUCT_IN_OPEN_ORDER, orders=open_orders)
         product.deleted_at = now or utcnow()
         product.updated_at = product.deleted_at
         session.add(product)

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import AppSetting, Merchant, Order, QuotaExemption, QuotaRule, RosterEntry, User
 from models.db import begin_write
 from models.enums import PAID_STATUSES
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.golongan import QUOTA_CLASSES
 
 
@@ -60,7 +60,7 @@ def parse_month(text: str) -> date:
         year, month = (first, second) if first > 12 else (second, first)
         if 2000 <= year <= 2200 and 1 <= month <= 12:
             return date(year, month, 1)
-    raise ServiceError("month_invalid", text=text[:20])
+    raise ServiceError(Refusal.MONTH_INVALID, text=text[:20])
 
 
 def month_code(month: date) -> int:
@@ -71,7 +71,7 @@ def month_code(month: date) -> int:
 def month_from_code(code: int) -> date:
     year, month = divmod(code, 100)
     if not (2000 <= year <= 2200 and 1 <= month <= 12):
-        raise ServiceError("month_invalid", text=str(code))
+        raise ServiceError(Refusal.MONTH_INVALID, text=str(code))
     return date(year, month, 1)
 
 
@@ -111,7 +111,7 @@ async def deadline_day_for(session: AsyncSession, month: date, *, default: int) 
 async def put_deadline_day(session: AsyncSession, day: int, start: date) -> None:
     """Record a deadline day rule in the caller's write transaction."""
     if not 0 <= day <= 31:
-        raise ServiceError("day_invalid")
+        raise ServiceError(Refusal.DAY_INVALID)
     rules = await deadline_rules(session)
     rules[month_start(start)] = day
     value = json.dumps({f"{m:%Y-%m}": d for m, d in sorted(rules.items())})
@@ -126,7 +126,7 @@ async def put_deadline_day(session: AsyncSession, day: int, start: date) -> None
 async def set_deadline_day(session: AsyncSession, day: int, *, valid_from: date) -> None:
     """The deadline day from a month onward (0: the last day of the month)."""
     if not 0 <= day <= 31:
-        raise ServiceError("day_invalid")
+        raise ServiceError(Refusal.DAY_INVALID)
     await begin_write(session)
     await put_deadline_day(session, day, valid_from)
     await session.commit()
@@ -165,9 +165,9 @@ def check_rule(quota_class: str, amount: int) -> str:
     """The class name normalised, or a refusal (unknown_class, amount_invalid)."""
     quota_class = quota_class.strip().upper()
     if quota_class not in QUOTA_CLASSES:
-        raise ServiceError("unknown_class", quota_class=quota_class)
+        raise ServiceError(Refusal.UNKNOWN_CLASS, quota_class=quota_class)
     if not 0 <= amount <= 1_000_000_000:
-        raise ServiceError("amount_invalid")
+        raise ServiceError(Refusal.AMOUNT_INVALID)
     return quota_class
 
 
@@ -234,12 +234,12 @@ async def quota_status(
     session: AsyncSession, user: User, *, now: datetime, policy: QuotaPolicy
 ) -> QuotaStatus:
     if not user.nip:
-        raise ServiceError("not_asn")
+        raise ServiceError(Refusal.NOT_ASN)
     roster = await session.get(RosterEntry, user.nip)
     if roster is None:
-        raise ServiceError("not_asn")
+        raise ServiceError(Refusal.NOT_ASN)
     if not roster.active:
-        raise ServiceError("inactive", nip=roster.nip)
+        raise ServiceError(Refusal.INACTIVE, nip=roster.nip)
     today = now.astimezone(policy.tz).date()
     month = month_start(today)
     start, end = month_bounds(month, policy.tz)

@@ -21,9 +21,10 @@ from models import Order, OrderEvent, OrderItem, OrderStatus, Product, User
 from models.db import write_transaction
 from models.enums import PAID_STATUSES
 from models.tables import utcnow
-from services.admins import audit, role_of
-from services.errors import Forbidden, NotFound, ServiceError
+from services.admins import audit
+from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.merchants import is_member
+from services.roles import Roles
 
 REFUNDABLE = PAID_STATUSES
 STILL_AT_THE_SHOP = frozenset({OrderStatus.PAID, OrderStatus.READY})
@@ -36,12 +37,10 @@ class RefundResult:
     by_admin: bool
 
 
-async def can_refund(
-    session: AsyncSession, order: Order, actor: User, admin_ids: frozenset[int]
-) -> bool:
+async def can_refund(session: AsyncSession, order: Order, actor: User, roles: Roles) -> bool:
     if await is_member(session, actor.id, order.merchant_id):
         return True
-    return (await role_of(session, actor.telegram_id, admin_ids)).is_admin
+    return roles.is_admin
 
 
 async def refund(
@@ -49,25 +48,25 @@ async def refund(
     order_id: int,
     *,
     actor: User,
-    admin_ids: frozenset[int],
+    roles: Roles,
     reason: str | None,
     now: datetime | None = None,
 ) -> RefundResult:
     reason = " ".join((reason or "").split())[:500]
     if not reason:
-        raise ServiceError("reason_required")
+        raise ServiceError(Refusal.REASON_REQUIRED)
     async with write_transaction(session):
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
-            raise NotFound("order_not_found")
+            raise NotFound(Refusal.ORDER_NOT_FOUND)
         member = await is_member(session, actor.id, order.merchant_id)
         by_admin = not member
-        if by_admin and not (await role_of(session, actor.telegram_id, admin_ids)).is_admin:
+        if by_admin and not roles.is_admin:
             raise Forbidden()
         if order.status == OrderStatus.REFUNDED:
             return RefundResult(order, changed=False, by_admin=by_admin)
         if order.status not in REFUNDABLE:
-            raise ServiceError("invalid_transition", status=order.status, action="refund")
+            raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action="refund")
         now = now or utcnow()
         previous = order.status
         order.status = OrderStatus.REFUNDED

@@ -17,10 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import BuyerKind, Registration, RegistrationStatus, RosterEntry, User
 from models.db import begin_write, write_transaction
 from models.tables import utcnow
-from services.admins import audit, require_admin
-from services.errors import NotFound, ServiceError
+from services.admins import audit
+from services.errors import NotFound, Refusal, ServiceError
 from services.nip import parse_nip
 from services.phones import PhoneError, normalize_phone, phones_match
+from services.roles import Roles
 from services.text import clean_line
 
 
@@ -36,18 +37,18 @@ async def lookup_nip(session: AsyncSession, user: User, text: str, *, today: dat
     """Validate a typed NIP and find it in the roster, refusing NIPs this user cannot take."""
     info = parse_nip(text, today=today)
     if user.kind == BuyerKind.ASN and user.nip:
-        raise ServiceError("already_registered", nip=user.nip)
+        raise ServiceError(Refusal.ALREADY_REGISTERED, nip=user.nip)
     roster = await session.get(RosterEntry, info.nip)
     if roster is None:
-        raise ServiceError("not_in_roster", nip=info.nip)
+        raise ServiceError(Refusal.NOT_IN_ROSTER, nip=info.nip)
     if not roster.active:
-        raise ServiceError("inactive", nip=info.nip)
+        raise ServiceError(Refusal.INACTIVE, nip=info.nip)
     owner = (await session.exec(select(User).where(User.nip == info.nip))).first()
     if owner is not None and owner.id != user.id:
-        raise ServiceError("nip_taken", nip=info.nip, owner_telegram_id=owner.telegram_id)
+        raise ServiceError(Refusal.NIP_TAKEN, nip=info.nip, owner_telegram_id=owner.telegram_id)
     pending = await _pending_for_nip(session, info.nip)
     if pending is not None and pending.user_id != user.id:
-        raise ServiceError("nip_taken", nip=info.nip, owner_telegram_id=None)
+        raise ServiceError(Refusal.NIP_TAKEN, nip=info.nip, owner_telegram_id=None)
     return roster
 
 
@@ -60,11 +61,11 @@ async def _pending_for_nip(session: AsyncSession, nip: str) -> Registration | No
 
 def _own_phone(phone: str, contact_user_id: int | None, user: User) -> str:
     if contact_user_id != user.telegram_id:
-        raise ServiceError("not_own_contact")
+        raise ServiceError(Refusal.NOT_OWN_CONTACT)
     try:
         return normalize_phone(phone)
     except PhoneError as exc:
-        raise ServiceError("phone_invalid") from exc
+        raise ServiceError(Refusal.PHONE_INVALID) from exc
 
 
 async def register_asn(
@@ -86,7 +87,7 @@ async def register_asn(
         roster = await lookup_nip(session, user, nip, today=today)
         if roster.phone:
             if not phones_match(roster.phone, shared):
-                raise ServiceError("phone_mismatch")
+                raise ServiceError(Refusal.PHONE_MISMATCH)
             _make_asn(user, roster, shared)
             session.add(user)
             return RegistrationOutcome("registered", user, roster)
@@ -113,10 +114,10 @@ async def register_general(
     """A general buyer: anyone with a name and their own phone; counts toward no quota."""
     name = clean_line(full_name)
     if not 2 <= len(name) <= 100 or name.startswith("/"):
-        raise ServiceError("name_invalid")
+        raise ServiceError(Refusal.NAME_INVALID)
     shared = _own_phone(phone, contact_user_id, user)
     if user.kind == BuyerKind.ASN:
-        raise ServiceError("already_registered", nip=user.nip)
+        raise ServiceError(Refusal.ALREADY_REGISTERED, nip=user.nip)
     await begin_write(session)
     user.kind = BuyerKind.GENERAL
     user.full_name = name
@@ -146,12 +147,11 @@ async def decide_registration(
     session: AsyncSession,
     registration_id: int,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     approve: bool,
 ) -> Decision:
     """An administrator approves or rejects a pending registration (once)."""
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     async with write_transaction(session):
         registration = await session.get(Registration, registration_id, with_for_update=True)
         if registration is None:
@@ -164,22 +164,21 @@ async def decide_registration(
         if registration.status != RegistrationStatus.PENDING:
             if registration.status == target:
                 return Decision(registration, user, roster, changed=False)
-            raise ServiceError("already_decided", status=registration.status)
+            raise ServiceError(Refusal.ALREADY_DECIDED, status=registration.status)
         if approve:
             owner = (await session.exec(select(User).where(User.nip == roster.nip))).first()
             if owner is not None and owner.id != user.id:
-                raise ServiceError(
-                    "nip_taken", nip=roster.nip, owner_telegram_id=owner.telegram_id
+                raise ServiceError(Refusal.NIP_TAKEN, nip=roster.nip, owner_telegram_id=owner.telegram_id
                 )
             _make_asn(user, roster, registration.phone)
             session.add(user)
         registration.status = target
         registration.decided_at = utcnow()
-        registration.decided_by = actor_telegram_id
+        registration.decided_by = actor.telegram_id
         session.add(registration)
         audit(
             session,
-            actor_telegram_id,
+            actor.telegram_id,
             "decide_registration",
             registration=registration.id,
             nip=roster.nip,

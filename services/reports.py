@@ -38,7 +38,7 @@ from models import (
 from models.enums import PAID_STATUSES
 from services.admins import Role
 from services.compliance import asn_query, current_month, paid_spend
-from services.errors import Forbidden, ServiceError
+from services.errors import Forbidden, Refusal, ServiceError
 from services.quota import (
     QuotaPolicy,
     closing_cutoff,
@@ -356,7 +356,7 @@ async def build_report(
     opd = scope_of(role)
     month = month_start(month)
     if month > current_month(now, policy):
-        raise ServiceError("month_in_future")
+        raise ServiceError(Refusal.MONTH_IN_FUTURE)
     query, closing = await asn_query(session, month, policy=policy, opd=opd)
     asn = query.subquery("asn")
     roster, registered, exempt, compliant, counted = (

@@ -31,11 +31,12 @@ from models import (
 )
 from models.db import write_transaction
 from models.enums import OPEN_STATUSES, PAID_STATUSES
-from services.admins import audit, require_admin
-from services.errors import NotFound, ServiceError
+from services.admins import audit
+from services.errors import NotFound, Refusal, ServiceError
 from services.merchants import member_users, memberships
 from services.products import parse_stock, require_member
 from services.quota import month_bounds, month_start
+from services.roles import Roles
 
 MAX_WAITING_SHOWN = 10
 MAX_REASON = 500
@@ -160,7 +161,7 @@ async def set_low_stock_threshold(
     """The stock at or below which a paid order warns the shop (owner only); 0 = sold out."""
     threshold = parse_stock(value)
     if threshold > MAX_LOW_STOCK_THRESHOLD:
-        raise ServiceError("stock_too_large", maximum=MAX_LOW_STOCK_THRESHOLD)
+        raise ServiceError(Refusal.STOCK_TOO_LARGE, maximum=MAX_LOW_STOCK_THRESHOLD)
     async with write_transaction(session):
         await require_member(session, user, merchant_id, owner=True)
         merchant = await session.get(
@@ -216,17 +217,17 @@ async def accept_invite(
 ) -> Merchant:
     """Join a shop as staff through the owner's invitation (once, before it expires)."""
     if not token or len(token) > 32:
-        raise ServiceError("invite_invalid")
+        raise ServiceError(Refusal.INVITE_INVALID)
     async with write_transaction(session):
         invite = await session.get(MerchantInvite, token, with_for_update=True)
         if invite is None or invite.used_by is not None:
-            raise ServiceError("invite_invalid")
+            raise ServiceError(Refusal.INVITE_INVALID)
         if invite.expires_at <= now:
-            raise ServiceError("invite_expired")
+            raise ServiceError(Refusal.INVITE_EXPIRED)
         merchant = await session.get(Merchant, invite.merchant_id)
         assert merchant is not None
         if merchant.status != MerchantStatus.ACTIVE:
-            raise ServiceError("merchant_suspended", merchant=merchant.name)
+            raise ServiceError(Refusal.MERCHANT_SUSPENDED, merchant=merchant.name)
         if (
             await session.exec(
                 select(MerchantMember.id).where(
@@ -234,7 +235,7 @@ async def accept_invite(
                 )
             )
         ).first():
-            raise ServiceError("already_member", merchant=merchant.name)
+            raise ServiceError(Refusal.ALREADY_MEMBER, merchant=merchant.name)
         invite.used_by = user.id
         invite.used_at = now
         session.add(invite)
@@ -263,7 +264,7 @@ async def remove_staff(
         if member is None:
             raise NotFound()
         if member.role == MemberRole.OWNER:
-            raise ServiceError("cannot_remove_owner")
+            raise ServiceError(Refusal.CANNOT_REMOVE_OWNER)
         removed = await session.get(User, staff_user_id)
         await session.delete(member)
     assert removed is not None
@@ -291,24 +292,23 @@ async def _merchant_by_code(session: AsyncSession, code: str) -> Merchant:
         )
     ).first()
     if merchant is None:
-        raise NotFound("merchant_not_found", merchant_code=code[:40])
+        raise NotFound(Refusal.MERCHANT_NOT_FOUND, merchant_code=code[:40])
     return merchant
 
 
 async def suspend(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     code: str,
     reason: str,
     now: datetime,
 ) -> SuspensionResult:
     """Suspend a shop (administrators only): hidden everywhere; its people are told why."""
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     reason = " ".join((reason or "").split())[:MAX_REASON]
     if not reason:
-        raise ServiceError("reason_required")
+        raise ServiceError(Refusal.REASON_REQUIRED)
     async with write_transaction(session):
         merchant = await _merchant_by_code(session, code)
         changed = merchant.status != MerchantStatus.SUSPENDED or (
@@ -318,26 +318,25 @@ async def suspend(
         merchant.suspended_reason = reason
         merchant.updated_at = now
         session.add(merchant)
-        audit(session, actor_telegram_id, "suspend_merchant", code=merchant.code, reason=reason)
+        audit(session, actor.telegram_id, "suspend_merchant", code=merchant.code, reason=reason)
     return SuspensionResult(merchant, changed, await member_users(session, merchant.id))
 
 
 async def reactivate(
     session: AsyncSession,
     *,
-    actor_telegram_id: int,
-    admin_ids: frozenset[int],
+    actor: Roles,
     code: str,
     now: datetime,
 ) -> SuspensionResult:
-    await require_admin(session, actor_telegram_id, admin_ids)
+    actor.require_admin()
     async with write_transaction(session):
         merchant = await _merchant_by_code(session, code)
         if merchant.status == MerchantStatus.ACTIVE:
-            raise ServiceError("not_suspended", merchant=merchant.name)
+            raise ServiceError(Refusal.NOT_SUSPENDED, merchant=merchant.name)
         merchant.status = MerchantStatus.ACTIVE
         merchant.suspended_reason = None
         merchant.updated_at = now
         session.add(merchant)
-        audit(session, actor_telegram_id, "reactivate_merchant", code=merchant.code)
+        audit(session, actor.telegram_id, "reactivate_merchant", code=merchant.code)
     return SuspensionResult(merchant, True, await member_users(session, merchant.id))

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import User
 from models.db import begin_write
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 
 SUPPORTED_LANGUAGES = ("id", "en")
 
@@ -89,7 +89,7 @@ async def get_or_create_user(
 
 async def set_language(session: AsyncSession, user: User, language: str) -> User:
     if language not in SUPPORTED_LANGUAGES:
-        raise ServiceError("unsupported_language", language=language)
+        raise ServiceError(Refusal.UNSUPPORTED_LANGUAGE, language=language)
     await begin_write(session)
     user.language = language
     session.add(user)

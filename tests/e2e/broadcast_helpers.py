@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.fakegram import ApiCall, FakeTelegram
+from sandbox.fakegram import ApiCall, FakeTelegram
 from models import BuyerKind, RosterEntry, User
 
 

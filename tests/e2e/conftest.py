@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.factory import create_bot, create_dispatcher
-from bot.fakegram import FakeTelegram
+from sandbox.fakegram import FakeTelegram
 from bot.settings import Settings
 from models.db import Database
 

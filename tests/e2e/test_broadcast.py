@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.i18n import translate
+from views.i18n import translate
 from bot.settings import Settings
 from models import AdminAccount, Broadcast, BroadcastDelivery, Order, User
 from services import audience as aud

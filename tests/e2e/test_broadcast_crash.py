@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.fakegram import FakeTelegram
+from sandbox.fakegram import FakeTelegram
 from models import Broadcast, BroadcastDelivery, User
 from models.db import Database
 from models.migrate import upgrade

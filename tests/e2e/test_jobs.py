@@ -2,7 +2,7 @@
 
 from models import Product
 from scheduler.jobs import JobContext, order_hygiene
-from scheduler.lease import Lease
+from services.leases import Lease
 from tests import factories as f
 from tests.e2e.conftest import open_bot
 from tests.e2e.helpers import shop_with_owner

@@ -17,11 +17,11 @@ import pytest
 from sqlmodel import func, select
 
 from bot.factory import create_bot, start_broadcast_runner
-from bot.i18n import translate
+from views.i18n import translate
 from bot.settings import Settings
-from handlers.reminders import ReminderCb
-from handlers.render import money
-from handlers.report_views import month_name
+from views.reminders import ReminderCb
+from views.format import money
+from views.reports import month_name
 from models import AdminAccount, MonthClosing, MonthResult, Order, ReminderLog, User
 from models.db import Database
 from scheduler.jobs import (
@@ -32,7 +32,7 @@ from scheduler.jobs import (
     run_all_jobs,
     scheduled_broadcasts,
 )
-from scheduler.lease import Lease
+from services.leases import Lease
 from scheduler.runner import context_of
 from services import audience as aud
 from services import broadcasts as bsvc

@@ -36,7 +36,7 @@ from aiogram.types import (
 )
 from PIL import Image
 
-from bot.fakegram import FakeTelegram, ParseError, parse_html, utf16_len
+from sandbox.fakegram import FakeTelegram, ParseError, parse_html, utf16_len
 
 TOKEN = "123456:TEST"
 USER = 1001

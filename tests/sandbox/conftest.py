@@ -11,10 +11,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.console import prepare_demo_database
-from bot.sandbox import Sandbox
-from bot.sandbox.demo import prepare_world, sandbox_personas
-from bot.sandbox.server import ACTION_HEADER, DB_FILE
+from sandbox.console import prepare_demo_database
+from sandbox.server import Sandbox
+from sandbox.demo import prepare_world, sandbox_personas
+from sandbox.server import ACTION_HEADER, DB_FILE
 from bot.settings import Settings
 from models.db import Database
 from services.quota import QuotaPolicy

@@ -19,7 +19,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from bot.fakegram.formatting import ParseError, parse_html
+from sandbox.fakegram.formatting import ParseError, parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("id", "en")

@@ -6,7 +6,7 @@ import asyncio
 import io
 from pathlib import Path
 
-from bot.console import DB_FILE, LineQueue, run_console
+from sandbox.console import DB_FILE, LineQueue, run_console
 from bot.settings import Settings
 
 

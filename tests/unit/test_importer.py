@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from bot import import_messages
-from bot.import_messages import describe_issue, describe_money_error, describe_nip_error
+from views import import_messages
+from views.import_messages import describe_issue, describe_money_error, describe_nip_error
 from models import Merchant, Product, RosterEntry
 from services import importer
 from services.demo import build_static_qris

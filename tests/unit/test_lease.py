@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from scheduler.lease import Lease
+from services.leases import Lease
 
 
 class Clock:

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 import openpyxl
 from PIL import Image
 
-from bot.i18n import get_i18n
-from handlers.report_views import chart_pngs, summary_text, workbook_xlsx
+from views.i18n import get_i18n
+from views.reports import chart_pngs, summary_text, workbook_xlsx
 from services.reports import (
     AsnRow,
     CategorySpend,

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from scheduler.jobs import JobContext
-from scheduler.lease import Lease
+from services.leases import Lease
 from scheduler.runner import JOB_DEFAULTS, context_of, create_scheduler
 
 WIB = ZoneInfo("Asia/Jakarta")

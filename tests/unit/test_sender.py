@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 
-from bot import sender as sender_module
-from bot.fakegram import FakeTelegram
-from bot.sender import Outcome, RateLimiter, Sender
+from delivery import sender as sender_module
+from sandbox.fakegram import FakeTelegram
+from delivery.sender import Outcome, RateLimiter, Sender
 
 TOKEN = "123456:TEST"
 

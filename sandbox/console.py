@@ -1,6 +1,6 @@
 """`tukulokal try`: chat with the real bot in this terminal, without a token or a network.
 
-The bot runs unmodified against the in-repo fake Bot API (:mod:`bot.fakegram`) on
+The bot runs unmodified against the in-repo fake Bot API (:mod:`sandbox.fakegram`) on
 127.0.0.1, with its own SQLite demo database under ``data_dir`` (never the configured
 DATABASE_URL). The console acts as several Telegram accounts ("personas") and shows, line by
 line, what the bot sends to the one in use, so it also works when piped::
@@ -30,7 +30,7 @@ from typing import Any, Protocol, TextIO
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from bot.fakegram import ApiError, BotMessage, FakeFile, FakeTelegram, FakeUser
+from sandbox.fakegram import ApiError, BotMessage, FakeFile, FakeTelegram, FakeUser
 from bot.settings import Settings
 from models.db import Database
 
@@ -339,7 +339,7 @@ def save_files(tg: FakeTelegram, folder: Path) -> None:
 async def prepare_demo_database(db: Database, photos_dir: Path) -> bool:
     """Migrate; load the demo data the first time. True when it was loaded now.
 
-    Shared with `tukulokal sandbox` (bot/sandbox), as are the demo personas and CSV helpers.
+    Shared with `tukulokal sandbox` (sandbox), as are the demo personas and CSV helpers.
     """
     from models import Merchant
     from models.migrate import upgrade

@@ -2,7 +2,7 @@
 
 One process, one event loop:
 
-- the fake Telegram (:mod:`bot.fakegram`) on a free loopback port, with the personas' accounts;
+- the fake Telegram (:mod:`sandbox.fakegram`) on a free loopback port, with the personas' accounts;
 - the real bot, unmodified, long-polling it, on its own SQLite demo database under
   ``data_dir`` (never the configured DATABASE_URL), with a clock that the page can move;
 - the scheduled jobs (the APScheduler of ``tukulokal scheduler``), run once more at every move
@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.console import (
+from sandbox.console import (
     BOT_USERNAME,
     FILES_DIR,
     TOKEN,
@@ -42,8 +42,8 @@ from bot.console import (
     restore_files,
     save_files,
 )
-from bot.fakegram import ApiError, BotMessage, FakeTelegram, FakeUser
-from bot.sandbox.demo import DemoWorld, Persona, prepare_world, sandbox_personas
+from sandbox.fakegram import ApiError, BotMessage, FakeTelegram, FakeUser
+from sandbox.demo import DemoWorld, Persona, prepare_world, sandbox_personas
 from bot.settings import Settings
 from models.db import Database
 

@@ -51,6 +51,8 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from services.policy import BroadcastPolicy
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -305,6 +307,17 @@ class Sender:
                     group.create_task(work())
         except BaseExceptionGroup as errors:
             raise errors.exceptions[0] from None
+
+
+def create_sender(bot: Bot, policy: BroadcastPolicy) -> Sender:
+    """The process's one rate-limited sender (answers to users share its budget)."""
+    return Sender(
+        bot,
+        rate=policy.rate,
+        headroom=policy.answer_headroom,
+        max_attempts=policy.max_attempts,
+        backoff=policy.retry_backoff,
+    )
 
 
 def _chat_gone(message: str) -> bool:

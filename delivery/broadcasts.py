@@ -26,37 +26,18 @@ from datetime import datetime
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
-from bot.i18n import get_i18n, pick_locale
-from bot.sender import MakeMessage, Outcome, Sender, SendResult
-from bot.settings import Settings
-from handlers import broadcast_views as views
+from delivery.sender import MakeMessage, Outcome, Sender, SendResult
 from models import Broadcast, BroadcastStatus
 from models.db import Database
-from scheduler.lease import Lease
 from services import broadcasts as svc
-from services.quota import QuotaPolicy
+from services.leases import Lease
+from services.policy import Policy
 from services.users import get_user
+from views import broadcasts as views
+from views.i18n import get_i18n, pick_locale
 
 log = logging.getLogger(__name__)
 B = BroadcastStatus
-
-
-def quota_policy(settings: Settings) -> QuotaPolicy:
-    return QuotaPolicy(
-        tz=settings.tz,
-        default_minimum=settings.default_quota_minimum,
-        deadline_day=settings.quota_deadline_day,
-    )
-
-
-def create_sender(bot: Bot, settings: Settings) -> Sender:
-    return Sender(
-        bot,
-        rate=settings.broadcast_rate,
-        headroom=settings.broadcast_answer_headroom,
-        max_attempts=settings.broadcast_max_attempts,
-        backoff=settings.broadcast_retry_backoff,
-    )
 
 
 class BroadcastRunner:
@@ -65,14 +46,14 @@ class BroadcastRunner:
         *,
         bot: Bot,
         db: Database,
-        settings: Settings,
+        policy: Policy,
         clock: Callable[[], datetime],
         sender: Sender,
         lease: Lease | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
-        self.settings = settings
+        self.policy = policy
         self.clock = clock
         self.sender = sender
         self.lease = lease  # None: this process is the only one sending broadcasts
@@ -185,7 +166,7 @@ class BroadcastRunner:
             # asyncio.timeout, not wait_for: Python 3.11's wait_for may swallow a cancellation
             # that arrives as the event is set (stop() then waited for this loop forever).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.broadcast_poll_seconds):
+                async with asyncio.timeout(self.policy.broadcasts.poll_seconds):
                     await self._wake.wait()
             self._wake.clear()
 
@@ -199,8 +180,8 @@ async def run_due_broadcasts(runner: BroadcastRunner) -> list[int]:
         started = await svc.start_due(
             session,
             now=runner.clock(),
-            policy=quota_policy(runner.settings),
-            admin_ids=runner.settings.admin_ids,
+            policy=runner.policy.quota,
+            admin_ids=runner.policy.admin_ids,
         )
         running = await svc.running_ids(session)
     for broadcast_id in running:
@@ -332,7 +313,7 @@ class BroadcastJob:
 
     async def _watch(self) -> None:
         """Re-read the status when told or every few seconds; show the progress meanwhile."""
-        interval = self.runner.settings.broadcast_progress_seconds
+        interval = self.runner.policy.broadcasts.progress_seconds
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._check_status.wait(), interval)
@@ -355,7 +336,7 @@ class BroadcastJob:
         async with self.db.session() as session:
             user = await get_user(session, broadcast.created_by)
         if user is None:
-            return self.runner.settings.default_locale
+            return self.runner.policy.default_locale
         return pick_locale(user.language, user.telegram_language)
 
     async def _show_progress(self) -> None:
@@ -414,7 +395,7 @@ class BroadcastJob:
             stats = await svc.stats(session, self.id)
         locale = await self._creator_locale(broadcast)
         i18n = get_i18n()
-        tz = self.runner.settings.tz
+        tz = self.runner.policy.tz
         with i18n.context(), i18n.use_locale(locale):
             progress = views.progress_text(broadcast, stats, locale)
             report = views.report_text(broadcast, stats, locale, tz)

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import (
+from views.callbacks import (
     CartViewCb,
     CategoriesCb,
     CategoryCb,

@@ -1,6 +1,6 @@
 """How broadcasts look: the announcement as recipients get it, progress, reports, lists.
 
-Used by the broadcast handlers and by the sending job (bot.jobs). The announcement itself is
+Used by the broadcast handlers and by the sending job (delivery.broadcasts). The announcement itself is
 sent exactly as its author wrote it; only the bot's own wording around it (the footer and the
 buttons) is in each recipient's language.
 """
@@ -17,8 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_timedelta
 
-from bot.i18n import babel_locale, get_i18n
-from handlers.render import CAPTION_LIMIT, TEXT_LIMIT, esc, moment, progress_bar
+from views.i18n import babel_locale, get_i18n
+from views.format import CAPTION_LIMIT, TEXT_LIMIT, esc, moment, progress_bar
 from models import Broadcast, BroadcastStatus
 from services import audience as aud
 from services import broadcasts as svc

@@ -15,14 +15,18 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_decimal
 
-from bot.i18n import babel_locale
-from handlers.order_views import PAYMENT_LABELS
-from handlers.render import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from views.i18n import babel_locale
+from views.orders import PAYMENT_LABELS
+from views.format import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from services.quota import month_code, next_month
 from services.reports import Report
+from views.callbacks import ReportCb
 
 MAX_COMPARISON_LINES = 60
 RUPIAH_FORMAT = '"Rp"#,##0'
@@ -705,3 +709,27 @@ def _splice(data: bytes, sheets: list[_LongSheet]) -> bytes:
                         content = sheet.splice(content)
             target.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=3)
     return out.getvalue()
+
+
+def report_buttons(report: Report, locale: str, *, latest: bool) -> InlineKeyboardMarkup:
+    code = month_code(report.month)
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📥 Spreadsheet (XLSX)"), callback_data=ReportCb(action="xlsx", month=code)
+    )
+    builder.button(
+        text=_("📈 Compare with {month}").format(month=month_name(report.previous_month, locale)),
+        callback_data=ReportCb(action="cmp", month=code),
+    )
+    builder.button(
+        text=_("◀️ {month}").format(month=month_name(report.previous_month, locale)),
+        callback_data=ReportCb(action="show", month=month_code(report.previous_month)),
+    )
+    if not latest:
+        later = next_month(report.month)
+        builder.button(
+            text=_("{month} ▶️").format(month=month_name(later, locale)),
+            callback_data=ReportCb(action="show", month=month_code(later)),
+        )
+    builder.adjust(1, 1, 2)
+    return builder.as_markup()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, datetime
 
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, format_datetime
 
-from bot.i18n import babel_locale
+from views.i18n import babel_locale
 from services.money import format_rupiah
 
 TEXT_LIMIT = 4096
@@ -16,8 +17,17 @@ CAPTION_LIMIT = 1024
 BUTTON_TEXT_LIMIT = 60
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def esc(text: str | None) -> str:
     return html.escape(text or "", quote=False)
+
+
+def plain(markup: str) -> str:
+    """HTML message text as plain text (tags dropped, entities decoded), for the places that
+    have no parse mode: pop-up alerts and callback answers."""
+    return html.unescape(_TAG.sub("", markup))
 
 
 def money(amount: int, locale: str) -> str:

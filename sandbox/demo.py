@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.console import (
+from sandbox.console import (
     ADMIN_ID,
     ASN_ID,
     GUEST_ID,

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from aiogram import Bot
+from datetime import datetime, tzinfo
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlmodel.ext.asyncio.session import AsyncSession
+from babel.dates import format_date
 
-from bot.settings import Settings
-from handlers.callbacks import OrderCb
-from handlers.compliance_callbacks import RefundCb
-from handlers.render import TEXT_LIMIT, esc, moment, money, shorten, status_label
-from handlers.shop_callbacks import ProofCb
-from handlers.ui import notify
-from models import Order, OrderStatus, PaymentMethod, User
+from models import OrderStatus, PaymentMethod
 from models.enums import PAID_STATUSES
 from services import orders
-from services.merchants import member_users
+from views.callbacks import OrderCb, ProofCb, RefundCb
+from views.format import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from views.i18n import babel_locale
 
 ACTION_LABELS = {
     "accept": lambda: _("✅ Accept"),
@@ -37,14 +34,14 @@ PAYMENT_LABELS = {
 }
 
 
-def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_merchant: bool):
+def order_text(view: orders.OrderView, locale: str, tz: tzinfo, *, for_merchant: bool) -> str:
     order = view.order
     lines = [
         _("📦 <b>Order #{id}</b> — {status}").format(
             id=order.id, status=status_label(order.status)
         ),
         _("🏪 {merchant}").format(merchant=esc(view.merchant.name)),
-        _("🕒 {when}").format(when=moment(order.created_at, locale, settings.tz)),
+        _("🕒 {when}").format(when=moment(order.created_at, locale, tz)),
     ]
     if for_merchant:
         buyer_name = view.buyer.full_name or view.buyer.first_name
@@ -72,7 +69,7 @@ def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_m
     if order.proof_file_id and order.status == OrderStatus.ACCEPTED and order.proof_at:
         lines.append(
             _("🧾 Payment proof sent {when}: waiting for the shop to confirm.").format(
-                when=moment(order.proof_at, locale, settings.tz)
+                when=moment(order.proof_at, locale, tz)
             )
         )
     if order.status == OrderStatus.REJECTED and order.reject_reason:
@@ -83,7 +80,7 @@ def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_m
         elif order.paid_at:
             lines.append(
                 _("✔️ Counts toward your minimum for {month}.").format(
-                    month=_month(order.paid_at, locale, settings)
+                    month=_month(order.paid_at, locale, tz)
                 )
             )
         elif order.status not in (
@@ -97,12 +94,8 @@ def order_text(view: orders.OrderView, locale: str, settings: Settings, *, for_m
     return shorten("\n".join(lines), TEXT_LIMIT)
 
 
-def _month(when, locale: str, settings: Settings) -> str:  # noqa: ANN001
-    from babel.dates import format_date
-
-    from bot.i18n import babel_locale
-
-    return format_date(when.astimezone(settings.tz), format="MMMM y", locale=babel_locale(locale))
+def _month(when: datetime, locale: str, tz: tzinfo) -> str:
+    return format_date(when.astimezone(tz), format="MMMM y", locale=babel_locale(locale))
 
 
 def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboardMarkup | None:
@@ -145,44 +138,8 @@ def _payment_buttons(view: orders.OrderView, status: OrderStatus, *, for_merchan
     return buttons
 
 
-async def notify_merchant(
-    bot: Bot, session: AsyncSession, order_id: int, settings: Settings, heading
-) -> None:  # noqa: ANN001
-    """Tell every member of the order's shop, each in their language, with their buttons."""
-    order = await session.get(Order, order_id)
-    for member in await member_users(session, order.merchant_id):
-        view = await orders.order_view(session, order_id, viewer=member)
-
-        def render(locale: str, view=view) -> tuple[str, object]:  # noqa: ANN001
-            return (
-                heading() + "\n\n" + order_text(view, locale, settings, for_merchant=True),
-                order_buttons(view, for_merchant=True),
-            )
-
-        await notify(bot, member, render)
-
-
-async def notify_buyer(
-    bot: Bot, session: AsyncSession, order_id: int, settings: Settings, heading
-) -> None:  # noqa: ANN001
-    """Tell the buyer about their order, in their language, with their buttons."""
-    order = await session.get(Order, order_id)
-    buyer = await session.get(User, order.buyer_id)
-    view = await orders.order_view(session, order_id, viewer=buyer)
-
-    def render(locale: str) -> tuple[str, object]:
-        return (
-            heading() + "\n\n" + order_text(view, locale, settings, for_merchant=False),
-            order_buttons(view, for_merchant=False),
-        )
-
-    await notify(bot, buyer, render)
-
-
-async def notify_new_order(
-    bot: Bot, session: AsyncSession, order_id: int, settings: Settings
-) -> None:
-    await notify_merchant(bot, session, order_id, settings, lambda: _("🆕 <b>New order!</b>"))
+def new_order_heading() -> str:
+    return _("🆕 <b>New order!</b>")
 
 
 BUYER_UPDATES = {
@@ -199,3 +156,33 @@ MERCHANT_UPDATES = {
     "cancel": lambda: _("🚫 The buyer cancelled this order. The stock was released."),
     "receive": lambda: _("🙌 The buyer confirmed receiving this order."),
 }
+
+
+# Headings of the hygiene notices, translated when sent (each recipient's language).
+def still_waiting_heading() -> str:
+    return _(
+        "⏰ <b>This order is still waiting for your answer.</b> Please accept "
+        "or reject it; unanswered orders expire."
+    )
+
+
+def expired_buyer_heading() -> str:
+    return _(
+        "⌛ The shop did not answer your order in time, so it expired. "
+        "Nothing is owed. Please order from another shop in /katalog."
+    )
+
+
+def expired_shop_heading() -> str:
+    return _("⌛ This order expired because it was not answered in time. The stock was released.")
+
+
+def unpaid_heading() -> str:
+    return _(
+        "💳 Reminder: this order was accepted but is not paid yet. Please "
+        "pay the shop, or contact it if you changed your mind."
+    )
+
+
+def autocompleted_heading() -> str:
+    return _("🎉 This order was completed automatically, since it was handed over some days ago.")

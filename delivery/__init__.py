@@ -1,0 +1,1 @@
+"""What the bot sends on its own initiative: the rate-limited sender, broadcasts, notifications."""

@@ -1,0 +1,148 @@
+"""Who the acting person is: every role they hold, resolved once per update.
+
+The bot's middleware resolves `Roles` for each update and hands it to handlers (`roles`) and
+to the services that change data (`actor=roles`): the services check it themselves, whatever
+button or command led there, since callback data can be forged. Jobs and the command line act
+as `Roles.system()`.
+
+An account may hold several roles at once (an ASN who owns a shop, an administrator who is
+also an ASN); `kinds` has them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import AdminAccount, MerchantMember, User
+from models.enums import AdminRole, BuyerKind, MemberRole
+from services.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Role:
+    """What an account may do in the administration; `kind` None means nothing."""
+
+    kind: str | None
+    opd: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == AdminRole.ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind in (AdminRole.ADMIN, AdminRole.OPD_OPERATOR)
+
+    def sees_opd(self, opd: str) -> bool:
+        return self.is_admin or (self.kind == AdminRole.OPD_OPERATOR and self.opd == opd)
+
+
+class RoleKind(StrEnum):
+    ADMIN = "admin"  # the city's administrators (ADMIN_IDS, or added in the chat)
+    OPD_OPERATOR = "opd_operator"  # sees and broadcasts to one department (OPD)
+    SHOP_OWNER = "shop_owner"
+    SHOP_STAFF = "shop_staff"
+    ASN = "asn"  # registered civil servant: the monthly minimum applies
+    GENERAL = "general"  # registered general buyer
+    SYSTEM = "system"  # scheduled jobs and the command line, never a chat user
+
+
+ADMINISTRATION = frozenset({RoleKind.ADMIN, RoleKind.OPD_OPERATOR})
+SHOP_PEOPLE = frozenset({RoleKind.SHOP_OWNER, RoleKind.SHOP_STAFF})
+
+
+@dataclass(frozen=True)
+class Roles:
+    telegram_id: int | None
+    kinds: frozenset[RoleKind] = frozenset()
+    opd: str | None = None  # the OPD operator's department
+    shops: tuple[int, ...] = field(default=())  # merchant ids of the shops they work for
+
+    @classmethod
+    def system(cls) -> Roles:
+        return cls(None, frozenset({RoleKind.SYSTEM}))
+
+    def has(self, *kinds: RoleKind) -> bool:
+        return any(kind in self.kinds for kind in kinds)
+
+    @property
+    def is_admin(self) -> bool:
+        return RoleKind.ADMIN in self.kinds
+
+    @property
+    def is_system(self) -> bool:
+        return RoleKind.SYSTEM in self.kinds
+
+    @property
+    def is_staff(self) -> bool:
+        """An administrator or an OPD operator."""
+        return self.has(*ADMINISTRATION)
+
+    @property
+    def is_newcomer(self) -> bool:
+        """Holds no role at all: not registered, runs no shop, administers nothing."""
+        return not self.kinds
+
+    @property
+    def administration(self) -> Role:
+        """What they may do in the administration (reports, broadcasts)."""
+        if self.is_admin:
+            return Role(AdminRole.ADMIN)
+        if RoleKind.OPD_OPERATOR in self.kinds:
+            return Role(AdminRole.OPD_OPERATOR, self.opd)
+        return Role(None)
+
+    def require(self, *kinds: RoleKind) -> None:
+        """Refuse (Forbidden) unless they hold one of `kinds`."""
+        if not self.has(*kinds):
+            raise Forbidden()
+
+    def require_admin(self) -> Role:
+        self.require(RoleKind.ADMIN)
+        return self.administration
+
+    def require_staff(self) -> Role:
+        self.require(*ADMINISTRATION)
+        return self.administration
+
+
+async def resolve_roles(
+    session: AsyncSession, user: User | None, *, admin_ids: frozenset[int], telegram_id: int
+) -> Roles:
+    """Every role of the account with `telegram_id` (`user`: its User row, if any)."""
+    kinds: set[RoleKind] = set()
+    opd = None
+    if telegram_id in admin_ids:
+        kinds.add(RoleKind.ADMIN)
+    else:
+        account = await session.get(AdminAccount, telegram_id)
+        if account is not None and account.role == AdminRole.ADMIN:
+            kinds.add(RoleKind.ADMIN)
+        elif account is not None and account.role == AdminRole.OPD_OPERATOR:
+            kinds.add(RoleKind.OPD_OPERATOR)
+            opd = account.opd
+    shops: list[int] = []
+    if user is not None and user.id is not None:
+        if user.kind == BuyerKind.ASN:
+            kinds.add(RoleKind.ASN)
+        elif user.kind == BuyerKind.GENERAL:
+            kinds.add(RoleKind.GENERAL)
+        rows = await session.exec(
+            select(MerchantMember.merchant_id, MerchantMember.role)
+            .where(col(MerchantMember.user_id) == user.id)
+            .order_by(col(MerchantMember.id))
+        )
+        for merchant_id, role in rows.all():
+            shops.append(merchant_id)
+            kinds.add(RoleKind.SHOP_OWNER if role == MemberRole.OWNER else RoleKind.SHOP_STAFF)
+    return Roles(telegram_id, frozenset(kinds), opd, tuple(shops))
+
+
+async def roles_of(session: AsyncSession, telegram_id: int, admin_ids: frozenset[int]) -> Roles:
+    """`resolve_roles` for an account known by its Telegram id only."""
+    user = (await session.exec(select(User).where(col(User.telegram_id) == telegram_id))).first()
+    return await resolve_roles(session, user, admin_ids=admin_ids, telegram_id=telegram_id)

@@ -1,0 +1,149 @@
+"""Typed callback data of every screen. Prefixes are short and unique; payloads carry ids and
+codes only, never names (callback_data is 1-64 bytes)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+# --- buyers: start, catalog, search, cart, orders --------------------------------------------
+
+
+class CategoriesCb(CallbackData, prefix="cs"):
+    pass
+
+
+class CategoryCb(CallbackData, prefix="c"):
+    id: int
+    page: int = 0
+
+
+class ProductCb(CallbackData, prefix="p"):
+    id: int
+    src: str = "l"  # "l": opened from a list (back closes the card), "d": direct link
+
+
+class ProductMoreCb(CallbackData, prefix="pm"):
+    id: int
+
+
+class CloseCb(CallbackData, prefix="x"):
+    pass
+
+
+class SearchPageCb(CallbackData, prefix="s"):
+    page: int
+    q: str  # short digest of the query, kept in the FSM data
+
+
+class CartCb(CallbackData, prefix="k"):
+    action: str  # add, inc, dec, rm, show
+    id: int = 0
+    src: str = "c"  # "c": from a product card, "k": from the cart screen
+
+
+class CartViewCb(CallbackData, prefix="kv"):
+    action: str  # show, clear, checkout
+
+
+class CheckoutCb(CallbackData, prefix="co"):
+    key: str
+    method: str  # cash or transfer
+
+
+class OrderCb(CallbackData, prefix="o"):
+    id: int
+    action: str = "view"
+
+
+class OrdersPageCb(CallbackData, prefix="op"):
+    page: int
+
+
+class RegistrationCb(CallbackData, prefix="rg"):
+    id: int
+    approve: bool
+
+
+class LanguageCb(CallbackData, prefix="l"):
+    code: str
+
+
+class StartCb(CallbackData, prefix="st"):
+    action: str  # asn, general, merchant, catalog
+
+
+# --- shops: dashboard, staff, products, QRIS and payment proofs (prefixes start with "m") ----
+
+
+class ShopCb(CallbackData, prefix="mt"):
+    """The shop dashboard and its switches. action: show, open, close, staff, invite, qris,
+    qris_rm, chooser."""
+
+    m: int = 0
+    action: str = "show"
+
+
+class StaffRemoveCb(CallbackData, prefix="mr"):
+    m: int
+    user: int
+
+
+class ShopProductsCb(CallbackData, prefix="ml"):
+    m: int
+    page: int = 0
+
+
+class ManageProductCb(CallbackData, prefix="me"):
+    """One product's management screen. action: view, price, stock, description, photo, hide,
+    show, delete, delete_ok."""
+
+    id: int
+    action: str = "view"
+
+
+class NewProductCb(CallbackData, prefix="mn"):
+    """The add-product conversation. action: start (m = shop), cat (id = category), save,
+    cancel."""
+
+    action: str
+    m: int = 0
+    id: int = 0
+
+
+class ProofCb(CallbackData, prefix="mp"):
+    """Payment proof and QRIS on an order. action: send (buyer), qris (buyer: show the code
+    again), no (shop: payment not received)."""
+
+    id: int
+    action: str
+
+
+# --- compliance: rules, exemptions, history, reports, refunds --------------------------------
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    action: str  # show, xlsx, cmp
+    month: int  # YYYYMM
+
+
+class QuotaAdminCb(CallbackData, prefix="qa"):
+    action: str  # show, cls, day, ex, exadd, exrm
+    cls: str = ""
+    id: int = 0
+    page: int = 0
+
+
+class QuotaFromCb(CallbackData, prefix="qf"):
+    month: int  # YYYYMM: the first month a new rule applies to
+
+
+class ExemptReasonCb(CallbackData, prefix="qr"):
+    code: str  # one of services.compliance.EXEMPTION_REASONS
+
+
+class QuotaHistoryCb(CallbackData, prefix="qh"):
+    pass
+
+
+class RefundCb(CallbackData, prefix="rf"):
+    id: int  # the order
