@@ -49,6 +49,7 @@ from services import audience as aud  # noqa: E402
 from services import broadcasts as svc  # noqa: E402
 from services.categories import ensure_categories  # noqa: E402
 from services.quota import QuotaPolicy  # noqa: E402
+from services.roles import roles_of
 
 TOKEN = "123456:BENCH"
 ADMIN_ID = 900
@@ -159,7 +160,7 @@ async def main(args: argparse.Namespace) -> int:
         await session.commit()
     async with db.session() as session:
         broadcast, _ = await svc.create(
-            session, actor_telegram_id=ADMIN_ID, admin_ids=frozenset({ADMIN_ID}),
+            session, actor=await roles_of(session, ADMIN_ID, frozenset({ADMIN_ID})),
             content=svc.Content("text", f"<b>Pengumuman</b> untuk semua ASN. {MARKER}"),
             audience=aud.Audience(), buttons=["catalog"], now=datetime.now(UTC),
             policy=QuotaPolicy(tz=ZoneInfo("Asia/Jakarta")), draft_key="bench",

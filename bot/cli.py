@@ -69,8 +69,9 @@ async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     def clock() -> datetime:
         return datetime.now(UTC)
 
-    sender, runner = await start_broadcast_runner(settings, db, bot, clock)
-    scheduler = start_scheduler(settings, db, bot, clock, sender=sender, broadcasts=runner)
+    policy = settings.policy()
+    sender, runner = await start_broadcast_runner(policy, db, bot, clock)
+    scheduler = start_scheduler(policy, db, bot, clock, sender=sender, broadcasts=runner)
     _print("Scheduler running; Ctrl-C to stop.")
     try:
         await asyncio.Event().wait()

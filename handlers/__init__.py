@@ -1,70 +1,41 @@
-"""aiogram routers, one per feature, collected by `setup_routers`."""
+"""The router tree: who reaches which handlers, in which order.
+
+`build_router()` builds a new tree each time (a Router belongs to one Dispatcher; a process may
+build several, e.g. a restart in the tests or the sandbox):
+
+1. `start`: /start without a payload, help, language, cancel (cancel works inside any flow);
+2. `buyer`, then `orders` and `refunds` (both buyers and shops), then `merchant`;
+3. `admin`: filtered by role, then a "not allowed" for everyone else;
+4. `search`: any other text outside a conversation is a search;
+5. `fallback`: unknown links, stale buttons, odd messages.
+
+The error path (`handlers.errors`) is registered on the root.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-
 from aiogram import F, Router
+from aiogram.filters import ExceptionTypeFilter
+
+from handlers import admin, buyer, errors, fallback, merchant, orders, refunds, start
+from handlers.buyer import search
+from services.errors import ServiceError
 
 
-@cache
-def _router_tree() -> Router:
-    from handlers import (
-        admin,
-        admin_panel,
-        broadcast,
-        cart,
-        catalog,
-        common,
-        fallback,
-        merchant,
-        orders,
-        payments,
-        quota,
-        quota_admin,
-        refunds,
-        registration,
-        reminders,
-        reports,
-        shop,
-        shop_admin,
-        shop_products,
-    )
-
+def build_router() -> Router:
     root = Router(name="root")
     # The bot talks to people in private chats only.
     root.message.filter(F.chat.type == "private")
     root.include_routers(
-        common.router,
-        registration.router,
-        admin.router,
-        admin_panel.router,
-        broadcast.router,
-        merchant.router,
-        cart.router,
-        orders.router,
-        quota.router,
-        reports.router,
-        quota_admin.router,
-        refunds.router,
-        shop.router,
-        shop_products.router,
-        payments.router,
-        shop_admin.router,
-        reminders.router,
-        catalog.router,  # free text in the main menu is a search
-        fallback.router,  # last: answers what nobody else handled
+        start.routes.router(),
+        buyer.router(),
+        orders.routes.router(),
+        refunds.routes.router(),
+        merchant.router(),
+        admin.router(),
+        search.routes.router(),
+        fallback.routes.router(),
     )
-    return root
-
-
-def setup_routers() -> Router:
-    """The root router, ready to be included in a new Dispatcher.
-
-    Handler modules declare their routers at import time, so the tree exists once per
-    process; a process that builds a second Dispatcher (a restart in tests, the sandbox)
-    detaches it from the previous one first.
-    """
-    root = _router_tree()
-    root._parent_router = None  # noqa: SLF001 - aiogram has no public way to detach
+    root.errors.register(errors.on_refusal, ExceptionTypeFilter(ServiceError))
+    root.errors.register(errors.on_failure)
     return root

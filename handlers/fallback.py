@@ -1,27 +1,35 @@
-"""Last resort: buttons nobody handles (old, forged or from an older version) and odd messages.
-
-Every callback query gets an answer, so no button ever leaves a spinning clock.
-"""
+"""Last resort: links, buttons and messages nobody handles (old, forged or from an older
+version). Every callback query gets an answer, so no button ever leaves a spinning clock."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from handlers.routes import Routes
+from handlers.start import start
 from handlers.ui import alert
+from models import User
 from views import keyboards as kb
 
-router = Router(name="fallback")
+routes = Routes("fallback")
 
 
-@router.callback_query()
+@routes.message(CommandStart(deep_link=True))
+async def unknown_link(message: Message, state: FSMContext, user: User) -> None:
+    """A /start payload no feature knows: start as if there was none."""
+    await start(message, state, user)
+
+
+@routes.callback_query()
 async def stale_button(callback: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     alert(callback_answer, _("This button is no longer valid. Please open the menu again."))
 
 
-@router.message()
+@routes.message()
 async def unexpected_message(message: Message) -> None:
     await message.answer(
         _("I can't use this here. Type what you are looking for, or use the menu below."),

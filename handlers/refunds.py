@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from aiogram import Bot, F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -14,45 +14,48 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
-from views.refusals import describe
-from handlers.ui import alert
+from delivery.orders import notify_buyer, notify_merchant
+from delivery.sender import Sender
+from handlers.routes import Routes
 from models import Order, User
 from services import orders
-from services.errors import Refusal, ServiceError
+from services.errors import Forbidden, NotFound, Refusal, ServiceError
+from services.ids import parse_id
+from services.policy import Policy
 from services.refunds import REFUNDABLE, can_refund, refund
+from services.roles import Roles
 from views import keyboards as kb
 from views.callbacks import RefundCb
 from views.format import esc, money
-from views.orders import notify_buyer, notify_merchant, order_buttons, order_text
+from views.orders import order_buttons, order_text
+from views.refusals import describe
 
-router = Router(name="refunds")
+routes = Routes("refunds")
 
 
 class RefundForm(StatesGroup):
     reason = State()  # data: refund_order
 
 
-@router.callback_query(RefundCb.filter())
+@routes.callback_query(RefundCb.filter())
 async def ask_reason(
     callback: CallbackQuery,
     callback_data: RefundCb,
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    roles: Roles,
     locale: str,
-    settings: Settings,
-    callback_answer,
-) -> None:  # noqa: ANN001
+) -> None:
     order = await session.get(Order, callback_data.id)
-    if order is None or not await can_refund(session, order, user, settings.admin_ids):
-        alert(callback_answer, describe(ServiceError(Refusal.FORBIDDEN)))
-        return
+    if order is None or not await can_refund(session, order, user, roles):
+        raise Forbidden()
     if order.status not in REFUNDABLE:
-        alert(callback_answer, describe(ServiceError(Refusal.INVALID_TRANSITION, status=order.status)))
-        return
+        raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status)
     await state.set_state(RefundForm.reason)
     await state.update_data(refund_order=order.id)
+    if not isinstance(callback.message, Message):
+        return
     await callback.message.answer(
         _(
             "Refund order #{id} ({total})? The buyer gets the money back and the order no "
@@ -62,15 +65,16 @@ async def ask_reason(
     )
 
 
-@router.message(RefundForm.reason, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+@routes.message(RefundForm.reason, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
 async def got_reason(
     message: Message,
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    bot: Bot,
+    roles: Roles,
+    sender: Sender,
     locale: str,
-    settings: Settings,
+    policy: Policy,
     clock: Callable[[], datetime],
 ) -> None:
     order_id = (await state.get_data()).get("refund_order")
@@ -81,24 +85,26 @@ async def got_reason(
         )
         return
     await _refund(
-        message, session, user, bot, locale, settings, clock(), int(order_id), message.text
-    )
+        message, session, user, roles, sender, locale, policy, clock(), int(order_id),
+        message.text or "",
+    )  # fmt: skip
 
 
-@router.message(StateFilter(RefundForm.reason), ~F.text.startswith("/"))
+@routes.message(StateFilter(RefundForm.reason), ~F.text.startswith("/"))
 async def reason_expected(message: Message) -> None:
     await message.answer(_("Please type the reason as text, or tap Cancel."))
 
 
-@router.message(Command("refund"))
+@routes.message(Command("refund"))
 async def refund_command(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
     user: User,
-    bot: Bot,
+    roles: Roles,
+    sender: Sender,
     locale: str,
-    settings: Settings,
+    policy: Policy,
     clock: Callable[[], datetime],
 ) -> None:
     parts = (command.args or "").split(maxsplit=1)
@@ -107,8 +113,11 @@ async def refund_command(
             _("Usage: /refund ORDER REASON, for example <i>/refund 123 barang rusak</i>.")
         )
         return
+    order_id = parse_id(parts[0].lstrip("#"))
+    if order_id is None:
+        raise NotFound(Refusal.ORDER_NOT_FOUND)
     await _refund(
-        message, session, user, bot, locale, settings, clock(), int(parts[0].lstrip("#")), parts[1]
+        message, session, user, roles, sender, locale, policy, clock(), order_id, parts[1]
     )
 
 
@@ -116,17 +125,16 @@ async def _refund(
     message: Message,
     session: AsyncSession,
     user: User,
-    bot: Bot,
+    roles: Roles,
+    sender: Sender,
     locale: str,
-    settings: Settings,
+    policy: Policy,
     now: datetime,
     order_id: int,
     reason: str,
 ) -> None:
     try:
-        result = await refund(
-            session, order_id, actor=user, admin_ids=settings.admin_ids, reason=reason, now=now
-        )
+        result = await refund(session, order_id, actor=user, roles=roles, reason=reason, now=now)
     except ServiceError as exc:
         await message.answer(describe(exc), reply_markup=kb.main_menu())
         return
@@ -141,9 +149,9 @@ async def _refund(
         reply_markup=kb.main_menu(),
     )
     if not result.by_admin:
-        view = await orders.order_view(session, order.id, viewer=user)
+        view = await orders.order_view(session, order_id, viewer=user)
         await message.answer(
-            order_text(view, locale, settings, for_merchant=True),
+            order_text(view, locale, policy.tz, for_merchant=True),
             reply_markup=order_buttons(view, for_merchant=True),
         )
     clean = " ".join(reason.split())[:500]
@@ -151,13 +159,13 @@ async def _refund(
     def heading() -> str:
         return _("↩️ <b>This order was refunded.</b> Reason: {reason}").format(reason=esc(clean))
 
-    await notify_buyer(bot, session, order.id, settings, heading)
+    await notify_buyer(sender, session, order_id, policy.tz, heading)
     if result.by_admin:
         await notify_merchant(
-            bot,
+            sender,
             session,
-            order.id,
-            settings,
+            order_id,
+            policy.tz,
             lambda: _(
                 "↩️ <b>The TukuLokal administrators refunded this order.</b> Reason: {reason}"
             ).format(reason=esc(clean)),

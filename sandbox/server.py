@@ -222,8 +222,9 @@ class Sandbox:
     def _start_scheduler(self, start_scheduler: Callable[..., Any]) -> Any:
         """The scheduler as `tukulokal run` has it (with the process's sender and broadcast
         runner), but held here so the page can run its jobs."""
+        assert self.settings is not None
         return start_scheduler(
-            self.settings,
+            self.settings.policy(),
             self.db,
             self.bot,
             self.clock,

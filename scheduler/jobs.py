@@ -43,7 +43,7 @@ from views import orders as ov
 from views.format import TEXT_LIMIT, shorten
 from views.i18n import get_i18n, pick_locale
 from views.reminders import closing_heading, reminder_markup, reminder_text
-from views.reports import chart_caption, chart_pngs, summary_text
+from views.reports import chart_caption, chart_pngs, report_buttons, summary_text
 
 Notify = Callable[[Sender, AsyncSession, int, tzinfo, Callable[[], str]], Awaitable[None]]
 
@@ -270,8 +270,6 @@ async def _summary_recipients(ctx: JobContext) -> list[tuple[int, Role, str]]:
 async def send_month_summary(ctx: JobContext, month: date) -> int:
     """The closed month's summary and chart to each administrator (the city) and OPD operator
     (their OPD), in their language; returns how many received it."""
-    from handlers.reports import report_buttons
-
     now = ctx.clock()
     quota = ctx.policy.quota
     tz = ctx.policy.tz

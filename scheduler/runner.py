@@ -32,7 +32,7 @@ JOB_DEFAULTS = {
 
 
 def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
-    tz = ctx.settings.tz
+    tz = ctx.policy.tz
     scheduler = AsyncIOScheduler(timezone=tz, job_defaults=JOB_DEFAULTS)
     start = datetime.now(tz)  # real time: APScheduler's own clock
 

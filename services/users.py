@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from sqlalchemy import bindparam
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import User
@@ -24,6 +24,17 @@ async def get_user(session: AsyncSession, telegram_id: int) -> User | None:
 @cache
 def _user_query():  # noqa: ANN202 - a SQL statement, built once (it runs on every update)
     return select(User).where(User.telegram_id == bindparam("telegram_id"))
+
+
+async def users_by_telegram_id(
+    session: AsyncSession, telegram_ids: Iterable[int]
+) -> dict[int, User]:
+    """The accounts among `telegram_ids` that ever wrote to the bot, by Telegram id."""
+    wanted = sorted(set(telegram_ids))
+    if not wanted:
+        return {}
+    rows = await session.exec(select(User).where(col(User.telegram_id).in_(wanted)))
+    return {user.telegram_id: user for user in rows.all()}
 
 
 async def find_by_username(session: AsyncSession, username: str) -> User | None:

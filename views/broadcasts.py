@@ -7,8 +7,9 @@ buttons) is in each recipient's language.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
@@ -17,11 +18,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_timedelta
 
-from views.i18n import babel_locale, get_i18n
-from views.format import CAPTION_LIMIT, TEXT_LIMIT, esc, moment, progress_bar
 from models import Broadcast, BroadcastStatus
 from services import audience as aud
 from services import broadcasts as svc
+from services.admins import Role
+from services.golongan import QUOTA_CLASSES
+from views import keyboards as kb
+from views.format import CAPTION_LIMIT, TEXT_LIMIT, button_text, esc, moment, progress_bar
+from views.i18n import babel_locale, get_i18n
 
 
 class BroadcastButtonCb(CallbackData, prefix="bq"):
@@ -37,6 +41,14 @@ class BroadcastCtlCb(CallbackData, prefix="bct"):
 
 class BroadcastListCb(CallbackData, prefix="bls"):
     page: int
+
+
+class SetupCb(CallbackData, prefix="bsu"):
+    action: str  # kind, opds, opd, classes, cls, below, btn, main, preview, send, when, abort
+    arg: int = 0
+
+
+OPD_PAGE = 8
 
 
 B = BroadcastStatus
@@ -287,3 +299,193 @@ def _aware(value: datetime) -> datetime:
     from datetime import UTC
 
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------- composing
+
+
+def mark(on: bool) -> str:
+    return "☑️" if on else "⬜"
+
+
+def setup_screen(
+    role: Role, data: Mapping[str, Any], figures: aud.AudienceCount
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Who receives the draft (`data`: the composing conversation) and with which buttons."""
+    audience = aud.Audience.from_data(data.get("audience"))
+    buttons = data.get("buttons") or []
+    lines = [
+        _("📢 <b>Who should receive it?</b>"),
+        _("To: {audience}").format(audience=audience_label(aud.for_role(role, audience))),
+        _("Recipients: <b>{n}</b>").format(n=figures.recipients),
+    ]
+    if figures.unreachable:
+        lines.append(
+            _("({n} more blocked the bot or left Telegram: they are skipped)").format(
+                n=figures.unreachable
+            )
+        )
+    labels = [BUTTON_LABELS[b]() for b in buttons]
+    lines.append(
+        _("Buttons under the message: {buttons}").format(
+            buttons=", ".join(labels) if labels else _("none")
+        )
+    )
+    builder = InlineKeyboardBuilder()
+    if role.is_admin:
+        kinds = (
+            (aud.ASN, _("👥 ASN")),
+            (aud.MERCHANTS, _("🏪 Shops")),
+            (aud.EVERYONE, _("🌐 Everyone")),
+        )
+        builder.row(
+            *[
+                InlineKeyboardButton(
+                    text=("● " if audience.kind == kind else "") + label,
+                    callback_data=SetupCb(action="kind", arg=index).pack(),
+                )
+                for index, (kind, label) in enumerate(kinds)
+            ]
+        )
+    if audience.kind == aud.ASN:
+        row = []
+        if role.is_admin:
+            opds = (
+                _("OPD: all")
+                if not audience.opds
+                else _("OPD: {n} chosen").format(n=len(audience.opds))
+            )
+            row.append(
+                InlineKeyboardButton(
+                    text="🏢 " + opds, callback_data=SetupCb(action="opds").pack()
+                )
+            )
+        classes = ", ".join(audience.classes) if audience.classes else _("all")
+        row.append(
+            InlineKeyboardButton(
+                text="🎖️ " + _("Class: {classes}").format(classes=classes),
+                callback_data=SetupCb(action="classes").pack(),
+            )
+        )
+        builder.row(*row)
+        builder.row(
+            InlineKeyboardButton(
+                text=mark(audience.below_minimum) + " " + _("📉 Below this month's minimum"),
+                callback_data=SetupCb(action="below").pack(),
+            )
+        )
+    builder.row(
+        *[
+            InlineKeyboardButton(
+                text=mark(name in buttons) + " " + BUTTON_LABELS[name](),
+                callback_data=SetupCb(action="btn", arg=index).pack(),
+            )
+            for index, name in enumerate(svc.BUTTONS)
+        ]
+    )
+    builder.row(
+        InlineKeyboardButton(
+            text=_("👁 Preview ({n} recipients)").format(n=figures.recipients),
+            callback_data=SetupCb(action="preview").pack(),
+        )
+    )
+    builder.row(
+        InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=SetupCb(action="abort").pack())
+    )
+    return "\n".join(lines), builder.as_markup()
+
+
+def opd_screen(data: Mapping[str, Any], page: int) -> tuple[str, InlineKeyboardMarkup]:
+    opds: list[str] = data.get("opd_list") or []
+    chosen = set(aud.Audience.from_data(data.get("audience")).opds)
+    pages = max(1, -(-len(opds) // OPD_PAGE))
+    page = min(max(0, page), pages - 1)
+    builder = InlineKeyboardBuilder()
+    for index in range(page * OPD_PAGE, min(len(opds), (page + 1) * OPD_PAGE)):
+        builder.row(
+            InlineKeyboardButton(
+                text=mark(opds[index] in chosen) + " " + button_text(opds[index]),
+                callback_data=SetupCb(action="opd", arg=index).pack(),
+            )
+        )
+    kb.pager(builder, page, pages, lambda p: SetupCb(action="opds", arg=p))
+    builder.row(
+        InlineKeyboardButton(text=_("⬅️ Done"), callback_data=SetupCb(action="main").pack())
+    )
+    text = _("🏢 <b>Choose the OPD</b> (none chosen: every OPD). Chosen: {n}").format(
+        n=len(chosen)
+    )
+    return text, builder.as_markup()
+
+
+def class_screen(data: Mapping[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    chosen = set(aud.Audience.from_data(data.get("audience")).classes)
+    builder = InlineKeyboardBuilder()
+    for index, quota_class in enumerate(QUOTA_CLASSES):
+        label = quota_class if quota_class == "PPPK" else _("golongan {g}").format(g=quota_class)
+        builder.button(
+            text=mark(quota_class in chosen) + " " + label,
+            callback_data=SetupCb(action="cls", arg=index),
+        )
+    builder.adjust(3)
+    builder.row(
+        InlineKeyboardButton(text=_("⬅️ Done"), callback_data=SetupCb(action="main").pack())
+    )
+    return _("🎖️ <b>Choose the classes</b> (none chosen: every class)."), builder.as_markup()
+
+
+def confirm_markup(recipients: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🚀 Send now to {n}").format(n=recipients), callback_data=SetupCb(action="send")
+    )
+    builder.button(text=_("🕒 Schedule…"), callback_data=SetupCb(action="when"))
+    builder.button(text=_("✏️ Change"), callback_data=SetupCb(action="main"))
+    builder.button(text=_("✖️ Cancel"), callback_data=SetupCb(action="abort"))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def preview_note(audience: aud.Audience, recipients: int) -> str:
+    return _(
+        "👆 This is exactly what the recipients will get (the footer and the buttons in "
+        "their own language).\n\nTo: {audience}\nRecipients: <b>{n}</b>"
+    ).format(audience=audience_label(audience), n=recipients)
+
+
+# ---------------------------------------------------------------------- past and running
+
+
+def list_screen(
+    rows: Sequence[tuple[Broadcast, svc.Stats]],
+    total: int,
+    page: int,
+    size: int,
+    locale: str,
+    tz: tzinfo,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not rows:
+        return _("No broadcasts yet. Start one with /broadcast."), None
+    lines = [_("📋 <b>Broadcasts</b>")]
+    builder = InlineKeyboardBuilder()
+    for broadcast, stats in rows:
+        lines.append(summary_line(broadcast, stats, locale, tz))
+        builder.button(
+            text=f"#{broadcast.id}",
+            callback_data=BroadcastCtlCb(id=broadcast.id, action="view"),
+        )
+    builder.adjust(4)
+    pages = max(1, -(-total // size))
+    kb.pager(builder, page, pages, lambda p: BroadcastListCb(page=p))
+    return "\n\n".join(lines), builder.as_markup()
+
+
+def detail_text(
+    broadcast: Broadcast, stats: svc.Stats, locale: str, tz: tzinfo, *, sending: bool
+) -> str:
+    # While its job still winds down, the job itself sends the final report.
+    if broadcast.status in (B.DONE, B.CANCELLED) and not sending:
+        return report_text(broadcast, stats, locale, tz)
+    if broadcast.status == B.SCHEDULED:
+        return summary_line(broadcast, stats, locale, tz)
+    return progress_text(broadcast, stats, locale)

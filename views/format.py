@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 from datetime import date, datetime
 
 from aiogram.utils.i18n import gettext as _
@@ -28,6 +29,78 @@ def plain(markup: str) -> str:
     """HTML message text as plain text (tags dropped, entities decoded), for the places that
     have no parse mode: pop-up alerts and callback answers."""
     return html.unescape(_TAG.sub("", markup))
+
+
+def visible_length(markup: str) -> int:
+    """Length of HTML text as Telegram counts it: tags parsed away, in UTF-16 code units."""
+    return len(plain(markup).encode("utf-16-le")) // 2
+
+
+class _Cutter(HTMLParser):
+    """Copies HTML up to a budget of visible characters, keeping tags balanced and entities
+    whole (never `&am…` or a cut tag)."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(convert_charrefs=False)
+        self.budget = budget
+        self.out: list[str] = []
+        self.open: list[str] = []
+        self.cut = False
+
+    def _take(self, visible: str, raw: str | None = None) -> None:
+        if self.cut:
+            return
+        if len(visible) <= self.budget:
+            self.out.append(raw if raw is not None else esc(visible))
+            self.budget -= len(visible)
+            return
+        if raw is None:  # plain text: cut at the budget
+            self.out.append(esc(visible[: self.budget]))
+        self.budget = 0
+        self.cut = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.cut:
+            return
+        self.out.append(self.get_starttag_text() or f"<{tag}>")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.cut or tag not in self.open:
+            return
+        while self.open:
+            last = self.open.pop()
+            self.out.append(f"</{last}>")
+            if last == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        self._take(data)
+
+    def handle_entityref(self, name: str) -> None:
+        raw = f"&{name};"
+        self._take(html.unescape(raw), raw)
+
+    def handle_charref(self, name: str) -> None:
+        raw = f"&#{name};"
+        self._take(html.unescape(raw), raw)
+
+    def result(self) -> str:
+        self.close()
+        return "".join(self.out) + "".join(f"</{tag}>" for tag in reversed(self.open))
+
+
+def fit_html(markup: str, limit: int = TEXT_LIMIT, *, ellipsis: str = "…") -> str:
+    """HTML text cut so that its visible text fits `limit`, entities and tags intact."""
+    if visible_length(markup) <= limit:
+        return markup
+    cutter = _Cutter(max(0, limit - len(ellipsis)))
+    cutter.feed(markup)
+    text = cutter.result()
+    # the ellipsis goes inside the last open tags' closing run, before them
+    closing = "".join(f"</{tag}>" for tag in reversed(cutter.open))
+    body = text[: len(text) - len(closing)] if closing else text
+    return body.rstrip() + ellipsis + closing
 
 
 def money(amount: int, locale: str) -> str:

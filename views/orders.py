@@ -12,7 +12,8 @@ from babel.dates import format_date
 from models import OrderStatus, PaymentMethod
 from models.enums import PAID_STATUSES
 from services import orders
-from views.callbacks import OrderCb, ProofCb, RefundCb
+from views import keyboards as kb
+from views.callbacks import OrderCb, OrdersPageCb, ProofCb, RefundCb
 from views.format import TEXT_LIMIT, esc, moment, money, shorten, status_label
 from views.i18n import babel_locale
 
@@ -136,6 +137,38 @@ def _payment_buttons(view: orders.OrderView, status: OrderStatus, *, for_merchan
     data = ProofCb(id=order.id, action="send").pack()
     buttons.append(InlineKeyboardButton(text=_("📷 Send payment proof"), callback_data=data))
     return buttons
+
+
+def orders_screen(
+    result: orders.OrderPage, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The buyer's orders, a page at a time."""
+    builder = InlineKeyboardBuilder()
+    if not result.total:
+        builder.row(kb.categories_button())
+        return _("📦 You have no orders yet."), builder.as_markup()
+    for row in result.items:
+        builder.row(
+            InlineKeyboardButton(
+                text=shorten(f"#{row.id} · {row.merchant_name} · {money(row.total, locale)}", 60),
+                callback_data=OrderCb(id=row.id).pack(),
+            )
+        )
+    kb.pager(builder, result.page, result.pages, lambda p: OrdersPageCb(page=p))
+    lines = [_("📦 <b>Your orders</b> ({total})").format(total=result.total)]
+    for row in result.items:
+        lines.append(
+            f"#{row.id} · {esc(row.merchant_name)} · {money(row.total, locale)} · "
+            f"{status_label(row.status)}"
+        )
+    return "\n".join(lines), builder.as_markup()
+
+
+def reject_reason_prompt(order_id: int) -> str:
+    return _(
+        "Why do you reject order #{id}? Type a short reason for the buyer (e.g. "
+        "<i>stok habis</i>)."
+    ).format(id=order_id)
 
 
 def new_order_heading() -> str:

@@ -18,7 +18,7 @@ from views.format import CAPTION_LIMIT, esc, money, shorten
 from views.orders import PAYMENT_LABELS
 
 
-def _qris_summary(parsed: QrisPayload) -> str:
+def qris_summary(parsed: QrisPayload) -> str:
     return _("{name}, {city} · NMID {nmid}").format(
         name=esc(parsed.merchant_name),
         city=esc(parsed.merchant_city),

@@ -18,6 +18,7 @@ from models import AdminAccount, Broadcast, BroadcastDelivery, Order, User
 from services import audience as aud
 from services import broadcasts as svc
 from services.quota import QuotaPolicy
+from services.roles import roles_of
 from tests.e2e.broadcast_helpers import (
     crowd,
     forgive,
@@ -216,7 +217,7 @@ async def test_opd_operator_reaches_only_their_opd(app, tg, session, clock):
     await session.commit()
     async with app.db.session() as s:  # an administrator's broadcast to another OPD
         other, _ = await svc.create(
-            s, actor_telegram_id=ADMIN_ID, admin_ids=frozenset({ADMIN_ID}),
+            s, actor=await roles_of(s, ADMIN_ID, frozenset({ADMIN_ID})),
             content=svc.Content("text", "Untuk Dinkes"),
             audience=aud.Audience(opds=("Dinas Kesehatan",)), now=clock(),
             policy=QuotaPolicy(tz=ZoneInfo("Asia/Jakarta")), draft_key="dinkes",

@@ -26,6 +26,7 @@ from services import audience as aud
 from services import broadcasts as svc
 from services.categories import ensure_categories
 from services.quota import QuotaPolicy
+from services.roles import roles_of
 from tests.e2e.broadcast_helpers import crowd, received, wait_for
 from tests.e2e.conftest import ADMIN_ID, BOT_USERNAME, TOKEN
 
@@ -86,7 +87,7 @@ async def test_killed_mid_broadcast_resumes_without_losses(tg: FakeTelegram, tmp
     tg.set_rate_limits(global_per_second=RATE * 1.2)
     async with db.session() as session:
         broadcast, _ = await svc.create(
-            session, actor_telegram_id=ADMIN_ID, admin_ids=frozenset({ADMIN_ID}),
+            session, actor=await roles_of(session, ADMIN_ID, frozenset({ADMIN_ID})),
             content=svc.Content("text", f"<b>Pengumuman</b> {MARKER}"), audience=aud.Audience(),
             now=datetime.now(UTC), policy=QuotaPolicy(tz=ZoneInfo("Asia/Jakarta")),
             draft_key="kill",

@@ -31,7 +31,7 @@ async def _pending_order(app, tg, session):
 
 
 def _ctx(app, clock):
-    return JobContext(app.db, app.bot, app.settings, clock, Lease(app.db, clock))
+    return JobContext(app.db, app.bot, app.settings.policy(), clock, Lease(app.db, clock))
 
 
 async def test_unanswered_order_is_nudged_once_then_expires(app, tg, session, clock):

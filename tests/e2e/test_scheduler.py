@@ -39,6 +39,7 @@ from services import broadcasts as bsvc
 from services import cart, orders
 from services.deadlines import reminder_counts
 from services.quota import QuotaPolicy
+from services.roles import roles_of
 from tests import factories as f
 from tests.compliance_world import MINIMUMS, NOV, WIB, at, build_world, expected
 from tests.e2e.broadcast_helpers import crowd, forgive, received, wait_for
@@ -69,7 +70,7 @@ def settings(tg, db) -> Settings:
 
 def _ctx(app, clock, **kwargs) -> JobContext:  # noqa: ANN001
     return JobContext(
-        app.db, app.bot, app.settings, clock, Lease(app.db, clock, ttl=TTL), **kwargs
+        app.db, app.bot, app.settings.policy(), clock, Lease(app.db, clock, ttl=TTL), **kwargs
     )
 
 
@@ -80,7 +81,9 @@ async def _process(app, clock, holder: str, **settings) -> AsyncIterator[JobCont
     db = Database(config.database_url)
     bot = create_bot(config)
     try:
-        yield JobContext(db, bot, config, clock, Lease(db, clock, holder=holder, ttl=TTL))
+        yield JobContext(
+            db, bot, config.policy(), clock, Lease(db, clock, holder=holder, ttl=TTL)
+        )
     finally:
         await bot.session.close()
         await db.dispose()
@@ -220,9 +223,9 @@ async def test_offsets_and_hour_are_settings(app, tg, session, clock):
     await f.asn_user(session, 1001)
     await open_bot(tg.user(1001, "Budi", language_code="en"))
     ctx = _ctx(app, clock)
-    ctx.settings = app.settings.model_copy(
+    ctx.policy = app.settings.model_copy(
         update={"reminder_offsets": (5, 2), "reminder_hour": 15, "quota_deadline_day": 25}
-    )
+    ).policy()
     moments = [
         (datetime(2026, 11, 20, 14, 59, tzinfo=WIB), 0),
         (datetime(2026, 11, 20, 15, 0, tzinfo=WIB), 1),
@@ -407,7 +410,7 @@ async def test_a_scheduled_broadcast_is_started_on_time_by_one_process(app, tg, 
     await open_bot(admin)
     async with app.db.session() as s:
         await bsvc.create(
-            s, actor_telegram_id=ADMIN_ID, admin_ids=frozenset({ADMIN_ID}),
+            s, actor=await roles_of(s, ADMIN_ID, frozenset({ADMIN_ID})),
             content=bsvc.Content("text", "Apel pagi besok — SCHED-1"), audience=aud.Audience(),
             now=clock(), policy=QuotaPolicy(tz=WIB), draft_key="sched",
             scheduled_at=clock() + timedelta(minutes=1),
@@ -416,7 +419,7 @@ async def test_a_scheduled_broadcast_is_started_on_time_by_one_process(app, tg, 
     assert await scheduled_broadcasts(here) == {"started": 0}  # not due yet
     clock.advance(minutes=1)  # (within the lease the bot process keeps renewing)
     async with _process(app, clock, "other") as other:
-        _sender, runner = await start_broadcast_runner(other.settings, other.db, other.bot, clock)
+        _sender, runner = await start_broadcast_runner(other.policy, other.db, other.bot, clock)
         other.broadcasts = runner
         try:
             results = await asyncio.gather(scheduled_broadcasts(other), scheduled_broadcasts(here))

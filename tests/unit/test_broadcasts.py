@@ -23,6 +23,7 @@ from services import broadcasts as svc
 from services.admins import Role
 from services.errors import Forbidden, ServiceError
 from services.quota import QuotaPolicy
+from services.roles import roles_of
 from tests import factories as f
 
 NOW = datetime(2026, 11, 15, 3, 0, tzinfo=UTC)
@@ -130,8 +131,7 @@ async def test_operator_addresses_only_their_own_opd(session):
 async def _create(session, audience=None, actor=ADMIN, **kwargs):  # noqa: ANN001, ANN202
     return await svc.create(
         session,
-        actor_telegram_id=actor,
-        admin_ids=ADMINS,
+        actor=await roles_of(session, actor, ADMINS),
         content=kwargs.pop("content", TEXT),
         audience=audience or aud.Audience(),
         buttons=kwargs.pop("buttons", ["catalog"]),
@@ -191,7 +191,7 @@ async def test_claim_record_finish(session):
     gone = await session.get(User, b.id, populate_existing=True)
     assert gone.unreachable
     rows = await svc.failed_recipients(
-        session, actor_telegram_id=ADMIN, admin_ids=ADMINS, broadcast_id=broadcast.id
+        session, actor=await roles_of(session, ADMIN, ADMINS), broadcast_id=broadcast.id
     )
     assert sorted((u.telegram_id, d.status) for u, d in rows) == [(2, "blocked"), (3, "failed")]
     exported = (await session.exec(select(AuditLog).order_by(AuditLog.id.desc()))).first()
@@ -206,7 +206,7 @@ async def test_pause_resume_cancel_and_who_may(session):
 
     async def act(action, actor=ADMIN):  # noqa: ANN001, ANN202
         return await svc.control(
-            session, actor_telegram_id=actor, admin_ids=ADMINS, broadcast_id=broadcast.id,
+            session, actor=await roles_of(session, actor, ADMINS), broadcast_id=broadcast.id,
             action=action, now=NOW,
         )  # fmt: skip
 
@@ -224,9 +224,9 @@ async def test_pause_resume_cancel_and_who_may(session):
     assert (await act("cancel")).status == "cancelled"
     own, _ = await _create(session, actor=OPERATOR, draft_key="op")
     assert own.sender_opd == "Dinas Kesehatan" and own.total == 2
-    listed, total = await svc.list_recent(session, actor_telegram_id=OPERATOR, admin_ids=ADMINS)
+    listed, total = await svc.list_recent(session, actor=await roles_of(session, OPERATOR, ADMINS))
     assert total == 1 and listed[0][0].id == own.id
-    _, total = await svc.list_recent(session, actor_telegram_id=ADMIN, admin_ids=ADMINS)
+    _, total = await svc.list_recent(session, actor=await roles_of(session, ADMIN, ADMINS))
     assert total == 2
 
 

@@ -12,6 +12,7 @@ from services.errors import Forbidden, ServiceError
 from services.importer import import_roster
 from services.quota import QuotaPolicy, minimum_for, quota_status
 from services.refunds import refund
+from services.roles import roles_of
 from tests import factories as f
 from tests.compliance_world import NOV, OCT, OPDS, WIB, at, build_world, expected, nip_of
 
@@ -25,8 +26,7 @@ NOW = at(27)
 async def test_minimum_change_from_next_month_keeps_this_month(session):
     await compliance.change_minimum(
         session,
-        actor_telegram_id=ADMIN,
-        admin_ids=ADMINS,
+        actor=await roles_of(session, ADMIN, ADMINS),
         quota_class="iii",
         amount=750_000,
         valid_from=date(2026, 12, 1),
@@ -38,8 +38,7 @@ async def test_minimum_change_from_next_month_keeps_this_month(session):
     with pytest.raises(ServiceError) as past:
         await compliance.change_minimum(
             session,
-            actor_telegram_id=ADMIN,
-            admin_ids=ADMINS,
+            actor=await roles_of(session, ADMIN, ADMINS),
             quota_class="III",
             amount=1,
             valid_from=OCT,
@@ -50,8 +49,7 @@ async def test_minimum_change_from_next_month_keeps_this_month(session):
     with pytest.raises(Forbidden):
         await compliance.change_minimum(
             session,
-            actor_telegram_id=1234,
-            admin_ids=ADMINS,
+            actor=await roles_of(session, 1234, ADMINS),
             quota_class="III",
             amount=1,
             valid_from=date(2026, 12, 1),
@@ -68,8 +66,7 @@ async def test_deadline_day_is_data_with_a_starting_month(session):
     assert status.deadline == date(2026, 11, 30)
     await compliance.change_deadline_day(
         session,
-        actor_telegram_id=ADMIN,
-        admin_ids=ADMINS,
+        actor=await roles_of(session, ADMIN, ADMINS),
         day=25,
         valid_from=date(2026, 12, 1),
         now=NOW,
@@ -162,8 +159,7 @@ async def test_exemption_removes_the_asn_from_figures(session):
     assert (before.roster, before.exempt, before.subject, before.compliant) == (2, 0, 2, 0)
     exemption = await compliance.add_exemption(
         session,
-        actor_telegram_id=ADMIN,
-        admin_ids=ADMINS,
+        actor=await roles_of(session, ADMIN, ADMINS),
         nip=budi.nip,
         from_month=NOV,
         to_month=date(2027, 1, 1),
@@ -194,8 +190,7 @@ async def test_exemption_removes_the_asn_from_figures(session):
     with pytest.raises(ServiceError) as bad:
         await compliance.add_exemption(
             session,
-            actor_telegram_id=ADMIN,
-            admin_ids=ADMINS,
+            actor=await roles_of(session, ADMIN, ADMINS),
             nip=budi.nip,
             from_month=NOV,
             to_month=OCT,
@@ -203,7 +198,7 @@ async def test_exemption_removes_the_asn_from_figures(session):
         )
     assert bad.value.code == "month_range_invalid"
     await compliance.remove_exemption(
-        session, actor_telegram_id=ADMIN, admin_ids=ADMINS, exemption_id=exemption.id
+        session, actor=await roles_of(session, ADMIN, ADMINS), exemption_id=exemption.id
     )
     again = await reports.build_report(session, NOV, role=ADMIN_ROLE, policy=POLICY, now=NOW)
     assert (again.exempt, again.compliant) == (0, 1)
@@ -241,7 +236,7 @@ async def test_closing_is_idempotent_and_refunds_later_are_adjustments(session):
     target = max(counted, key=lambda o: o.total)
     shop_owner = await _owner(session, target.merchant_id)
     result = await refund(
-        session, target.id, actor=shop_owner, admin_ids=ADMINS, reason="barang rusak", now=NOW
+        session, target.id, actor=shop_owner, roles=await roles_of(session, shop_owner.telegram_id, ADMINS), reason="barang rusak", now=NOW
     )
     assert result.changed and result.order.status == OrderStatus.REFUNDED
 
@@ -277,8 +272,7 @@ async def test_closing_is_idempotent_and_refunds_later_are_adjustments(session):
         OCT,
         policy=POLICY,
         now=NOW,
-        actor_telegram_id=ADMIN,
-        admin_ids=ADMINS,
+        actor=await roles_of(session, ADMIN, ADMINS),
         rerun=True,
     )
     assert rerun.created
@@ -287,7 +281,7 @@ async def test_closing_is_idempotent_and_refunds_later_are_adjustments(session):
     assert fresh.adjustments == []
     with pytest.raises(Forbidden):
         await compliance.close_month(
-            session, OCT, policy=POLICY, now=NOW, actor_telegram_id=5, admin_ids=ADMINS
+            session, OCT, policy=POLICY, now=NOW, actor=await roles_of(session, 5, ADMINS)
         )
 
 
@@ -328,21 +322,21 @@ async def test_refund_rules(session):
     await session.commit()
     owner = await _owner(session, shop.id)
     with pytest.raises(ServiceError) as unpaid:
-        await refund(session, order.id, actor=owner, admin_ids=ADMINS, reason="x", now=NOW)
+        await refund(session, order.id, actor=owner, roles=await roles_of(session, owner.telegram_id, ADMINS), reason="x", now=NOW)
     assert unpaid.value.code == "invalid_transition"
     order.status, order.paid_at = "paid", at(20)
     session.add(order)
     await session.commit()
     with pytest.raises(Forbidden):
-        await refund(session, order.id, actor=stranger, admin_ids=ADMINS, reason="x", now=NOW)
+        await refund(session, order.id, actor=stranger, roles=await roles_of(session, stranger.telegram_id, ADMINS), reason="x", now=NOW)
     with pytest.raises(ServiceError) as no_reason:
-        await refund(session, order.id, actor=owner, admin_ids=ADMINS, reason="  ", now=NOW)
+        await refund(session, order.id, actor=owner, roles=await roles_of(session, owner.telegram_id, ADMINS), reason="  ", now=NOW)
     assert no_reason.value.code == "reason_required"
     admin = await f.asn_user(session, ADMIN, "199203042019031003", phone=None)
-    done = await refund(session, order.id, actor=admin, admin_ids=ADMINS, reason="dobel", now=NOW)
+    done = await refund(session, order.id, actor=admin, roles=await roles_of(session, admin.telegram_id, ADMINS), reason="dobel", now=NOW)
     assert done.changed
     assert (await f.fresh(session, type(product), product.id)).stock == 7  # not handed over yet
-    twice = await refund(session, order.id, actor=owner, admin_ids=ADMINS, reason="x", now=NOW)
+    twice = await refund(session, order.id, actor=owner, roles=await roles_of(session, owner.telegram_id, ADMINS), reason="x", now=NOW)
     assert not twice.changed
     status = await quota_status(session, buyer, now=NOW, policy=POLICY)
     assert status.spent == 0

@@ -6,6 +6,7 @@ from models import User
 from services import registration as reg
 from services.errors import Forbidden, ServiceError
 from services.nip import NipError
+from services.roles import roles_of
 from tests import factories as f
 
 TODAY = date(2026, 11, 27)
@@ -84,23 +85,20 @@ async def test_roster_without_phone_waits_for_an_admin(session):
         await reg.decide_registration(
             session,
             outcome.registration.id,
-            actor_telegram_id=12,
-            admin_ids=frozenset({900}),
+            actor=await roles_of(session, 12, frozenset({900})),
             approve=True,
         )
     decision = await reg.decide_registration(
         session,
         outcome.registration.id,
-        actor_telegram_id=900,
-        admin_ids=frozenset({900}),
+        actor=await roles_of(session, 900, frozenset({900})),
         approve=True,
     )
     assert decision.changed and decision.user.kind == "asn"
     again = await reg.decide_registration(
         session,
         outcome.registration.id,
-        actor_telegram_id=900,
-        admin_ids=frozenset({900}),
+        actor=await roles_of(session, 900, frozenset({900})),
         approve=True,
     )
     assert not again.changed
@@ -108,8 +106,7 @@ async def test_roster_without_phone_waits_for_an_admin(session):
         await reg.decide_registration(
             session,
             outcome.registration.id,
-            actor_telegram_id=900,
-            admin_ids=frozenset({900}),
+            actor=await roles_of(session, 900, frozenset({900})),
             approve=False,
         )
     assert err.value.code == "already_decided"

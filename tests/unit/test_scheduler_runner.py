@@ -13,7 +13,9 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 def test_jobs_are_wired_with_wib_triggers(db):
     settings = Settings(_env_file=None, database_url=db.url)
-    ctx = JobContext(db, None, settings, lambda: datetime.now(WIB), Lease(db, datetime.now))
+    ctx = JobContext(
+        db, None, settings.policy(), lambda: datetime.now(WIB), Lease(db, datetime.now)
+    )  # type: ignore[arg-type]
     scheduler = create_scheduler(ctx)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {

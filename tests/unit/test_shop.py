@@ -14,6 +14,7 @@ from services import catalog, payments, products, shop
 from services.cart import get_cart
 from services.errors import Forbidden, ServiceError
 from services.search import search_products
+from services.roles import roles_of
 from tests import factories as f
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -203,16 +204,16 @@ async def test_suspension_needs_an_administrator(session) -> None:
     merchant, _owner, *_ = await _people(session)
     with pytest.raises(Forbidden):
         await shop.suspend(
-            session, actor_telegram_id=11, admin_ids=frozenset({1}), code=merchant.code,
+            session, actor=await roles_of(session, 11, frozenset({1})), code=merchant.code,
             reason="x", now=NOW,
         )  # fmt: skip
     with pytest.raises(ServiceError, match="reason_required"):
         await shop.suspend(
-            session, actor_telegram_id=1, admin_ids=frozenset({1}), code=merchant.code,
+            session, actor=await roles_of(session, 1, frozenset({1})), code=merchant.code,
             reason="  ", now=NOW,
         )  # fmt: skip
     result = await shop.suspend(
-        session, actor_telegram_id=1, admin_ids=frozenset({1}), code=merchant.code.lower(),
+        session, actor=await roles_of(session, 1, frozenset({1})), code=merchant.code.lower(),
         reason="NIB  palsu", now=NOW,
     )  # fmt: skip
     assert (
@@ -220,7 +221,7 @@ async def test_suspension_needs_an_administrator(session) -> None:
     )
     assert [u.telegram_id for u in result.notify] == [11, 12]
     back = await shop.reactivate(
-        session, actor_telegram_id=1, admin_ids=frozenset({1}), code=merchant.code, now=NOW
+        session, actor=await roles_of(session, 1, frozenset({1})), code=merchant.code, now=NOW
     )
     assert back.merchant.status == "active" and back.merchant.suspended_reason is None
 

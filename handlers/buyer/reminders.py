@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.types import CallbackQuery
-from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.catalog import categories_screen
 from handlers.routes import Routes
+from services.categories import list_categories
+from views.catalog import categories_screen, search_prompt
 from views.reminders import ReminderCb
 
 routes = Routes("reminders")
@@ -25,10 +25,7 @@ async def reminder_button(
 ) -> None:
     chat_id = callback.from_user.id
     if callback_data.action == "catalog":
-        text, markup = await categories_screen(session, locale)
+        text, markup = categories_screen(await list_categories(session), locale)
         await bot.send_message(chat_id, text, reply_markup=markup)
         return
-    await bot.send_message(
-        chat_id,
-        _("🔎 Type what you are looking for, e.g. <i>keripik tempe</i> or <i>batik</i>."),
-    )
+    await bot.send_message(chat_id, search_prompt())

@@ -1,31 +1,21 @@
-"""/kuota: this month's minimum, what was counted, what remains and by when; the history of
-the last months; whether the ASN is exempt."""
+"""The ASN's minimum spend: this month (counted, remaining, deadline) and the last months."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import date, tzinfo
 
-from aiogram import F, Router
-from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
-from views.refusals import describe
-from handlers.ui import alert, show
-from models import BuyerKind, User
-from services.compliance import quota_history
-from services.errors import Refusal, ServiceError
-from services.quota import QuotaPolicy, quota_status
+from services.compliance import HistoryMonth
+from services.quota import QuotaStatus
 from views import keyboards as kb
 from views.callbacks import QuotaHistoryCb
 from views.format import day, esc, moment, money, progress_bar
 from views.i18n import babel_locale
-
-router = Router(name="quota")
 
 MAX_ORDERS_LISTED = 20
 HISTORY_MONTHS = 6
@@ -43,39 +33,13 @@ def exemption_reason(reason: str) -> str:
     return label() if label else esc(reason)
 
 
-def month_label(month, locale: str) -> str:  # noqa: ANN001
+def month_label(month: date, locale: str) -> str:
     return format_date(month, format="MMMM y", locale=babel_locale(locale))
 
 
-def policy(settings: Settings) -> QuotaPolicy:
-    return QuotaPolicy(
-        tz=settings.tz,
-        default_minimum=settings.default_quota_minimum,
-        deadline_day=settings.quota_deadline_day,
-    )
-
-
-@router.message(Command("kuota", "quota"))
-@router.message(F.text == kb.MENU_QUOTA)
-async def quota_command(
-    message: Message,
-    session: AsyncSession,
-    user: User,
-    locale: str,
-    settings: Settings,
-    clock=None,
-) -> None:  # noqa: ANN001
-    if user.kind != BuyerKind.ASN:
-        await message.answer(
-            describe(ServiceError(Refusal.NOT_ASN)), reply_markup=kb.register_prompt_keyboard()
-        )
-        return
-    now = clock() if clock else datetime.now(UTC)
-    try:
-        status = await quota_status(session, user, now=now, policy=policy(settings))
-    except ServiceError as exc:
-        await message.answer(describe(exc))
-        return
+def quota_screen(
+    status: QuotaStatus, locale: str, tz: tzinfo
+) -> tuple[str, InlineKeyboardMarkup]:
     month = month_label(status.month, locale)
     lines = [
         _("📊 <b>Minimum spend — {month}</b>").format(month=month),
@@ -128,7 +92,7 @@ async def quota_command(
                     id=order.id,
                     merchant=esc(order.merchant_name),
                     total=money(order.total, locale),
-                    when=moment(order.paid_at, locale, settings.tz),
+                    when=moment(order.paid_at, locale, tz),
                 )
             )
         if len(status.orders) > MAX_ORDERS_LISTED:
@@ -146,26 +110,10 @@ async def quota_command(
         InlineKeyboardButton(text=_("🗓 Last months"), callback_data=QuotaHistoryCb().pack())
     )
     builder.row(kb.categories_button())
-    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+    return "\n".join(lines), builder.as_markup()
 
 
-@router.callback_query(QuotaHistoryCb.filter())
-async def history(
-    callback: CallbackQuery,
-    session: AsyncSession,
-    user: User,
-    locale: str,
-    settings: Settings,
-    clock,
-    callback_answer,
-) -> None:  # noqa: ANN001
-    try:
-        months = await quota_history(
-            session, user, now=clock(), policy=policy(settings), months=HISTORY_MONTHS
-        )
-    except ServiceError as exc:
-        alert(callback_answer, describe(exc))
-        return
+def history_screen(months: Sequence[HistoryMonth], locale: str) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("🗓 <b>Your last months</b>"), ""]
     for item in months:
         if item.exempt:
@@ -185,4 +133,4 @@ async def history(
     lines += ["", _("✓ met the minimum · ✗ not met · closed months are kept as recorded")]
     builder = InlineKeyboardBuilder()
     builder.row(kb.categories_button())
-    await show(callback, "\n".join(lines), builder.as_markup())
+    return "\n".join(lines), builder.as_markup()

@@ -6,31 +6,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
-from views.refusals import describe
-from handlers.ui import notify
-from models import User
+from delivery.notify import notify
+from delivery.sender import Sender
+from handlers.routes import Routes
 from services import shop
-from services.errors import ServiceError
+from services.roles import Roles
 from views.format import esc
 
-router = Router(name="shop_admin")
+routes = Routes("shops")
 
 
-@router.message(Command("bekukan", "suspend"))
+@routes.message(Command("bekukan", "suspend"))
 async def suspend_command(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    user: User,
-    bot: Bot,
-    settings: Settings,
+    roles: Roles,
+    sender: Sender,
     clock: Callable[[], datetime],
 ) -> None:
     code, _sep, reason = (command.args or "").strip().partition(" ")
@@ -43,23 +40,12 @@ async def suspend_command(
             )
         )
         return
-    try:
-        result = await shop.suspend(
-            session,
-            actor_telegram_id=user.telegram_id,
-            admin_ids=settings.admin_ids,
-            code=code,
-            reason=reason,
-            now=clock(),
-        )
-    except ServiceError as exc:
-        await message.answer(describe(exc))
-        return
+    result = await shop.suspend(session, actor=roles, code=code, reason=reason, now=clock())
     merchant = result.merchant
     told = 0
     for member in result.notify:
         told += await notify(
-            bot,
+            sender,
             member,
             lambda _locale: (
                 _(
@@ -67,7 +53,7 @@ async def suspend_command(
                     "Reason: {reason}\n\nIt is hidden from the catalog and search until it is "
                     "reactivated. Orders already placed can still be completed. For questions, "
                     "contact the city's UMKM desk (Diskopindag)."
-                ).format(shop=esc(merchant.name), reason=esc(merchant.suspended_reason)),
+                ).format(shop=esc(merchant.name), reason=esc(merchant.suspended_reason or "")),
                 None,
             ),
         )
@@ -79,35 +65,24 @@ async def suspend_command(
     )
 
 
-@router.message(Command("aktifkan", "reactivate"))
+@routes.message(Command("aktifkan", "reactivate"))
 async def reactivate_command(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    user: User,
-    bot: Bot,
-    settings: Settings,
+    roles: Roles,
+    sender: Sender,
     clock: Callable[[], datetime],
 ) -> None:
     code = (command.args or "").strip().split(" ")[0]
     if not code:
         await message.answer(_("Usage: <code>/aktifkan SHOP_CODE</code>"))
         return
-    try:
-        result = await shop.reactivate(
-            session,
-            actor_telegram_id=user.telegram_id,
-            admin_ids=settings.admin_ids,
-            code=code,
-            now=clock(),
-        )
-    except ServiceError as exc:
-        await message.answer(describe(exc))
-        return
+    result = await shop.reactivate(session, actor=roles, code=code, now=clock())
     merchant = result.merchant
     for member in result.notify:
         await notify(
-            bot,
+            sender,
             member,
             lambda _locale: (
                 _(

@@ -1,61 +1,51 @@
-"""Shop owners link their Telegram account to their shop (contact or deep link)."""
+"""Shop owners link their Telegram account to their shop: by sharing the phone number on
+record, or through a one-time link from the city (/start m_<token>)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
+from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from views.refusals import describe
-from handlers.shop import set_shop_commands
+from delivery.menus import set_shop_menu
+from handlers.routes import Routes
 from models import User
 from services import merchants
 from services.errors import Refusal, ServiceError
 from views import keyboards as kb
 from views.callbacks import StartCb
-from views.format import esc
+from views.refusals import describe
+from views.shop import linked_text
 
-router = Router(name="merchant")
+routes = Routes("merchant_link")
 
 
 class MerchantLinkForm(StatesGroup):
     contact = State()
 
 
-def linked_text(names: list[str]) -> str:
-    return (
-        _(
-            "🏪 Your account now runs <b>{shops}</b>. New orders will arrive here as messages "
-            "with buttons to accept, confirm payment and hand over."
-        ).format(shops=esc(", ".join(names)))
-        + "\n\n"
-        + _(
-            "/toko shows your shop's day, opens or closes it and registers your QRIS; "
-            "/produk lists, adds and edits your products."
-        )
-    )
-
-
-@router.callback_query(StartCb.filter(F.action == "merchant"))
+@routes.callback_query(StartCb.filter(F.action == "merchant"))
 async def ask_merchant_contact(callback: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(MerchantLinkForm.contact)
-    await callback.message.answer(
-        _(
-            "To link your shop, share the phone number registered for your UMKM with the city: "
-            "tap <b>📱 Share my phone number</b> below."
-        ),
-        reply_markup=kb.share_contact_keyboard(),
-    )
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _(
+                "To link your shop, share the phone number registered for your UMKM with the "
+                "city: tap <b>📱 Share my phone number</b> below."
+            ),
+            reply_markup=kb.share_contact_keyboard(),
+        )
 
 
-@router.message(MerchantLinkForm.contact, F.contact)
+@routes.message(MerchantLinkForm.contact, F.contact)
 async def got_merchant_contact(
     message: Message, state: FSMContext, session: AsyncSession, user: User, locale: str
 ) -> None:
+    assert message.contact is not None
     try:
         linked = await merchants.link_owner_by_contact(
             session,
@@ -72,10 +62,11 @@ async def got_merchant_contact(
         return
     await state.clear()
     await message.answer(linked_text([m.name for m in linked]), reply_markup=kb.main_menu())
-    await set_shop_commands(message.bot, message.chat.id, locale)
+    if message.bot is not None:
+        await set_shop_menu(message.bot, message.chat.id, locale)
 
 
-@router.message(MerchantLinkForm.contact, ~F.contact, F.text != kb.CANCEL)
+@routes.message(MerchantLinkForm.contact, ~F.contact, F.text != kb.CANCEL)
 async def merchant_contact_expected(message: Message) -> None:
     await message.answer(
         _("Please tap the <b>📱 Share my phone number</b> button below."),
@@ -83,11 +74,21 @@ async def merchant_contact_expected(message: Message) -> None:
     )
 
 
-async def link_by_token(message: Message, session: AsyncSession, user: User, token: str) -> None:
+@routes.message(CommandStart(deep_link=True, magic=F.args.startswith("m_")))
+async def link_by_token(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+) -> None:
+    await state.clear()
     try:
-        merchant = await merchants.link_owner_by_token(session, user, token)
+        merchant = await merchants.link_owner_by_token(session, user, (command.args or "")[2:])
     except ServiceError as exc:
         await message.answer(describe(exc), reply_markup=kb.main_menu())
         return
     await message.answer(linked_text([merchant.name]), reply_markup=kb.main_menu())
-    await set_shop_commands(message.bot, message.chat.id, get_i18n().current_locale)
+    if message.bot is not None:
+        await set_shop_menu(message.bot, message.chat.id, locale)

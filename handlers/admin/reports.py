@@ -1,68 +1,61 @@
 """/laporan [YYYY-MM]: the monthly report for administrators (the city) and OPD operators
-(their OPD): a summary, a chart, and on buttons the spreadsheet and the month comparison."""
+(their OPD): a summary, a chart, and on buttons the spreadsheet and the month comparison.
+What each may see is decided in services.reports by their role."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.filters import Command, CommandObject
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    Message,
-)
+from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
-from views.refusals import describe
-from handlers.quota import policy
-from handlers.ui import alert
-from models import User
-from services.admins import role_of
+from handlers.routes import Routes
 from services.compliance import current_month
 from services.errors import ServiceError
-from services.quota import month_code, month_from_code, next_month, parse_month
+from services.policy import Policy
+from services.quota import month_from_code, parse_month
 from services.reports import Report, build_report
+from services.roles import Roles
 from views.callbacks import ReportCb
+from views.refusals import describe
 from views.reports import (
-    report_buttons,
     chart_caption,
     chart_pngs,
     comparison_text,
     month_name,
+    report_buttons,
     summary_text,
     workbook_filename,
     workbook_xlsx,
 )
 
-router = Router(name="reports")
+routes = Routes("reports")
 
 
 async def send_report(
     message: Message,
     session: AsyncSession,
-    user: User,
-    month,  # noqa: ANN001
+    roles: Roles,
+    month: date,
     locale: str,
-    settings: Settings,
+    policy: Policy,
     now: datetime,
 ) -> None:
-    role = await role_of(session, user.telegram_id, settings.admin_ids)
     try:
-        report = await build_report(session, month, role=role, policy=policy(settings), now=now)
+        report = await build_report(
+            session, month, role=roles.administration, policy=policy.quota, now=now
+        )
     except ServiceError as exc:
         await message.answer(describe(exc))
         return
-    latest = report.month >= current_month(now, policy(settings))
+    latest = report.month >= current_month(now, policy.quota)
     await message.answer(
-        summary_text(report, locale, settings.tz),
+        summary_text(report, locale, policy.tz),
         reply_markup=report_buttons(report, locale, latest=latest),
     )
     await send_chart(message, report, locale)
@@ -89,62 +82,49 @@ async def send_chart(message: Message, report: Report, locale: str) -> None:
     )
 
 
-@router.message(Command("laporan", "report"))
+@routes.message(Command("laporan", "report"))
 async def report_command(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    user: User,
+    roles: Roles,
     locale: str,
-    settings: Settings,
+    policy: Policy,
     clock: Callable[[], datetime],
 ) -> None:
     now = clock()
-    try:
-        month = parse_month(command.args) if command.args else None
-    except ServiceError as exc:
-        await message.answer(describe(exc))
-        return
-    month = month or current_month(now, policy(settings))
-    await send_report(message, session, user, month, locale, settings, now)
+    month = parse_month(command.args) if command.args else current_month(now, policy.quota)
+    await send_report(message, session, roles, month, locale, policy, now)
 
 
-@router.callback_query(ReportCb.filter())
+@routes.callback_query(ReportCb.filter())
 async def report_button(
     callback: CallbackQuery,
     callback_data: ReportCb,
     session: AsyncSession,
-    user: User,
+    roles: Roles,
     bot: Bot,
     locale: str,
-    settings: Settings,
+    policy: Policy,
     clock: Callable[[], datetime],
-    callback_answer,
-) -> None:  # noqa: ANN001
+) -> None:
     now = clock()
-    try:
-        month = month_from_code(callback_data.month)
-    except ServiceError as exc:
-        alert(callback_answer, describe(exc))
+    month = month_from_code(callback_data.month)
+    if not isinstance(callback.message, Message):
         return
     if callback_data.action == "show":
-        await send_report(callback.message, session, user, month, locale, settings, now)
+        await send_report(callback.message, session, roles, month, locale, policy, now)
         return
-    role = await role_of(session, user.telegram_id, settings.admin_ids)
     details = callback_data.action == "xlsx"
-    try:
-        report = await build_report(
-            session, month, role=role, policy=policy(settings), now=now, details=details
-        )
-    except ServiceError as exc:
-        alert(callback_answer, describe(exc))
-        return
+    report = await build_report(
+        session, month, role=roles.administration, policy=policy.quota, now=now, details=details
+    )
     if callback_data.action == "cmp":
         await callback.message.answer(comparison_text(report, locale))
         return
     if details:
         await bot.send_chat_action(callback.from_user.id, "upload_document")
-        data = await asyncio.to_thread(workbook_xlsx, report, locale, settings.tz)
+        data = await asyncio.to_thread(workbook_xlsx, report, locale, policy.tz)
         await callback.message.answer_document(
             BufferedInputFile(data, filename=workbook_filename(report)),
             caption=_("📥 TukuLokal report — {month}").format(

@@ -1,22 +1,27 @@
-"""Registering as an ASN (NIP + own phone) or as a general buyer (name + own phone)."""
+"""Registering as an ASN (NIP + own phone) or as a general buyer (name + own phone).
+
+A registration that needs an administrator's check is sent to them (`handlers.admin.registrations`
+decides it)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
-from aiogram import Bot, F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
+from handlers.routes import Routes
+
+from services.policy import Policy
 from views.refusals import describe
-from handlers.ui import alert, notify
+from delivery.notify import notify
+from delivery.sender import Sender
 from models import BuyerKind, User
 from services import registration as reg
 from services.admins import admin_telegram_ids
@@ -29,7 +34,7 @@ from views.format import esc
 from views.import_messages import describe_nip_error
 
 log = logging.getLogger(__name__)
-router = Router(name="registration")
+routes = Routes("registration")
 
 
 class AsnForm(StatesGroup):
@@ -42,11 +47,11 @@ class GeneralForm(StatesGroup):
     contact = State()
 
 
-def _today(settings: Settings):  # noqa: ANN202
-    return datetime.now(settings.tz).date()
+def _today(policy: Policy) -> date:
+    return datetime.now(policy.tz).date()
 
 
-@router.callback_query(StartCb.filter(F.action == "asn"))
+@routes.callback_query(StartCb.filter(F.action == "asn"))
 async def ask_nip(callback: CallbackQuery, state: FSMContext, user: User) -> None:
     if user.kind == BuyerKind.ASN:
         await callback.message.answer(
@@ -63,23 +68,23 @@ async def ask_nip(callback: CallbackQuery, state: FSMContext, user: User) -> Non
     )
 
 
-@router.message(AsnForm.nip, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+@routes.message(AsnForm.nip, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
 async def got_nip(
     message: Message,
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    settings: Settings,
-    bot: Bot,
+    policy: Policy,
+    sender: Sender,
 ) -> None:
     try:
-        roster = await reg.lookup_nip(session, user, message.text, today=_today(settings))
+        roster = await reg.lookup_nip(session, user, message.text, today=_today(policy))
     except NipError as exc:
         await message.answer(esc(describe_nip_error(exc, _)) + "\n" + _("Please type it again."))
         return
     except ServiceError as exc:
         if exc.code == Refusal.NIP_TAKEN:
-            await _alert_admins_nip_taken(bot, session, settings, user, str(exc.params["nip"]))
+            await tell_admins_nip_taken(sender, session, policy, user, str(exc.params["nip"]))
         await message.answer(describe(exc))
         return
     await state.update_data(nip=roster.nip)
@@ -93,19 +98,19 @@ async def got_nip(
     )
 
 
-@router.message(AsnForm.nip, F.content_type != "text")
+@routes.message(AsnForm.nip, F.content_type != "text")
 async def nip_not_text(message: Message) -> None:
     await message.answer(_("Please type your NIP as text (18 digits)."))
 
 
-@router.message(AsnForm.contact, F.contact)
+@routes.message(AsnForm.contact, F.contact)
 async def got_asn_contact(
     message: Message,
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    settings: Settings,
-    bot: Bot,
+    policy: Policy,
+    sender: Sender,
 ) -> None:
     data = await state.get_data()
     try:
@@ -115,7 +120,7 @@ async def got_asn_contact(
             data.get("nip", ""),
             phone=message.contact.phone_number,
             contact_user_id=message.contact.user_id,
-            today=_today(settings),
+            today=_today(policy),
         )
     except NipError as exc:
         await state.set_state(AsnForm.nip)
@@ -123,7 +128,7 @@ async def got_asn_contact(
         return
     except ServiceError as exc:
         if exc.code == Refusal.NIP_TAKEN:
-            await _alert_admins_nip_taken(bot, session, settings, user, str(exc.params["nip"]))
+            await tell_admins_nip_taken(sender, session, policy, user, str(exc.params["nip"]))
         if exc.code in (Refusal.NOT_OWN_CONTACT, Refusal.PHONE_INVALID):
             await message.answer(describe(exc), reply_markup=kb.share_contact_keyboard())
             return
@@ -153,11 +158,11 @@ async def got_asn_contact(
         ),
         reply_markup=kb.main_menu(),
     )
-    await _ask_admins(bot, session, settings, outcome)
+    await ask_admins(sender, session, policy, outcome)
 
 
-@router.message(AsnForm.contact, ~F.contact, F.text != kb.CANCEL)
-@router.message(GeneralForm.contact, ~F.contact, F.text != kb.CANCEL)
+@routes.message(AsnForm.contact, ~F.contact, F.text != kb.CANCEL)
+@routes.message(GeneralForm.contact, ~F.contact, F.text != kb.CANCEL)
 async def contact_expected(message: Message) -> None:
     await message.answer(
         _("Please tap the <b>📱 Share my phone number</b> button below."),
@@ -165,7 +170,7 @@ async def contact_expected(message: Message) -> None:
     )
 
 
-@router.callback_query(StartCb.filter(F.action == "general"))
+@routes.callback_query(StartCb.filter(F.action == "general"))
 async def ask_name(callback: CallbackQuery, state: FSMContext, user: User) -> None:
     if user.kind in (BuyerKind.ASN, BuyerKind.GENERAL):
         await callback.message.answer(
@@ -178,7 +183,7 @@ async def ask_name(callback: CallbackQuery, state: FSMContext, user: User) -> No
     )
 
 
-@router.message(GeneralForm.name, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+@routes.message(GeneralForm.name, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
 async def got_name(message: Message, state: FSMContext) -> None:
     name = " ".join(message.text.split())
     if not 2 <= len(name) <= 100:
@@ -195,7 +200,7 @@ async def got_name(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(GeneralForm.contact, F.contact)
+@routes.message(GeneralForm.contact, F.contact)
 async def got_general_contact(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
@@ -221,20 +226,20 @@ async def got_general_contact(
     )
 
 
-# --- administrators ---------------------------------------------------------------------
+# --- telling the administrators ----------------------------------------------------------
 
 
-async def _admin_users(session: AsyncSession, settings: Settings) -> list[User]:
+async def _admin_users(session: AsyncSession, policy: Policy) -> list[User]:
     admins = []
-    for telegram_id in await admin_telegram_ids(session, settings.admin_ids):
+    for telegram_id in await admin_telegram_ids(session, policy.admin_ids):
         admin = await get_user(session, telegram_id)
         if admin is not None:
             admins.append(admin)
     return admins
 
 
-async def _alert_admins_nip_taken(
-    bot: Bot, session: AsyncSession, settings: Settings, user: User, nip: str
+async def tell_admins_nip_taken(
+    sender: Sender, session: AsyncSession, policy: Policy, user: User, nip: str
 ) -> None:
     def render(_locale: str) -> tuple[str, None]:
         return (
@@ -245,12 +250,12 @@ async def _alert_admins_nip_taken(
             None,
         )
 
-    for admin in await _admin_users(session, settings):
-        await notify(bot, admin, render)
+    for admin in await _admin_users(session, policy):
+        await notify(sender, admin, render)
 
 
-async def _ask_admins(
-    bot: Bot, session: AsyncSession, settings: Settings, outcome: reg.RegistrationOutcome
+async def ask_admins(
+    sender: Sender, session: AsyncSession, policy: Policy, outcome: reg.RegistrationOutcome
 ) -> None:
     registration = outcome.registration
     assert registration is not None
@@ -278,51 +283,7 @@ async def _ask_admins(
         )
         return text, builder.as_markup()
 
-    for admin in await _admin_users(session, settings):
-        await notify(bot, admin, render)
+    for admin in await _admin_users(session, policy):
+        await notify(sender, admin, render)
 
 
-@router.callback_query(RegistrationCb.filter())
-async def decide(
-    callback: CallbackQuery,
-    callback_data: RegistrationCb,
-    session: AsyncSession,
-    settings: Settings,
-    bot: Bot,
-    callback_answer: CallbackAnswer,
-) -> None:
-    try:
-        decision = await reg.decide_registration(
-            session,
-            callback_data.id,
-            actor_telegram_id=callback.from_user.id,
-            admin_ids=settings.admin_ids,
-            approve=callback_data.approve,
-        )
-    except ServiceError as exc:
-        alert(callback_answer, describe(exc))
-        return
-    verdict = _("✅ Approved") if callback_data.approve else _("❌ Rejected")
-    text = (callback.message.html_text if callback.message else "") + f"\n\n<b>{verdict}</b>"
-    if callback.message:
-        await callback.message.edit_text(text[:4096], reply_markup=None)
-    if not decision.changed:
-        return
-
-    def render(_locale: str) -> tuple[str, object]:
-        if callback_data.approve:
-            return (
-                _("✅ Your ASN registration was approved. Welcome, <b>{name}</b>!").format(
-                    name=esc(decision.roster.name)
-                ),
-                kb.main_menu(),
-            )
-        return (
-            _(
-                "Your ASN registration was not approved. Please contact BKPSDM, or order "
-                "as a general buyer."
-            ),
-            kb.main_menu(),
-        )
-
-    await notify(bot, decision.user, render)

@@ -1,0 +1,33 @@
+"""What buyers do: register (ASN or general buyer), browse, order, pay, follow their minimum.
+Search by free text is `handlers.buyer.search`, placed near the end of the tree (any text
+outside a conversation is a search)."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.buyer import (
+    announcements,
+    cart,
+    catalog,
+    checkout,
+    payments,
+    quota,
+    registration,
+    reminders,
+)
+
+
+def router() -> Router:
+    top = Router(name="buyer")
+    top.include_routers(
+        registration.routes.router(),
+        catalog.routes.router(),
+        cart.routes.router(),
+        checkout.routes.router(),
+        payments.routes.router(),
+        quota.routes.router(),
+        reminders.routes.router(),
+        announcements.routes.router(),
+    )
+    return top

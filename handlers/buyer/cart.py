@@ -1,0 +1,72 @@
+"""The cart screen and its buttons (on the cart and on product cards)."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.buyer.catalog import refresh_product_card
+from handlers.routes import Routes
+from handlers.ui import show, toast
+from models import User
+from services import cart as carts
+from views import keyboards as kb
+from views.callbacks import CartCb, CartViewCb
+from views.cart import cart_screen
+
+routes = Routes("cart")
+
+
+@routes.message(Command("keranjang", "cart"))
+@routes.message(F.text == kb.MENU_CART)
+async def cart_command(message: Message, session: AsyncSession, user: User, locale: str) -> None:
+    text, markup = cart_screen(await carts.get_cart(session, user), locale)
+    await message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(CartViewCb.filter(F.action == "show"))
+@routes.callback_query(CartCb.filter(F.action == "show"))
+async def cart_show(
+    callback: CallbackQuery, session: AsyncSession, user: User, locale: str
+) -> None:
+    text, markup = cart_screen(await carts.get_cart(session, user), locale)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(CartViewCb.filter(F.action == "clear"))
+async def cart_clear(
+    callback: CallbackQuery, session: AsyncSession, user: User, locale: str
+) -> None:
+    await carts.clear_cart(session, user)
+    await show(callback, *cart_screen(await carts.get_cart(session, user), locale))
+
+
+@routes.callback_query(CartCb.filter(F.action.in_({"add", "inc", "dec", "rm"})))
+async def cart_change(
+    callback: CallbackQuery,
+    callback_data: CartCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    action, product_id = callback_data.action, callback_data.id
+    if action == "add":
+        # "Add" sets the quantity to at least one: tapping it twice adds one item, not two.
+        _lines, in_cart = await carts.cart_count(session, user, product_id)
+        if in_cart == 0:
+            await carts.set_quantity(session, user, product_id, 1)
+        toast(callback_answer, _("Added to your cart."))
+    elif action == "rm":
+        await carts.set_quantity(session, user, product_id, 0)
+    else:
+        await carts.add_to_cart(session, user, product_id, 1 if action == "inc" else -1)
+    if callback_data.src == "k":
+        await show(callback, *cart_screen(await carts.get_cart(session, user), locale))
+    else:
+        await refresh_product_card(callback, session, user, product_id, locale)

@@ -1,0 +1,221 @@
+"""Browsing categories and product cards; a shared product link (/start p<id>) opens its card."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, FSInputFile, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.routes import Routes
+from handlers.ui import show
+from models import User
+from services import catalog
+from services.cart import cart_count
+from services.categories import list_categories
+from services.errors import NotFound, Refusal
+from services.ids import parse_id
+from services.policy import Policy
+from views import catalog as screens
+from views.start import greeting
+from views import keyboards as kb
+from views.callbacks import CategoriesCb, CategoryCb, CloseCb, ProductCb, ProductMoreCb
+from views.format import CAPTION_LIMIT, TEXT_LIMIT
+from views.refusals import describe
+
+log = logging.getLogger(__name__)
+routes = Routes("catalog")
+
+
+@routes.message(Command("katalog", "catalog"))
+@routes.message(F.text == kb.MENU_CATALOG)
+async def catalog_command(message: Message, session: AsyncSession, locale: str) -> None:
+    text, markup = screens.categories_screen(await list_categories(session), locale)
+    await message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(CategoriesCb.filter())
+async def categories_callback(callback: CallbackQuery, session: AsyncSession, locale: str) -> None:
+    await show(callback, *screens.categories_screen(await list_categories(session), locale))
+
+
+@routes.callback_query(CategoryCb.filter())
+async def category_callback(
+    callback: CallbackQuery,
+    callback_data: CategoryCb,
+    session: AsyncSession,
+    locale: str,
+    policy: Policy,
+) -> None:
+    category = await catalog.get_category(session, callback_data.id)
+    page = await catalog.category_page(
+        session, callback_data.id, page=callback_data.page, page_size=policy.page_size
+    )
+    await show(callback, *screens.category_screen(category, page, locale))
+
+
+# --- product card -------------------------------------------------------------------------
+
+
+def _photo_input(card: catalog.ProductCard) -> str | FSInputFile | None:
+    product = card.product
+    if product.photo_file_id:
+        return product.photo_file_id
+    photo = product.photo
+    if not photo:
+        return None
+    if photo.startswith(("http://", "https://")):
+        return photo
+    path = Path(photo)
+    if path.exists():
+        return FSInputFile(path)
+    if "/" not in photo and "." not in photo:
+        return photo  # a Telegram file_id
+    return None
+
+
+async def _screen(
+    session: AsyncSession,
+    user: User,
+    card: catalog.ProductCard,
+    *,
+    locale: str,
+    bot_username: str,
+    src: str,
+    limit: int,
+) -> tuple[str, object]:
+    cart_lines, in_cart = await cart_count(session, user, card.product.id or 0)
+    return screens.product_screen(
+        card,
+        in_cart=in_cart,
+        cart_lines=cart_lines,
+        locale=locale,
+        bot_username=bot_username,
+        src=src,
+        limit=limit,
+    )
+
+
+async def send_product_card(
+    message: Message, session: AsyncSession, user: User, product_id: int, *, src: str, locale: str
+) -> None:
+    """The card as a new message: a photo with a caption, or text when there is no photo."""
+    assert message.bot is not None
+    me = await message.bot.me()
+    username = me.username or ""
+    try:
+        card = await catalog.product_card(session, product_id)
+    except NotFound as exc:
+        await message.answer(describe(exc))
+        return
+    photo = _photo_input(card)
+    if photo is not None:
+        caption, markup = await _screen(
+            session, user, card, locale=locale, bot_username=username, src=src,
+            limit=CAPTION_LIMIT,
+        )  # fmt: skip
+        try:
+            sent = await message.answer_photo(photo, caption=caption, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            log.warning("product %s photo could not be sent: %s", product_id, exc)
+        else:
+            if sent.photo and sent.photo[-1].file_id != card.product.photo_file_id:
+                await catalog.remember_photo_file_id(session, product_id, sent.photo[-1].file_id)
+            return
+        card = await catalog.product_card(session, product_id)
+    # No photo (or it was refused): a text message, whose limit allows more description.
+    text, markup = await _screen(
+        session, user, card, locale=locale, bot_username=username, src=src, limit=TEXT_LIMIT
+    )
+    await message.answer(text, reply_markup=markup)
+
+
+async def refresh_product_card(
+    callback: CallbackQuery, session: AsyncSession, user: User, product_id: int, locale: str
+) -> None:
+    """Re-render the card the user tapped on (after a cart change), keeping text or caption."""
+    message = callback.message
+    if not isinstance(message, Message) or callback.bot is None:
+        return
+    me = await callback.bot.me()
+    src = "l"
+    for row in message.reply_markup.inline_keyboard if message.reply_markup else []:
+        for button in row:
+            if button.callback_data == CategoriesCb().pack():
+                src = "d"
+    try:
+        card = await catalog.product_card(session, product_id)
+    except NotFound:
+        return
+    text, markup = await _screen(
+        session,
+        user,
+        card,
+        locale=locale,
+        bot_username=me.username or "",
+        src=src,
+        limit=CAPTION_LIMIT if message.photo else TEXT_LIMIT,
+    )
+    try:
+        if message.photo:
+            await message.edit_caption(caption=text, reply_markup=markup)  # type: ignore[arg-type]
+        else:
+            await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in str(exc):
+            raise
+
+
+@routes.message(CommandStart(deep_link=True, magic=F.args.regexp(r"^p\w+$")))
+async def product_link(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+) -> None:
+    """A shared product link: the card, and the main menu under it."""
+    await state.clear()
+    await message.answer(greeting(user), reply_markup=kb.main_menu())
+    product_id = parse_id((command.args or "")[1:])
+    if product_id is None:
+        raise NotFound(Refusal.PRODUCT_NOT_FOUND)
+    await send_product_card(message, session, user, product_id, src="d", locale=locale)
+
+
+@routes.callback_query(ProductCb.filter())
+async def product_callback(
+    callback: CallbackQuery,
+    callback_data: ProductCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+) -> None:
+    if isinstance(callback.message, Message):
+        await send_product_card(
+            callback.message, session, user, callback_data.id, src=callback_data.src, locale=locale
+        )
+
+
+@routes.callback_query(ProductMoreCb.filter())
+async def product_more(
+    callback: CallbackQuery, callback_data: ProductMoreCb, session: AsyncSession, locale: str
+) -> None:
+    card = await catalog.product_card(session, callback_data.id)
+    if isinstance(callback.message, Message):
+        text, markup = screens.description_screen(card, locale)
+        await callback.message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(CloseCb.filter())
+async def close_message(callback: CallbackQuery) -> None:
+    if isinstance(callback.message, Message):
+        with contextlib.suppress(TelegramBadRequest):  # already gone after a second tap
+            await callback.message.delete()

@@ -1,0 +1,23 @@
+"""What a shop's people do: link the shop, run it (/toko), its products (/produk), its staff,
+its QRIS, and check buyers' payment proofs. Whether someone may act on a shop is decided by the
+services (owner or staff of that very shop), since any account may link a shop."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.merchant import link, new_product, products, proofs, qris, shop, staff
+
+
+def router() -> Router:
+    top = Router(name="merchant")
+    top.include_routers(
+        link.routes.router(),
+        staff.routes.router(),
+        shop.routes.router(),
+        products.routes.router(),
+        new_product.routes.router(),
+        qris.routes.router(),
+        proofs.routes.router(),
+    )
+    return top

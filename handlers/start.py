@@ -1,0 +1,66 @@
+"""/start without a payload (a link's payload is handled by the feature it opens; one nobody
+knows ends in `handlers.fallback`), /bantuan, /bahasa and leaving any flow."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.routes import Routes
+from models import BuyerKind, User
+from services.users import set_language
+from views import keyboards as kb
+from views import start as screens
+from views.callbacks import LanguageCb
+
+routes = Routes("start")
+
+
+@routes.message(CommandStart(magic=F.args.is_(None)))
+async def start(message: Message, state: FSMContext, user: User) -> None:
+    await state.clear()
+    await message.answer(screens.greeting(user), reply_markup=kb.main_menu())
+    registered = user.kind in (BuyerKind.ASN, BuyerKind.GENERAL)
+    await message.answer(
+        _("What would you like to do?"), reply_markup=kb.start_keyboard(registered=registered)
+    )
+
+
+@routes.message(Command("bantuan", "help"))
+@routes.message(F.text == kb.MENU_HELP)
+async def help_command(message: Message) -> None:
+    await message.answer(screens.help_text(), reply_markup=kb.main_menu())
+
+
+@routes.message(Command("bahasa", "language"))
+async def language_command(message: Message) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=kb.language_keyboard())
+
+
+@routes.callback_query(LanguageCb.filter())
+async def language_chosen(
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    session: AsyncSession,
+    user: User,
+    i18n: I18n,
+) -> None:
+    await set_language(session, user, callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        if isinstance(callback.message, Message):
+            await callback.message.edit_text(_("✅ Language changed."))
+            await callback.message.answer(
+                _("The menu below now uses this language too."), reply_markup=kb.main_menu()
+            )
+
+
+@routes.message(Command("batal", "cancel"))
+@routes.message(F.text == kb.CANCEL)
+async def cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was changed."), reply_markup=kb.main_menu())

@@ -1,0 +1,223 @@
+"""Catalog screens: categories, a category's page of products, a product card, search results."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from models import Category
+from services import catalog
+from services.search import SearchPage
+from views import keyboards as kb
+from views.callbacks import (
+    CartCb,
+    CategoryCb,
+    CloseCb,
+    ProductCb,
+    ProductMoreCb,
+    SearchPageCb,
+)
+from views.format import TEXT_LIMIT, button_text, esc, money, product_name, shorten, visible_length
+
+
+def category_name(category: Category, locale: str) -> str:
+    return category.name_en if locale == "en" else category.name_id
+
+
+def _category_buttons(categories: Sequence[Category], locale: str) -> InlineKeyboardBuilder:
+    builder = InlineKeyboardBuilder()
+    for category in categories:
+        builder.button(
+            text=f"{category.emoji} {category_name(category, locale)}".strip(),
+            callback_data=CategoryCb(id=category.id or 0),
+        )
+    builder.adjust(2)
+    return builder
+
+
+def categories_screen(
+    categories: Sequence[Category], locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = _category_buttons(categories, locale)
+    return _("🛍️ <b>Catalog</b>\n\nChoose a category:"), builder.as_markup()
+
+
+def category_screen(
+    category: Category, page: catalog.ProductPage, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for item in page.items:
+        label = product_name(item.name, item.name_en, locale)
+        price = money(item.price, locale) if item.stock > 0 else _("sold out")
+        builder.row(
+            InlineKeyboardButton(
+                text=button_text(f"{label} · {price}"), callback_data=ProductCb(id=item.id).pack()
+            )
+        )
+    kb.pager(builder, page.page, page.pages, lambda p: CategoryCb(id=category.id or 0, page=p))
+    builder.row(kb.categories_button())
+    name = category_name(category, locale)
+    if page.total:
+        text = _("{emoji} <b>{name}</b>\n{total} products. Tap one to see it.").format(
+            emoji=category.emoji, name=esc(name), total=page.total
+        )
+    else:
+        text = _("{emoji} <b>{name}</b>\n\nNo products in this category yet.").format(
+            emoji=category.emoji, name=esc(name)
+        )
+    return text, builder.as_markup()
+
+
+def share_link(bot_username: str, product_id: int) -> str:
+    return f"https://t.me/{bot_username}?start=p{product_id}"
+
+
+def product_description(card: catalog.ProductCard, locale: str) -> str:
+    product = card.product
+    if locale == "en" and product.description_en:
+        return product.description_en
+    return product.description or ""
+
+
+def product_screen(
+    card: catalog.ProductCard,
+    *,
+    in_cart: int,
+    cart_lines: int,
+    locale: str,
+    bot_username: str,
+    src: str,
+    limit: int,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The card (its text fits `limit`: a caption or a message) and its buttons.
+
+    `src` "l": opened from a list (Back closes the card), "d": opened by a link."""
+    product, merchant, category = card.product, card.merchant, card.category
+    name = product_name(product.name, product.name_en, locale)
+    description = product_description(card, locale)
+    link = share_link(bot_username, product.id or 0)
+    if not card.visible:
+        stock_line = _("⛔ Not available at the moment")
+    elif product.stock > 0:
+        stock_line = _("Stock: {stock} {unit}").format(stock=product.stock, unit=esc(product.unit))
+    else:
+        stock_line = _("❌ Sold out")
+    head = _(
+        "<b>{name}</b>\n💰 {price} / {unit}\n📦 {stock_line}\n"
+        "🏪 {merchant} · 📍 Kec. {kecamatan}\n🏷️ {category}"
+    ).format(
+        name=esc(name),
+        price=money(product.price, locale),
+        unit=esc(product.unit),
+        stock_line=stock_line,
+        merchant=esc(merchant.name),
+        kecamatan=esc(merchant.kecamatan),
+        category=esc(category_name(category, locale)),
+    )
+    tail = "\n\n🔗 " + _("Share: {link}").format(link=link)
+    budget = limit - visible_length(head + tail) - 2
+    truncated = False
+    body = ""
+    if description.strip():
+        if len(description) > budget:
+            body = shorten(description, max(0, budget))
+            truncated = True
+        else:
+            body = description
+        body = "\n\n" + esc(body) if body else ""
+    text = head + body + tail
+
+    builder = InlineKeyboardBuilder()
+    if card.visible and product.stock > 0:
+        if in_cart:
+            builder.row(
+                InlineKeyboardButton(
+                    text="➖", callback_data=CartCb(action="dec", id=product.id or 0).pack()
+                ),
+                InlineKeyboardButton(
+                    text=_("{n} in cart").format(n=in_cart),
+                    callback_data=CartCb(action="show").pack(),
+                ),
+                InlineKeyboardButton(
+                    text="➕", callback_data=CartCb(action="inc", id=product.id or 0).pack()
+                ),
+            )
+        else:
+            builder.row(
+                InlineKeyboardButton(
+                    text=_("➕ Add to cart"),
+                    callback_data=CartCb(action="add", id=product.id or 0).pack(),
+                )
+            )
+    if truncated:
+        builder.row(
+            InlineKeyboardButton(
+                text=_("📖 Full description"),
+                callback_data=ProductMoreCb(id=product.id or 0).pack(),
+            )
+        )
+    builder.row(
+        kb.cart_button(cart_lines),
+        InlineKeyboardButton(text=_("📤 Share"), url=f"https://t.me/share/url?url={link}"),
+    )
+    if src == "l":
+        builder.row(InlineKeyboardButton(text=_("⬅️ Back"), callback_data=CloseCb().pack()))
+    else:
+        builder.row(kb.categories_button())
+    return text, builder.as_markup()
+
+
+def description_screen(card: catalog.ProductCard, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The whole description, in a message of its own with a Close button."""
+    product = card.product
+    head = f"<b>{esc(product_name(product.name, product.name_en, locale))}</b>\n\n"
+    body = shorten(product_description(card, locale), TEXT_LIMIT - visible_length(head) - 1)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("✖️ Close"), callback_data=CloseCb().pack())]]
+    )
+    return head + esc(body), markup
+
+
+def query_key(query: str) -> str:
+    """A short digest of a search query, for the paging buttons (the query is kept in the FSM)."""
+    return hashlib.sha1(query.encode()).hexdigest()[:8]
+
+
+def search_screen(
+    result: SearchPage, query: str, categories: Sequence[Category], locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    shown_query = esc(shorten(query, 60))
+    if not result.items:
+        text = _(
+            "🔎 Nothing found for “{query}”.\n\nCheck the spelling, try fewer or other "
+            "words, or browse a category:"
+        ).format(query=shown_query)
+        return text, _category_buttons(categories, locale).as_markup()
+    builder = InlineKeyboardBuilder()
+    lines = [
+        _("🔎 <b>{total}</b> products for “{query}”:").format(
+            total=result.total, query=shown_query
+        )
+    ]
+    if result.corrected:
+        fixed = ", ".join(esc(f"{a} → {b}") for a, b in list(result.corrected.items())[:4])
+        lines.append(_("<i>Also showing similar words: {words}</i>").format(words=fixed))
+    for hit in result.items:
+        price = money(hit.price, locale) if hit.stock > 0 else _("sold out")
+        builder.row(
+            InlineKeyboardButton(
+                text=button_text(f"{product_name(hit.name, hit.name_en, locale)} · {price}"),
+                callback_data=ProductCb(id=hit.product_id).pack(),
+            )
+        )
+    key = query_key(query)
+    kb.pager(builder, result.page, result.pages, lambda p: SearchPageCb(page=p, q=key))
+    return "\n".join(lines), builder.as_markup()
+
+
+def search_prompt() -> str:
+    return _("🔎 Type what you are looking for, e.g. <i>keripik tempe</i> or <i>batik</i>.")
