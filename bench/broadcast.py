@@ -41,15 +41,15 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from sandbox.fakegram import FakeTelegram  # noqa: E402
 from models import Broadcast, BroadcastDelivery, RosterEntry, User  # noqa: E402
 from models.db import Database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from sandbox.fakegram import FakeTelegram  # noqa: E402
 from services import audience as aud  # noqa: E402
 from services import broadcasts as svc  # noqa: E402
 from services.categories import ensure_categories  # noqa: E402
 from services.quota import QuotaPolicy  # noqa: E402
-from services.roles import roles_of
+from services.roles import roles_of  # noqa: E402
 
 TOKEN = "123456:BENCH"
 ADMIN_ID = 900
@@ -59,7 +59,7 @@ MARKER = "BENCH-BROADCAST"
 
 
 def log(text: str) -> None:
-    print(text, flush=True)  # noqa: T201 - a benchmark prints its figures
+    print(text, flush=True)
 
 
 async def populate(db: Database, tg: FakeTelegram, users: int) -> tuple[set[int], set[int]]:

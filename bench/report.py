@@ -34,12 +34,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
-from sqlmodel import func, select  # noqa: E402
+from sqlalchemy import insert, text
+from sqlmodel import func, select
 
-from views.i18n import get_i18n  # noqa: E402
-from views.reports import chart_pngs, summary_text, workbook_xlsx  # noqa: E402
-from models import (  # noqa: E402
+from models import (
     Category,
     Merchant,
     Order,
@@ -50,13 +48,15 @@ from models import (  # noqa: E402
     RosterEntry,
     User,
 )
-from models.db import Database  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from services.admins import Role  # noqa: E402
-from services.categories import ensure_categories  # noqa: E402
-from services.compliance import close_month  # noqa: E402
-from services.quota import QuotaPolicy, month_bounds, next_month  # noqa: E402
-from services.reports import build_report  # noqa: E402
+from models.db import Database
+from models.migrate import upgrade
+from services.admins import Role
+from services.categories import ensure_categories
+from services.compliance import close_month
+from services.quota import QuotaPolicy, month_bounds, next_month
+from services.reports import build_report
+from views.i18n import get_i18n
+from views.reports import chart_pngs, summary_text, workbook_xlsx
 
 PG_ADMIN_URL = os.environ.get(
     "TUKULOKAL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -317,7 +317,7 @@ async def populate(database: Database, args: argparse.Namespace) -> dict[str, in
     }
 
 
-async def timed(work) -> tuple[float, object]:  # noqa: ANN001
+async def timed(work) -> tuple[float, object]:
     start = time.perf_counter()
     result = await work()
     return time.perf_counter() - start, result
@@ -358,7 +358,7 @@ async def run_backend(label: str, url: str, args: argparse.Namespace) -> dict:
                 seconds, report = await timed(summary)
                 runs["summary"].append(seconds)
 
-                async def chart(report=report) -> object:  # noqa: ANN001
+                async def chart(report=report) -> object:
                     return await asyncio.to_thread(chart_pngs, report, "id")
 
                 seconds, png = await timed(chart)

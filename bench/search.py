@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlalchemy import insert, text
+from sqlmodel import select
 
-from models import Category, Merchant, Product  # noqa: E402
-from models.db import Database  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from services.categories import ensure_categories  # noqa: E402
-from services.search import search_products, sync_search_index  # noqa: E402
+from models import Category, Merchant, Product
+from models.db import Database
+from models.migrate import upgrade
+from services.categories import ensure_categories
+from services.search import search_products, sync_search_index
 
 PG_ADMIN_URL = os.environ.get(
     "TUKULOKAL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

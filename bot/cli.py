@@ -17,7 +17,7 @@ log = logging.getLogger("tukulokal")
 
 
 def _print(text: str) -> None:
-    print(text, flush=True)  # noqa: T201 - this is a command line tool
+    print(text, flush=True)
 
 
 async def _with_db(settings: Settings, work: Callable[[object], Awaitable[int]]) -> int:
@@ -154,7 +154,7 @@ async def cmd_quota_set(settings: Settings, args: argparse.Namespace) -> int:
     else:
         valid_from = date(2000, 1, 1)
 
-    async def work(session) -> int:  # noqa: ANN001
+    async def work(session) -> int:
         try:
             rule = await set_minimum(session, args.quota_class, amount, valid_from=valid_from)
         except ServiceError as exc:
@@ -185,7 +185,7 @@ async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
         deadline_day=settings.quota_deadline_day,
     )
 
-    async def work(session) -> int:  # noqa: ANN001
+    async def work(session) -> int:
         try:
             result = await close_month(
                 session, month, policy=policy, now=datetime.now(UTC), rerun=args.rerun
@@ -216,7 +216,7 @@ async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from services.demo import seed_demo
 
-    async def work(session) -> int:  # noqa: ANN001
+    async def work(session) -> int:
         summary = await seed_demo(session, photos_dir=Path(args.photos) if args.photos else None)
         _print(f"Demo data ready: {summary}")
         return 0
@@ -228,7 +228,7 @@ async def cmd_merchant_link(settings: Settings, args: argparse.Namespace) -> int
     from services.errors import ServiceError
     from services.merchants import create_link_token
 
-    async def work(session) -> int:  # noqa: ANN001
+    async def work(session) -> int:
         try:
             token = await create_link_token(session, args.code)
         except ServiceError:

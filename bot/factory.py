@@ -35,6 +35,7 @@ from views.i18n import get_i18n
 
 log = logging.getLogger(__name__)
 
+
 class _Session(AiohttpSession):
     """aiogram's aiohttp session, minus a cost of ~2 ms of CPU on every Bot API call.
 

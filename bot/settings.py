@@ -127,7 +127,9 @@ class Settings(BaseSettings):
                 remind_payment_after=timedelta(days=self.payment_reminder_days),
                 autocomplete_after=timedelta(days=self.autocomplete_days),
             ),
-            reminders=ReminderPolicy(offsets=tuple(self.reminder_offsets), hour=self.reminder_hour),
+            reminders=ReminderPolicy(
+                offsets=tuple(self.reminder_offsets), hour=self.reminder_hour
+            ),
             broadcasts=BroadcastPolicy(
                 rate=self.broadcast_rate,
                 answer_headroom=self.broadcast_answer_headroom,

@@ -112,7 +112,7 @@ class BroadcastRunner:
             self._leading = False
             try:
                 await self.lease.release()
-            except Exception:  # noqa: BLE001 - it expires by itself
+            except Exception:
                 log.warning("broadcasts: could not release the lease", exc_info=True)
 
     async def poll(self) -> list[int]:
@@ -161,7 +161,7 @@ class BroadcastRunner:
         while not self._closing:
             try:
                 await self.poll()
-            except Exception:  # noqa: BLE001 - keep looking; the database may come back
+            except Exception:
                 log.exception("looking for broadcasts failed")
             # asyncio.timeout, not wait_for: Python 3.11's wait_for may swallow a cancellation
             # that arrives as the event is set (stop() then waited for this loop forever).
@@ -305,7 +305,7 @@ class BroadcastJob:
                     async with self.db.session() as session:
                         await svc.record(session, self.id, batch, now=self.runner.clock())
                     break
-                except Exception:  # noqa: BLE001 - the row stays "sending": resent later
+                except Exception:
                     log.exception("storing broadcast outcomes failed (attempt %s)", attempt + 1)
                     await asyncio.sleep(0.5 * (attempt + 1))
 

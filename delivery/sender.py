@@ -250,7 +250,7 @@ class Sender:
                     return SendResult(Outcome.FAILED, _describe(exc), attempts)
                 await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
                 continue
-            except Exception as exc:  # noqa: BLE001 - one odd failure must not stop a batch
+            except Exception as exc:
                 log.exception("sending to %s failed", chat_id)
                 return SendResult(Outcome.FAILED, _describe(exc), attempts + 1)
             finally:

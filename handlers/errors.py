@@ -74,5 +74,5 @@ async def tell(bot: Bot, update: Update, text: str) -> None:
             await bot.send_message(query.from_user.id, text)
         elif update.message is not None:
             await bot.send_message(update.message.chat.id, text)
-    except Exception:  # noqa: BLE001 - telling the user must not raise another error
+    except Exception:
         log.warning("update %s: the user could not be told", update.update_id, exc_info=True)

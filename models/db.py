@@ -64,7 +64,7 @@ class _OneTripCursor:
         self._rows = []
 
     def _run(self, method: str, sql: str, parameters: Any) -> tuple[Any, int, Any, list[Any]]:
-        cursor = self._connection._conn.cursor()  # noqa: SLF001 - runs in the connection's thread
+        cursor = self._connection._conn.cursor()
         try:
             getattr(cursor, method)(sql, parameters)
             rows = cursor.fetchall() if cursor.description else []
@@ -73,12 +73,12 @@ class _OneTripCursor:
             cursor.close()
 
     async def execute(self, sql: str, parameters: Any = ()) -> _OneTripCursor:
-        outcome = await self._connection._execute(self._run, "execute", sql, parameters)  # noqa: SLF001
+        outcome = await self._connection._execute(self._run, "execute", sql, parameters)
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 
     async def executemany(self, sql: str, parameters: Sequence[Any]) -> _OneTripCursor:
-        outcome = await self._connection._execute(self._run, "executemany", sql, parameters)  # noqa: SLF001
+        outcome = await self._connection._execute(self._run, "executemany", sql, parameters)
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 
@@ -142,7 +142,7 @@ def _sqlite_connector(database: str, timeout: float) -> Any:
             64,
         )
         # As SQLAlchemy does: the connection's thread must not keep the process alive.
-        thread = connection if isinstance(connection, threading.Thread) else connection._thread  # noqa: SLF001
+        thread = connection if isinstance(connection, threading.Thread) else connection._thread
         thread.daemon = True
         return connection
 

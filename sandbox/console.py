@@ -30,9 +30,9 @@ from typing import Any, Protocol, TextIO
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from sandbox.fakegram import ApiError, BotMessage, FakeFile, FakeTelegram, FakeUser
 from bot.settings import Settings
 from models.db import Database
+from sandbox.fakegram import ApiError, BotMessage, FakeFile, FakeTelegram, FakeUser
 
 log = logging.getLogger(__name__)
 
@@ -959,7 +959,7 @@ async def run_console(
     try:
         try:
             await console.start()
-        except Exception as exc:  # noqa: BLE001 - tell why instead of a traceback
+        except Exception as exc:
             log.debug("start failed", exc_info=True)
             out(f"Could not start: {exc!r}")
             return 1

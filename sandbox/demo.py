@@ -19,6 +19,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import AppSetting, Merchant, MerchantMember, PaymentMethod, Product, RosterEntry, User
+from models.db import Database
 from sandbox.console import (
     ADMIN_ID,
     ASN_ID,
@@ -28,8 +30,6 @@ from sandbox.console import (
     demo_personas,
     split_name,
 )
-from models import AppSetting, Merchant, MerchantMember, PaymentMethod, Product, RosterEntry, User
-from models.db import Database
 from services.cart import add_to_cart, clear_cart, get_cart
 from services.errors import ServiceError
 from services.merchants import link_owner_by_contact

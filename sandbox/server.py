@@ -33,6 +33,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.settings import Settings
+from models.db import Database
 from sandbox.console import (
     BOT_USERNAME,
     FILES_DIR,
@@ -42,10 +44,8 @@ from sandbox.console import (
     restore_files,
     save_files,
 )
-from sandbox.fakegram import ApiError, BotMessage, FakeTelegram, FakeUser
 from sandbox.demo import DemoWorld, Persona, prepare_world, sandbox_personas
-from bot.settings import Settings
-from models.db import Database
+from sandbox.fakegram import ApiError, BotMessage, FakeTelegram, FakeUser
 
 log = logging.getLogger(__name__)
 
@@ -414,7 +414,7 @@ class Sandbox:
     ) -> JobRun:
         try:
             result = await func(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - one failing job must not stop the others
+        except Exception:
             log.exception("sandbox: job %s failed", name)
             return JobRun(name, False)
         return JobRun(name, True, result)

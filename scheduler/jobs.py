@@ -80,7 +80,11 @@ async def order_hygiene(ctx: JobContext) -> dict[str, int]:
         await _tell(ctx, session, nudged, (notify_merchant, ov.still_waiting_heading))
         expired = await hygiene.expire_unanswered(session, now=now, policy=policy)
         await _tell(
-            ctx, session, expired, (notify_buyer, ov.expired_buyer_heading), (notify_merchant, ov.expired_shop_heading)
+            ctx,
+            session,
+            expired,
+            (notify_buyer, ov.expired_buyer_heading),
+            (notify_merchant, ov.expired_shop_heading),
         )
         reminded = await hygiene.remind_unpaid(session, now=now, policy=policy)
         await _tell(ctx, session, reminded, (notify_buyer, ov.unpaid_heading))
@@ -298,7 +302,7 @@ async def send_month_summary(ctx: JobContext, month: date) -> int:
             if pages is None:
                 pages = list(await asyncio.to_thread(chart_pngs, report, locale))[:10]
 
-        def make_text(bot: Bot, chat_id: int, text=text, markup=markup) -> Awaitable[Any]:  # noqa: ANN001
+        def make_text(bot: Bot, chat_id: int, text=text, markup=markup) -> Awaitable[Any]:
             return bot.send_message(chat_id, text, reply_markup=markup)
 
         sent = await sender.send(telegram_id, make_text)
@@ -367,7 +371,7 @@ async def run_all_jobs(ctx: JobContext) -> dict[str, object]:
     for name, job in JOBS:
         try:
             results[name] = await job(ctx)
-        except Exception:  # noqa: BLE001 - one failing job must not stop the others
+        except Exception:
             log.exception("job %s failed", name)
             results[name] = None
     return results

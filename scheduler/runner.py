@@ -36,7 +36,7 @@ def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=tz, job_defaults=JOB_DEFAULTS)
     start = datetime.now(tz)  # real time: APScheduler's own clock
 
-    def add(func, trigger, *, at_start: bool = False, **options) -> None:  # noqa: ANN001, ANN003
+    def add(func, trigger, *, at_start: bool = False, **options) -> None:
         if at_start:
             options["next_run_time"] = start
         scheduler.add_job(
@@ -73,5 +73,5 @@ async def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
     if ctx is not None and ctx.lease.held:
         try:
             await ctx.lease.release()
-        except Exception:  # noqa: BLE001 - it expires by itself
+        except Exception:
             jobs.log.warning("could not release the scheduler lease", exc_info=True)

@@ -131,9 +131,7 @@ async def list_accounts(session: AsyncSession, *, actor: Roles) -> list[AdminAcc
     return list(rows.all())
 
 
-async def recent_audit(
-    session: AsyncSession, *, actor: Roles, limit: int = 30
-) -> list[AuditLog]:
+async def recent_audit(session: AsyncSession, *, actor: Roles, limit: int = 30) -> list[AuditLog]:
     actor.require_admin()
     rows = await session.exec(select(AuditLog).order_by(col(AuditLog.at).desc()).limit(limit))
     return list(rows.all())

@@ -298,9 +298,7 @@ async def control(
     return broadcast
 
 
-async def get(
-    session: AsyncSession, *, actor: Roles, broadcast_id: int
-) -> Broadcast:
+async def get(session: AsyncSession, *, actor: Roles, broadcast_id: int) -> Broadcast:
     role = actor.require_staff()
     broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
     if broadcast is None:
@@ -472,7 +470,7 @@ async def record(
     await session.commit()
 
 
-def _record_group(  # noqa: ANN202
+def _record_group(
     broadcast_id: int, user_ids: list[int], status: str, error: str | None, now: datetime
 ):
     return (

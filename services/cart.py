@@ -104,7 +104,7 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
 
 
 @cache
-def _cart_count_query():  # noqa: ANN202 - a SQL statement, built once
+def _cart_count_query():
     of_product = case(
         (col(CartItem.product_id) == bindparam("product_id"), col(CartItem.quantity)), else_=0
     )
@@ -143,7 +143,9 @@ async def set_quantity(session: AsyncSession, user: User, product_id: int, quant
         if card.product.stock <= 0:
             raise ServiceError(Refusal.OUT_OF_STOCK, name=card.product.name, stock=0)
         if quantity > card.product.stock:
-            raise ServiceError(Refusal.OUT_OF_STOCK, name=card.product.name, stock=card.product.stock)
+            raise ServiceError(
+                Refusal.OUT_OF_STOCK, name=card.product.name, stock=card.product.stock
+            )
         await _upsert(session, user.id, product_id, quantity)
     return quantity
 

@@ -16,7 +16,7 @@ from services import categories
 from services.errors import NotFound, Refusal
 
 
-def visible_product_clause():  # noqa: ANN201 - a SQL expression
+def visible_product_clause():
     """Products a buyer may see: active and not deleted, of an active and open merchant."""
     return (
         (col(Product.is_active).is_(True))
@@ -53,7 +53,7 @@ class ProductCard:
 
 
 @cache
-def _category_page_query():  # noqa: ANN202 - a SQL statement
+def _category_page_query():
     """One page of a category (built once: building the statement cost more than running it)."""
     return (
         select(
@@ -74,7 +74,7 @@ def _category_page_query():  # noqa: ANN202 - a SQL statement
 
 
 @cache
-def _category_count_query():  # noqa: ANN202 - a SQL statement
+def _category_count_query():
     base = (
         select(Product.id)
         .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
@@ -119,7 +119,7 @@ async def get_category(session: AsyncSession, category_id: int) -> Category:
 
 
 @cache
-def _product_card_query():  # noqa: ANN202 - a SQL statement
+def _product_card_query():
     return (
         select(Product, Merchant, Category)
         .join(Merchant, col(Merchant.id) == col(Product.merchant_id))

@@ -78,7 +78,7 @@ async def minimums_in(session: AsyncSession, month: date, *, default: int) -> di
     return {cls: await minimum_for(session, cls, month, default=default) for cls in QUOTA_CLASSES}
 
 
-def paid_spend(start: datetime, end: datetime):  # noqa: ANN201 - a SQLAlchemy subquery
+def paid_spend(start: datetime, end: datetime):
     """Counted spend per NIP of the orders paid in [start, end), as they are now."""
     return (
         select(col(Order.buyer_nip).label("nip"), func.sum(Order.total).label("spent"))
@@ -94,7 +94,7 @@ def paid_spend(start: datetime, end: datetime):  # noqa: ANN201 - a SQLAlchemy s
     )
 
 
-def _registered(nip_column):  # noqa: ANN001, ANN202
+def _registered(nip_column):
     return exists().where(col(User.nip) == nip_column, col(User.kind) == BuyerKind.ASN)
 
 
@@ -466,7 +466,8 @@ async def close_month(
     deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
     cutoff = closing_cutoff(month, deadline_day, policy.tz)
     if now < cutoff:
-        raise ServiceError(Refusal.MONTH_NOT_OVER, month=month, deadline=deadline_for(month, deadline_day)
+        raise ServiceError(
+            Refusal.MONTH_NOT_OVER, month=month, deadline=deadline_for(month, deadline_day)
         )
     existing = await session.get(MonthClosing, month)
     if existing is not None and not rerun:

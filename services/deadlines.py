@@ -61,7 +61,7 @@ class Slot:
     cutoff: datetime  # UTC: the deadline day is over; no reminder from then on
 
 
-def month_slots(month: date, deadline_day: int, policy: ReminderPolicy, tz) -> list[Slot]:  # noqa: ANN001
+def month_slots(month: date, deadline_day: int, policy: ReminderPolicy, tz) -> list[Slot]:
     """The month's reminder slots, earliest first."""
     month = month_start(month)
     deadline = deadline_for(month, deadline_day)
@@ -109,7 +109,7 @@ class Reminder:
         return max(0, self.minimum - self.spent)
 
 
-def _not_reminded(slot: Slot, minimums: dict[str, int], quota: QuotaPolicy, nips=None):  # noqa: ANN001, ANN202
+def _not_reminded(slot: Slot, minimums: dict[str, int], quota: QuotaPolicy, nips=None):
     """Registered, reachable, non-exempt ASN below the minimum without this slot's reminder."""
     start, end = month_bounds(slot.month, quota.tz)
     query = live_asn_query(

@@ -163,7 +163,9 @@ async def reject_proof(
         if not await is_member(session, user.id, order.merchant_id):
             raise Forbidden()
         if order.status != OrderStatus.ACCEPTED:
-            raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action="no_payment")
+            raise ServiceError(
+                Refusal.INVALID_TRANSITION, status=order.status, action="no_payment"
+            )
         if not order.proof_file_id:
             raise ServiceError(Refusal.PROOF_MISSING)
         order.proof_file_id = None

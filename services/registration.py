@@ -168,7 +168,8 @@ async def decide_registration(
         if approve:
             owner = (await session.exec(select(User).where(User.nip == roster.nip))).first()
             if owner is not None and owner.id != user.id:
-                raise ServiceError(Refusal.NIP_TAKEN, nip=roster.nip, owner_telegram_id=owner.telegram_id
+                raise ServiceError(
+                    Refusal.NIP_TAKEN, nip=roster.nip, owner_telegram_id=owner.telegram_id
                 )
             _make_asn(user, roster, registration.phone)
             session.add(user)

@@ -247,7 +247,7 @@ def _paid_in(start: datetime, end: datetime, opd: str | None) -> list[ColumnElem
     ]
 
 
-async def _opd_figures(session: AsyncSession, asn) -> list[OpdFigures]:  # noqa: ANN001
+async def _opd_figures(session: AsyncSession, asn) -> list[OpdFigures]:
     rows = (
         await session.exec(
             select(
@@ -265,7 +265,7 @@ async def _opd_figures(session: AsyncSession, asn) -> list[OpdFigures]:  # noqa:
     return [OpdFigures(row[0], *(int(v) for v in row[1:])) for row in rows]
 
 
-async def _median(session: AsyncSession, asn, subject: int) -> float:  # noqa: ANN001
+async def _median(session: AsyncSession, asn, subject: int) -> float:
     if subject <= 0:
         return 0.0
     values = (
@@ -465,7 +465,7 @@ async def _details(
     report: Report,
     asn,
     *,
-    policy: QuotaPolicy,  # noqa: ANN001
+    policy: QuotaPolicy,
 ) -> ReportDetails:
     opd = report.opd
     asn_rows = (

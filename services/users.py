@@ -22,7 +22,7 @@ async def get_user(session: AsyncSession, telegram_id: int) -> User | None:
 
 
 @cache
-def _user_query():  # noqa: ANN202 - a SQL statement, built once (it runs on every update)
+def _user_query():
     return select(User).where(User.telegram_id == bindparam("telegram_id"))
 
 

@@ -24,9 +24,9 @@ from services.categories import ensure_categories
 PG_ADMIN_URL = os.environ.get(
     "TUKULOKAL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
-REQUIRE_PG = os.environ.get("CI", "").lower() == "true" or os.environ.get(
-    "TUKULOKAL_REQUIRE_PG"
-) == "1"
+REQUIRE_PG = (
+    os.environ.get("CI", "").lower() == "true" or os.environ.get("TUKULOKAL_REQUIRE_PG") == "1"
+)
 
 
 def _pg_url(database: str) -> str:
@@ -66,7 +66,7 @@ def postgres_url() -> Iterator[str]:
     name = f"tukulokal_test_{uuid.uuid4().hex[:10]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required here but not reachable: {exc!r}")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc!r}")
@@ -105,6 +105,6 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def session(db: Database):  # noqa: ANN201
+async def session(db: Database):
     async with db.session() as s:
         yield s

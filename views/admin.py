@@ -98,7 +98,9 @@ def remove_list_screen(
     return _("Whom should I remove?"), builder.as_markup()
 
 
-def remove_confirm_screen(account: User | None, telegram_id: int) -> tuple[str, InlineKeyboardMarkup]:
+def remove_confirm_screen(
+    account: User | None, telegram_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [

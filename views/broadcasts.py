@@ -1,8 +1,8 @@
 """How broadcasts look: the announcement as recipients get it, progress, reports, lists.
 
-Used by the broadcast handlers and by the sending job (delivery.broadcasts). The announcement itself is
-sent exactly as its author wrote it; only the bot's own wording around it (the footer and the
-buttons) is in each recipient's language.
+Used by the broadcast handlers and by the sending job (delivery.broadcasts). The announcement
+itself is sent exactly as its author wrote it; only the bot's own wording around it (the footer
+and the buttons) is in each recipient's language.
 """
 
 from __future__ import annotations

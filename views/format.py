@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 from datetime import date, datetime
+from html.parser import HTMLParser
 
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, format_datetime
 
-from views.i18n import babel_locale
 from services.money import format_rupiah
+from views.i18n import babel_locale
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

@@ -175,9 +175,7 @@ def category_chooser(
     return _("Which category is <b>{name}</b> in?").format(name=esc(name)), builder.as_markup()
 
 
-def preview_text(
-    draft: dict[str, Any], category: Category | None, locale: str, limit: int
-) -> str:
+def preview_text(draft: dict[str, Any], category: Category | None, locale: str, limit: int) -> str:
     category_name = ""
     if category is not None:
         category_name = category.name_en if locale == "en" else category.name_id

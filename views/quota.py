@@ -37,9 +37,7 @@ def month_label(month: date, locale: str) -> str:
     return format_date(month, format="MMMM y", locale=babel_locale(locale))
 
 
-def quota_screen(
-    status: QuotaStatus, locale: str, tz: tzinfo
-) -> tuple[str, InlineKeyboardMarkup]:
+def quota_screen(status: QuotaStatus, locale: str, tz: tzinfo) -> tuple[str, InlineKeyboardMarkup]:
     month = month_label(status.month, locale)
     lines = [
         _("📊 <b>Minimum spend — {month}</b>").format(month=month),
@@ -113,7 +111,9 @@ def quota_screen(
     return "\n".join(lines), builder.as_markup()
 
 
-def history_screen(months: Sequence[HistoryMonth], locale: str) -> tuple[str, InlineKeyboardMarkup]:
+def history_screen(
+    months: Sequence[HistoryMonth], locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("🗓 <b>Your last months</b>"), ""]
     for item in months:
         if item.exempt:

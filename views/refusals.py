@@ -63,7 +63,6 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
     Refusal.PAYMENT_METHOD_INVALID: lambda p: _(
         "That way of paying is not available. Please choose another one."
     ),
-
     # registration
     Refusal.NOT_IN_ROSTER: lambda p: _(
         "NIP {nip} is not in the city's ASN roster. Check the number, or ask your OPD's "
@@ -128,7 +127,6 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
     Refusal.NOT_ASN: lambda p: _(
         "The monthly minimum applies to ASN. Register with your NIP to follow it here."
     ),
-
     Refusal.CANNOT_REMOVE_CONFIGURED_ADMIN: lambda p: _(
         "This administrator is set in the bot's configuration (ADMIN_IDS) and cannot be "
         "removed in the chat."
@@ -147,13 +145,16 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
     Refusal.CONTENT_EMPTY: lambda p: _("The announcement is empty."),
     Refusal.UNKNOWN_CONTENT_TYPE: lambda p: _("Please send a text, a photo or a document."),
     Refusal.UNKNOWN_BUTTON: lambda p: _("That button is not available."),
-    Refusal.EMPTY_AUDIENCE: lambda p: _("Nobody would receive it. Please choose another audience."),
-    Refusal.SCHEDULE_IN_PAST: lambda p: _("That time has already passed. Please type a later one."),
+    Refusal.EMPTY_AUDIENCE: lambda p: _(
+        "Nobody would receive it. Please choose another audience."
+    ),
+    Refusal.SCHEDULE_IN_PAST: lambda p: _(
+        "That time has already passed. Please type a later one."
+    ),
     Refusal.INVALID_STATE: lambda p: _("Not possible: this broadcast is {status} now.").format(
         status=_broadcast_status(str(p.get("status", "")))
     ),
     Refusal.UNKNOWN_ACTION: lambda p: _("Sorry, that is not possible."),
-
     Refusal.AMOUNT_INVALID: lambda p: _("That amount is not possible."),
     Refusal.DAY_INVALID: lambda p: _(
         "The deadline day must be a number from 1 to 31, or 0 for the last day of the month."
@@ -172,7 +173,6 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
         "{month} cannot be closed before its deadline ({deadline}) is over."
     ).format(month=_month(p.get("month")), deadline=esc(str(p.get("deadline", "")))),
     Refusal.EXEMPTION_NOT_FOUND: lambda p: _("That exemption does not exist any more."),
-
     Refusal.OWNER_ONLY: lambda p: _("Only the shop's owner can do that."),
     Refusal.MERCHANT_NOT_FOUND: lambda p: _("No shop has the code {code}.").format(
         code=esc(str(p.get("merchant_code", "")))

@@ -21,12 +21,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_decimal
 
-from views.i18n import babel_locale
-from views.orders import PAYMENT_LABELS
-from views.format import TEXT_LIMIT, esc, moment, money, shorten, status_label
 from services.quota import month_code, next_month
 from services.reports import Report
 from views.callbacks import ReportCb
+from views.format import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from views.i18n import babel_locale
+from views.orders import PAYMENT_LABELS
 
 MAX_COMPARISON_LINES = 60
 RUPIAH_FORMAT = '"Rp"#,##0'
@@ -54,7 +54,7 @@ def compact_money(amount: float, locale: str) -> str:
     return "Rp" + format_compact_decimal(amount, locale=_numbers(locale), fraction_digits=1)
 
 
-def month_name(month, locale: str) -> str:  # noqa: ANN001
+def month_name(month, locale: str) -> str:
     return format_date(month, format="MMMM y", locale=babel_locale(locale))
 
 
@@ -256,7 +256,7 @@ def _wrap(label: str) -> str:
     return "\n".join(textwrap.wrap(label, 22, max_lines=2, placeholder="…")) or "–"
 
 
-def _opd_panel(report: Report, opds: list, locale: str, suffix: str = "") -> dict:  # noqa: ANN001
+def _opd_panel(report: Report, opds: list, locale: str, suffix: str = "") -> dict:
     month = month_name(report.month, locale)
     panel = {
         "title": _("Compliance per OPD — {month}").format(month=month) + suffix,
@@ -275,7 +275,7 @@ def _opd_panel(report: Report, opds: list, locale: str, suffix: str = "") -> dic
     return panel
 
 
-def _category_panel(categories: list, locale: str) -> dict:  # noqa: ANN001
+def _category_panel(categories: list, locale: str) -> dict:
     return {
         "title": _("Spend per category"),
         "labels": [_wrap(category_name(c.slug, c.name_id, c.name_en, locale)) for c in categories],
@@ -374,7 +374,7 @@ def workbook_xlsx(report: Report, locale: str, tz: ZoneInfo) -> bytes:
     book = Workbook(write_only=True)
     bold = Font(bold=True)
 
-    def sheet(title: str, headers: list[tuple[str, float]]):  # noqa: ANN202
+    def sheet(title: str, headers: list[tuple[str, float]]):
         ws = book.create_sheet(title[:31])
         ws.freeze_panes = "A2"
         for index, (_header, width) in enumerate(headers, start=1):
@@ -387,10 +387,10 @@ def workbook_xlsx(report: Report, locale: str, tz: ZoneInfo) -> bytes:
         ws.append(cells)
         return ws
 
-    def finish(ws, columns: int, rows: int) -> None:  # noqa: ANN001
+    def finish(ws, columns: int, rows: int) -> None:
         ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
 
-    def styled(ws, value: object, number_format: str):  # noqa: ANN001, ANN202
+    def styled(ws, value: object, number_format: str):
         cell = WriteOnlyCell(ws, value=value)
         cell.number_format = number_format
         return cell
@@ -627,7 +627,7 @@ def workbook_xlsx(report: Report, locale: str, tz: ZoneInfo) -> bytes:
     return _splice(buffer.getvalue(), [long_asn, long_orders])
 
 
-def _style_id(ws, number_format: str) -> int:  # noqa: ANN001
+def _style_id(ws, number_format: str) -> int:
     """The workbook's id of a cell style with this number format (registered if new)."""
     from openpyxl.cell import WriteOnlyCell
 
@@ -645,7 +645,7 @@ class _LongSheet:
     "s" (text), "n" (number) or a style id (number or date with that number format).
     """
 
-    def __init__(self, ws, kinds: list[str | int]) -> None:  # noqa: ANN001
+    def __init__(self, ws, kinds: list[str | int]) -> None:
         import uuid
 
         from openpyxl.utils import get_column_letter

@@ -68,9 +68,7 @@ def dashboard_screen(
         state = _("🟢 Open: buyers see your products")
     else:
         state = _("🔴 Closed: your products are hidden from the catalog and search")
-    month = format_date(
-        board.month.astimezone(tz), format="MMMM y", locale=babel_locale(locale)
-    )
+    month = format_date(board.month.astimezone(tz), format="MMMM y", locale=babel_locale(locale))
     lines = [
         _("🏪 <b>{name}</b>").format(name=esc(merchant.name)),
         state,

@@ -60,9 +60,7 @@ async def _setup_screen(
 
 
 @routes.message(Command("broadcast", "siaran"))
-async def broadcast_command(
-    message: Message, state: FSMContext, roles: Roles
-) -> None:
+async def broadcast_command(message: Message, state: FSMContext, roles: Roles) -> None:
     roles.require_staff()
     await state.clear()
     await state.set_state(BroadcastForm.content)
@@ -394,5 +392,3 @@ async def abort(callback: CallbackQuery, state: FSMContext) -> None:
     await show(callback, _("✖️ Broadcast cancelled. Nothing was sent."), None)
     if isinstance(callback.message, Message):
         await callback.message.answer(_("Back to the menu."), reply_markup=kb.main_menu())
-
-

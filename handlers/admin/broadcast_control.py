@@ -104,7 +104,9 @@ async def control(
     await show(callback, text, screens.control_markup(broadcast, stats))
 
 
-async def _send_csv(callback: CallbackQuery, session: AsyncSession, roles: Roles, bid: int) -> None:
+async def _send_csv(
+    callback: CallbackQuery, session: AsyncSession, roles: Roles, bid: int
+) -> None:
     rows = await svc.failed_recipients(session, actor=roles, broadcast_id=bid)
     data = csv_bytes(
         ["telegram_id", "name", "username", "nip", "outcome", "error"],

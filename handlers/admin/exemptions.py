@@ -126,7 +126,9 @@ async def reason_tapped(
 ) -> None:
     if callback_data.code not in EXEMPTION_REASONS or not isinstance(callback.message, Message):
         return
-    await _save(callback.message, state, session, roles, locale, policy, clock(), callback_data.code)
+    await _save(
+        callback.message, state, session, roles, locale, policy, clock(), callback_data.code
+    )
 
 
 @routes.message(ExemptionForm.reason, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)

@@ -85,7 +85,9 @@ async def admin_callback(
     elif action == "rm_list":
         accounts = await admins.list_accounts(session, actor=roles)
         people = await users_by_telegram_id(session, (a.telegram_id for a in accounts))
-        await show(callback, *screens.remove_list_screen(sorted(policy.admin_ids), accounts, people))
+        await show(
+            callback, *screens.remove_list_screen(sorted(policy.admin_ids), accounts, people)
+        )
     elif action == "rm":
         await show(callback, *screens.remove_confirm_screen(await get_user(session, arg), arg))
     elif action == "rm_ok":

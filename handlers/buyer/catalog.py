@@ -23,11 +23,11 @@ from services.errors import NotFound, Refusal
 from services.ids import parse_id
 from services.policy import Policy
 from views import catalog as screens
-from views.start import greeting
 from views import keyboards as kb
 from views.callbacks import CategoriesCb, CategoryCb, CloseCb, ProductCb, ProductMoreCb
 from views.format import CAPTION_LIMIT, TEXT_LIMIT
 from views.refusals import describe
+from views.start import greeting
 
 log = logging.getLogger(__name__)
 routes = Routes("catalog")

@@ -16,22 +16,21 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.routes import Routes
-
-from services.policy import Policy
-from views.refusals import describe
 from delivery.notify import notify
 from delivery.sender import Sender
+from handlers.routes import Routes
 from models import BuyerKind, User
 from services import registration as reg
 from services.admins import admin_telegram_ids
 from services.errors import Refusal, ServiceError
 from services.nip import NipError
+from services.policy import Policy
 from services.users import get_user
 from views import keyboards as kb
 from views.callbacks import RegistrationCb, StartCb
 from views.format import esc
 from views.import_messages import describe_nip_error
+from views.refusals import describe
 
 log = logging.getLogger(__name__)
 routes = Routes("registration")
@@ -285,5 +284,3 @@ async def ask_admins(
 
     for admin in await _admin_users(session, policy):
         await notify(sender, admin, render)
-
-

@@ -119,9 +119,7 @@ async def np_name(
 ) -> None:
     draft = await _draft(state)
     try:
-        name = await products.check_new_name(
-            session, user, draft.get("m", 0), message.text or ""
-        )
+        name = await products.check_new_name(session, user, draft.get("m", 0), message.text or "")
     except ServiceError as exc:
         await message.answer(try_again(exc))
         return
@@ -226,7 +224,8 @@ async def np_name_en(message: Message, state: FSMContext) -> None:
         return
     await state.set_state(NewProduct.description_en)
     await message.answer(
-        _("And the description in English? Type it, or tap Skip."), reply_markup=screens.skip_keyboard()
+        _("And the description in English? Type it, or tap Skip."),
+        reply_markup=screens.skip_keyboard(),
     )
 
 

@@ -92,9 +92,7 @@ async def products_page(
     locale: str,
     policy: Policy,
 ) -> None:
-    text, markup = await _list(
-        session, user, callback_data.m, callback_data.page, locale, policy
-    )
+    text, markup = await _list(session, user, callback_data.m, callback_data.page, locale, policy)
     await show(callback, text, markup)
 
 

@@ -102,7 +102,9 @@ async def ask_threshold(
     await state.set_state(ThresholdForm.value)
     await state.update_data(threshold_shop=merchant.id)
     if isinstance(callback.message, Message):
-        await callback.message.answer(threshold_prompt(merchant), reply_markup=kb.cancel_keyboard())
+        await callback.message.answer(
+            threshold_prompt(merchant), reply_markup=kb.cancel_keyboard()
+        )
 
 
 @routes.message(ThresholdForm.value, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sandbox.fakegram import ApiCall, FakeTelegram
 from models import BuyerKind, RosterEntry, User
+from sandbox.fakegram import ApiCall, FakeTelegram
 
 
 def nip_for(telegram_id: int) -> str:

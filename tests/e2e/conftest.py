@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.factory import create_bot, create_dispatcher
-from sandbox.fakegram import FakeTelegram
 from bot.settings import Settings
 from models.db import Database
+from sandbox.fakegram import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
 BOT_USERNAME = "TukuLokalBot"
@@ -104,7 +104,7 @@ async def app(settings: Settings, clock: Clock, tg: FakeTelegram) -> AsyncIterat
     assert not failures, f"the bot made failing API calls: {failures}"
 
 
-async def open_bot(user, payload: str | None = None):  # noqa: ANN001, ANN201
+async def open_bot(user, payload: str | None = None):
     """/start the bot and wait until its menu with buttons arrived; returns that message."""
     await user.start(payload)
     return await user.wait_reply(predicate=lambda m: bool(m.inline_keyboard))

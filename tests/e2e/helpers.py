@@ -19,7 +19,7 @@ def png(color: str = "orange", size: tuple[int, int] = (400, 300)) -> bytes:
 
 async def shop_with_owner(
     session: AsyncSession, owner_telegram_id: int, **merchant_kwargs: object
-):  # noqa: ANN201
+):
     shop = await f.merchant(session, **merchant_kwargs)
     owner = User(telegram_id=owner_telegram_id, first_name="Owner", language="en")
     session.add(owner)
@@ -29,5 +29,5 @@ async def shop_with_owner(
     return shop
 
 
-def text_of(message) -> str:  # noqa: ANN001
+def text_of(message) -> str:
     return message.text or ""

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from views.i18n import translate
 from bot.settings import Settings
 from models import AdminAccount, Broadcast, BroadcastDelivery, Order, User
 from services import audience as aud
@@ -28,6 +27,7 @@ from tests.e2e.broadcast_helpers import (
 )
 from tests.e2e.conftest import ADMIN_ID, TOKEN
 from tests.e2e.helpers import png, shop_with_owner
+from views.i18n import translate
 
 RATE = 50
 ADMIN_FOOTER = "📢 Announcement from the TukuLokal administrators"

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from sandbox.fakegram import FakeTelegram
 from models import Broadcast, BroadcastDelivery, User
 from models.db import Database
 from models.migrate import upgrade
+from sandbox.fakegram import FakeTelegram
 from services import audience as aud
 from services import broadcasts as svc
 from services.categories import ensure_categories

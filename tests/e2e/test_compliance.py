@@ -21,7 +21,7 @@ OPERATOR = 3001
 POLICY = QuotaPolicy(tz=WIB)
 
 
-def _has(text: str):  # noqa: ANN202
+def _has(text: str):
     return lambda m: text in (m.text or "")
 
 
@@ -29,7 +29,7 @@ def _money(amount: int) -> str:
     return f"Rp{amount:,}"
 
 
-async def _admin(tg):  # noqa: ANN001, ANN202
+async def _admin(tg):
     admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
     await open_bot(admin)
     return admin

@@ -12,24 +12,24 @@ OWNER = 2001
 BUYER = 1001
 
 
-async def reload(app, model, ident):  # noqa: ANN001, ANN201
+async def reload(app, model, ident):
     """A row as the bot's database has it now (the test's own session may hold a snapshot)."""
     async with app.db.session() as s:
         return await s.get(model, ident)
 
 
-def has(text: str):  # noqa: ANN201
+def has(text: str):
     return lambda m: text in (m.text or "")
 
 
-async def _owner(tg, session, **shop):  # noqa: ANN001, ANN202
+async def _owner(tg, session, **shop):
     merchant = await shop_with_owner(session, OWNER, **shop)
     owner = tg.user(OWNER, first_name="Tin", language_code="en")
     await open_bot(owner)
     return merchant, owner
 
 
-async def _search(buyer, words: str):  # noqa: ANN001, ANN202
+async def _search(buyer, words: str):
     await buyer.send(words)
     return await buyer.wait_reply(predicate=lambda m: "🔎" in (m.text or ""))
 
@@ -190,7 +190,7 @@ async def test_cancel_on_the_preview_saves_nothing(app, tg, session):
     assert shop.id
 
 
-async def _manage(owner, name: str):  # noqa: ANN001, ANN202
+async def _manage(owner, name: str):
     await owner.send("/produk")
     listing = await owner.wait_reply(predicate=has("Products of"))
     await owner.click(name, listing)

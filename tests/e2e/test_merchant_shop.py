@@ -16,17 +16,17 @@ STAFF = 2101
 BUYER = 1001
 
 
-async def reload(app, model, ident):  # noqa: ANN001, ANN201
+async def reload(app, model, ident):
     """A row as the bot's database has it now (the test's own session may hold a snapshot)."""
     async with app.db.session() as s:
         return await s.get(model, ident)
 
 
-def has(text: str):  # noqa: ANN201
+def has(text: str):
     return lambda m: text in (m.text or "")
 
 
-async def _order(buyer, product_id: int, method: str = "cash", quantity: int = 1):  # noqa: ANN001
+async def _order(buyer, product_id: int, method: str = "cash", quantity: int = 1):
     """The buyer puts the product in the cart and checks out; returns the order id."""
     card = await open_bot(buyer, f"p{product_id}")
     await buyer.click("Add to cart", card)
@@ -42,7 +42,7 @@ async def _order(buyer, product_id: int, method: str = "cash", quantity: int = 1
     return int(placed.buttons[0].split("#")[1].split()[0])
 
 
-async def _search(user, words: str):  # noqa: ANN001, ANN202
+async def _search(user, words: str):
     await user.send(words)
     return await user.wait_reply(predicate=lambda m: "🔎" in (m.text or ""))
 

@@ -26,12 +26,12 @@ STATIC, DYNAMIC_15000 = (
 )
 
 
-async def reload(app, model, ident):  # noqa: ANN001, ANN201
+async def reload(app, model, ident):
     async with app.db.session() as s:
         return await s.get(model, ident)
 
 
-def has(text: str):  # noqa: ANN201
+def has(text: str):
     return lambda m: text in (m.text or "")
 
 
@@ -41,7 +41,7 @@ def decode(image: bytes) -> list[str]:
         return [code.text for code in zxingcpp.read_barcodes(picture.convert("L"))]
 
 
-async def _open_qris_screen(owner):  # noqa: ANN001, ANN202
+async def _open_qris_screen(owner):
     await owner.send("/toko")
     board = await owner.wait_reply(predicate=has("Keripik Sanan Bu Tin"))
     await owner.click("QRIS", board)
@@ -118,7 +118,7 @@ async def test_staff_cannot_register_a_qris(app, tg, session):
     assert (await reload(app, Merchant, shop.id)).qris is None
 
 
-async def _checkout_by_qris(buyer, product_id: int):  # noqa: ANN001, ANN202
+async def _checkout_by_qris(buyer, product_id: int):
     card = await open_bot(buyer, f"p{product_id}")
     await buyer.click("Add to cart", card)
     await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)

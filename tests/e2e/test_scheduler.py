@@ -17,11 +17,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.factory import create_bot, start_broadcast_runner
-from views.i18n import translate
 from bot.settings import Settings
-from views.reminders import ReminderCb
-from views.format import money
-from views.reports import month_name
 from models import AdminAccount, MonthClosing, MonthResult, Order, ReminderLog, User
 from models.db import Database
 from scheduler.jobs import (
@@ -32,12 +28,12 @@ from scheduler.jobs import (
     run_all_jobs,
     scheduled_broadcasts,
 )
-from services.leases import Lease
 from scheduler.runner import context_of
 from services import audience as aud
 from services import broadcasts as bsvc
 from services import cart, orders
 from services.deadlines import reminder_counts
+from services.leases import Lease
 from services.quota import QuotaPolicy
 from services.roles import roles_of
 from tests import factories as f
@@ -45,6 +41,10 @@ from tests.compliance_world import MINIMUMS, NOV, WIB, at, build_world, expected
 from tests.e2e.broadcast_helpers import crowd, forgive, received, wait_for
 from tests.e2e.conftest import ADMIN_ID, TOKEN, open_bot
 from tests.e2e.helpers import shop_with_owner
+from views.format import money
+from views.i18n import translate
+from views.reminders import ReminderCb
+from views.reports import month_name
 
 DEC = date(2026, 12, 1)
 MARK = "to reach your minimum"
@@ -68,22 +68,20 @@ def settings(tg, db) -> Settings:
     )
 
 
-def _ctx(app, clock, **kwargs) -> JobContext:  # noqa: ANN001
+def _ctx(app, clock, **kwargs) -> JobContext:
     return JobContext(
         app.db, app.bot, app.settings.policy(), clock, Lease(app.db, clock, ttl=TTL), **kwargs
     )
 
 
 @contextlib.asynccontextmanager
-async def _process(app, clock, holder: str, **settings) -> AsyncIterator[JobContext]:  # noqa: ANN001, ANN003
+async def _process(app, clock, holder: str, **settings) -> AsyncIterator[JobContext]:
     """Another scheduler process: its own engine, Bot, sender and lease holder."""
     config = app.settings.model_copy(update=settings)
     db = Database(config.database_url)
     bot = create_bot(config)
     try:
-        yield JobContext(
-            db, bot, config.policy(), clock, Lease(db, clock, holder=holder, ttl=TTL)
-        )
+        yield JobContext(db, bot, config.policy(), clock, Lease(db, clock, holder=holder, ttl=TTL))
     finally:
         await bot.session.close()
         await db.dispose()
@@ -96,13 +94,13 @@ class EveryoneLeads(Lease):
         return True
 
 
-def _is_reminder(message) -> bool:  # noqa: ANN001
+def _is_reminder(message) -> bool:
     """A reminder, in any language: it carries the reminder's buttons."""
     data = [b.get("callback_data", "") for row in message.inline_keyboard for b in row]
     return message.from_bot and ReminderCb(action="catalog").pack() in data
 
 
-def _reminders(tg) -> dict[int, list]:  # noqa: ANN001
+def _reminders(tg) -> dict[int, list]:
     got: dict[int, list] = {}
     for chat_id, messages in tg.chats.items():
         for m in messages:
@@ -111,12 +109,12 @@ def _reminders(tg) -> dict[int, list]:  # noqa: ANN001
     return got
 
 
-def _accounts(tg, world) -> None:  # noqa: ANN001
+def _accounts(tg, world) -> None:
     for user in world.users.values():
         tg.user(user.telegram_id, user.first_name, language_code="en", started=True)
 
 
-def _behind(world) -> dict[int, int]:  # noqa: ANN001
+def _behind(world) -> dict[int, int]:
     """Telegram id -> remaining, for the registered, active, non-exempt ASN below minimum."""
     spent = expected(world, NOV).spent
     exempt = world.exempt.get(NOV, set())

@@ -102,7 +102,7 @@ async def redis_url():
     client = aioredis.from_url(url)
     try:
         await client.ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"Redis not reachable: {exc!r}")
     await client.flushdb()
     yield url

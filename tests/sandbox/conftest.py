@@ -11,12 +11,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from sandbox.console import prepare_demo_database
-from sandbox.server import Sandbox
-from sandbox.demo import prepare_world, sandbox_personas
-from sandbox.server import ACTION_HEADER, DB_FILE
 from bot.settings import Settings
 from models.db import Database
+from sandbox.console import prepare_demo_database
+from sandbox.demo import prepare_world, sandbox_personas
+from sandbox.server import ACTION_HEADER, DB_FILE, Sandbox
 from services.quota import QuotaPolicy
 
 

@@ -75,7 +75,7 @@ async def test_a_person_orders_as_asn_the_shop_confirms_and_the_quota_moves(sand
     outside: list[str] = []
     requested: list[str] = []
 
-    async def only_local(route) -> None:  # noqa: ANN001
+    async def only_local(route) -> None:
         url = route.request.url
         if url.startswith(sandbox.url + "/") or url.startswith(("data:", "blob:")):
             await route.continue_()
@@ -93,12 +93,12 @@ async def test_a_person_orders_as_asn_the_shop_confirms_and_the_quota_moves(sand
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         shot = 0
 
-        async def screenshot(name: str, target=None) -> None:  # noqa: ANN001
+        async def screenshot(name: str, target=None) -> None:
             nonlocal shot
             shot += 1
             await (target or page).screenshot(path=str(ARTIFACTS / f"{shot:02d}-{name}.png"))
 
-        def bubble(text: str):  # noqa: ANN202 - the newest message containing text
+        def bubble(text: str):
             return page.locator(".msg", has_text=text).last
 
         async def tap(message_text: str, button: str) -> None:

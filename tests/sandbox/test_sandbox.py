@@ -14,9 +14,8 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from sandbox.server import Sandbox
-from sandbox.server import WEB_DIR
 from models import User
+from sandbox.server import WEB_DIR, Sandbox
 from services.quota import month_start, next_month, quota_status, spent_in_month
 from tests.sandbox.conftest import Page, production_settings
 

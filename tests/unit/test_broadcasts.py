@@ -34,11 +34,11 @@ OPERATOR = 901
 TEXT = svc.Content("text", "<b>Halo</b> ASN!")
 
 
-async def _asn(session, telegram_id, nip, **roster):  # noqa: ANN001, ANN202
+async def _asn(session, telegram_id, nip, **roster):
     return await f.asn_user(session, telegram_id, nip, **roster)
 
 
-async def _paid(session, user, shop, total, paid_at):  # noqa: ANN001, ANN202
+async def _paid(session, user, shop, total, paid_at):
     order = Order(
         buyer_id=user.id,
         merchant_id=shop.id,
@@ -53,7 +53,7 @@ async def _paid(session, user, shop, total, paid_at):  # noqa: ANN001, ANN202
     await session.commit()
 
 
-async def _population(session):  # noqa: ANN001, ANN202
+async def _population(session):
     """A..G are ASN; M runs a shop; X is a guest. See the counts in the test below."""
     shop = await f.merchant(session)
     a = await _asn(session, 1, "198503122010011001", opd="Diskominfo", quota_class="III")
@@ -88,7 +88,7 @@ async def _population(session):  # noqa: ANN001, ANN202
     return a, b, c, d, e, f_, g, m, x
 
 
-async def _count(session, audience, role=Role("admin")):  # noqa: ANN001, ANN202
+async def _count(session, audience, role=Role("admin")):
     return await aud.count(session, role, audience, now=NOW, policy=POLICY)
 
 
@@ -128,7 +128,7 @@ async def test_operator_addresses_only_their_own_opd(session):
         await _count(session, aud.Audience(), Role(None))
 
 
-async def _create(session, audience=None, actor=ADMIN, **kwargs):  # noqa: ANN001, ANN202
+async def _create(session, audience=None, actor=ADMIN, **kwargs):
     return await svc.create(
         session,
         actor=await roles_of(session, actor, ADMINS),
@@ -204,7 +204,7 @@ async def test_pause_resume_cancel_and_who_may(session):
     await session.commit()
     broadcast, _ = await _create(session)
 
-    async def act(action, actor=ADMIN):  # noqa: ANN001, ANN202
+    async def act(action, actor=ADMIN):
         return await svc.control(
             session, actor=await roles_of(session, actor, ADMINS), broadcast_id=broadcast.id,
             action=action, now=NOW,

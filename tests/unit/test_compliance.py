@@ -236,7 +236,12 @@ async def test_closing_is_idempotent_and_refunds_later_are_adjustments(session):
     target = max(counted, key=lambda o: o.total)
     shop_owner = await _owner(session, target.merchant_id)
     result = await refund(
-        session, target.id, actor=shop_owner, roles=await roles_of(session, shop_owner.telegram_id, ADMINS), reason="barang rusak", now=NOW
+        session,
+        target.id,
+        actor=shop_owner,
+        roles=await roles_of(session, shop_owner.telegram_id, ADMINS),
+        reason="barang rusak",
+        now=NOW,
     )
     assert result.changed and result.order.status == OrderStatus.REFUNDED
 
@@ -322,21 +327,56 @@ async def test_refund_rules(session):
     await session.commit()
     owner = await _owner(session, shop.id)
     with pytest.raises(ServiceError) as unpaid:
-        await refund(session, order.id, actor=owner, roles=await roles_of(session, owner.telegram_id, ADMINS), reason="x", now=NOW)
+        await refund(
+            session,
+            order.id,
+            actor=owner,
+            roles=await roles_of(session, owner.telegram_id, ADMINS),
+            reason="x",
+            now=NOW,
+        )
     assert unpaid.value.code == "invalid_transition"
     order.status, order.paid_at = "paid", at(20)
     session.add(order)
     await session.commit()
     with pytest.raises(Forbidden):
-        await refund(session, order.id, actor=stranger, roles=await roles_of(session, stranger.telegram_id, ADMINS), reason="x", now=NOW)
+        await refund(
+            session,
+            order.id,
+            actor=stranger,
+            roles=await roles_of(session, stranger.telegram_id, ADMINS),
+            reason="x",
+            now=NOW,
+        )
     with pytest.raises(ServiceError) as no_reason:
-        await refund(session, order.id, actor=owner, roles=await roles_of(session, owner.telegram_id, ADMINS), reason="  ", now=NOW)
+        await refund(
+            session,
+            order.id,
+            actor=owner,
+            roles=await roles_of(session, owner.telegram_id, ADMINS),
+            reason="  ",
+            now=NOW,
+        )
     assert no_reason.value.code == "reason_required"
     admin = await f.asn_user(session, ADMIN, "199203042019031003", phone=None)
-    done = await refund(session, order.id, actor=admin, roles=await roles_of(session, admin.telegram_id, ADMINS), reason="dobel", now=NOW)
+    done = await refund(
+        session,
+        order.id,
+        actor=admin,
+        roles=await roles_of(session, admin.telegram_id, ADMINS),
+        reason="dobel",
+        now=NOW,
+    )
     assert done.changed
     assert (await f.fresh(session, type(product), product.id)).stock == 7  # not handed over yet
-    twice = await refund(session, order.id, actor=owner, roles=await roles_of(session, owner.telegram_id, ADMINS), reason="x", now=NOW)
+    twice = await refund(
+        session,
+        order.id,
+        actor=owner,
+        roles=await roles_of(session, owner.telegram_id, ADMINS),
+        reason="x",
+        now=NOW,
+    )
     assert not twice.changed
     status = await quota_status(session, buyer, now=NOW, policy=POLICY)
     assert status.spent == 0

@@ -6,8 +6,8 @@ import asyncio
 import io
 from pathlib import Path
 
-from sandbox.console import DB_FILE, LineQueue, run_console
 from bot.settings import Settings
+from sandbox.console import DB_FILE, LineQueue, run_console
 
 
 def _settings(tmp_path: Path) -> Settings:

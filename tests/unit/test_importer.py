@@ -5,8 +5,6 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from views import import_messages
-from views.import_messages import describe_issue, describe_money_error, describe_nip_error
 from models import Merchant, Product, RosterEntry
 from services import importer
 from services.demo import build_static_qris
@@ -22,6 +20,8 @@ from services.importer import (
 from services.money import MoneyError
 from services.nip import NipError
 from services.qris import ERROR_CODES as QRIS_CODES
+from views import import_messages
+from views.import_messages import describe_issue, describe_money_error, describe_nip_error
 
 TODAY = date(2026, 11, 27)
 
@@ -38,7 +38,7 @@ def roster_csv(*rows: str, header: str = ROSTER_HEADER) -> str:
     return header + "".join(row + "\n" for row in rows)
 
 
-async def failed(coro) -> list[ImportIssue]:  # noqa: ANN001
+async def failed(coro) -> list[ImportIssue]:
     with pytest.raises(ImportFailed) as info:
         await coro
     return info.value.issues
@@ -48,7 +48,7 @@ def codes(issues: list[ImportIssue]) -> list[tuple[int, str | None, str]]:
     return [(i.line, i.column, i.code) for i in issues]
 
 
-async def all_roster(session) -> dict[str, RosterEntry]:  # noqa: ANN001
+async def all_roster(session) -> dict[str, RosterEntry]:
     return {e.nip: e for e in (await session.exec(select(RosterEntry))).all()}
 
 
@@ -251,7 +251,7 @@ def merchants_csv(*rows: str, header: str = MERCHANT_HEADER) -> str:
     return header + "".join(row + "\n" for row in rows)
 
 
-async def all_merchants(session) -> dict[str, Merchant]:  # noqa: ANN001
+async def all_merchants(session) -> dict[str, Merchant]:
     return {m.code: m for m in (await session.exec(select(Merchant))).all()}
 
 
@@ -348,7 +348,7 @@ def products_csv(*rows: str, header: str = PRODUCT_HEADER) -> str:
     return header + "".join(row + "\n" for row in rows)
 
 
-async def two_merchants(session) -> None:  # noqa: ANN001
+async def two_merchants(session) -> None:
     await import_merchants(
         session,
         merchants_csv(
@@ -358,7 +358,7 @@ async def two_merchants(session) -> None:  # noqa: ANN001
     )
 
 
-async def all_products(session) -> dict[str, Product]:  # noqa: ANN001
+async def all_products(session) -> dict[str, Product]:
     return {p.name: p for p in (await session.exec(select(Product))).all()}
 
 
@@ -497,7 +497,7 @@ async def test_database_error_writes_nothing(session, monkeypatch):
     await two_merchants(session)
     shops = await all_merchants(session)
 
-    async def broken_flush(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    async def broken_flush(*args, **kwargs):
         raise RuntimeError("disk full")
 
     data = products_csv("SANAN,Keripik,kuliner,18000,5,bungkus,", "KOPI,Kopi,kuliner,1,5,x,")
@@ -584,7 +584,7 @@ FALLBACKS = {
 
 @pytest.mark.parametrize("code", sorted(SAMPLE_PARAMS))
 def test_describe_issue_renders_every_code(code, monkeypatch):
-    def strict_missing(self, key):  # noqa: ANN001, ANN202
+    def strict_missing(self, key):
         raise KeyError(key)
 
     monkeypatch.setattr(import_messages._Params, "__missing__", strict_missing)

@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime
 import openpyxl
 from PIL import Image
 
-from views.i18n import get_i18n
-from views.reports import chart_pngs, summary_text, workbook_xlsx
 from services.reports import (
     AsnRow,
     CategorySpend,
@@ -18,6 +16,8 @@ from services.reports import (
     ReportDetails,
 )
 from tests.compliance_world import WIB
+from views.i18n import get_i18n
+from views.reports import chart_pngs, summary_text, workbook_xlsx
 
 
 def _report(opds: int) -> Report:

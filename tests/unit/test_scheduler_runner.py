@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from scheduler.jobs import JobContext
-from services.leases import Lease
 from scheduler.runner import JOB_DEFAULTS, context_of, create_scheduler
+from services.leases import Lease
 
 WIB = ZoneInfo("Asia/Jakarta")
 

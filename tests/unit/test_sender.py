@@ -8,8 +8,8 @@ import pytest
 from aiogram import Bot
 
 from delivery import sender as sender_module
-from sandbox.fakegram import FakeTelegram
 from delivery.sender import Outcome, RateLimiter, Sender
+from sandbox.fakegram import FakeTelegram
 
 TOKEN = "123456:TEST"
 
@@ -86,7 +86,7 @@ async def bot(server: FakeTelegram) -> AsyncIterator[Bot]:
     await client.session.close()
 
 
-def hello(bot: Bot, chat_id: int):  # noqa: ANN201
+def hello(bot: Bot, chat_id: int):
     return bot.send_message(chat_id, "Halo")
 
 
@@ -130,7 +130,7 @@ async def test_429_pauses_all_sends_then_retries(server: FakeTelegram, bot: Bot)
     server.force_retry_after(1)
     results = {}
 
-    def on_result(item: int, result) -> None:  # noqa: ANN001
+    def on_result(item: int, result) -> None:
         results[item] = result
 
     await sender.send_batch(range(1, 7), lambda i: (i, hello), on_result, concurrency=3)
@@ -150,7 +150,7 @@ async def test_batch_skips_declined_items_and_keeps_going(server: FakeTelegram, 
     sender = Sender(bot, rate=200)
     outcomes = {}
 
-    async def on_result(item: int, result) -> None:  # noqa: ANN001
+    async def on_result(item: int, result) -> None:
         outcomes[item] = result.outcome
 
     await sender.send_batch(

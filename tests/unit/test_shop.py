@@ -13,8 +13,8 @@ from models import CartItem, MerchantMember, Order, OrderItem, PaymentMethod, Pr
 from services import catalog, payments, products, shop
 from services.cart import get_cart
 from services.errors import Forbidden, ServiceError
-from services.search import search_products
 from services.roles import roles_of
+from services.search import search_products
 from tests import factories as f
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -27,7 +27,7 @@ STATIC = next(
 )
 
 
-async def _people(session):  # noqa: ANN001, ANN202
+async def _people(session):
     merchant = await f.merchant(session)
     owner = User(telegram_id=11, first_name="Owner")
     staff = User(telegram_id=12, first_name="Staff")
