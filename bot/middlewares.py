@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 
 from handlers.errors import stale_query
 from models.db import Database
+from services import updates
 from services.roles import resolve_roles
 from services.users import get_or_create_user
 from views.i18n import pick_locale
@@ -23,6 +26,24 @@ from views.i18n import pick_locale
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class OncePerUpdate(BaseMiddleware):
+    """Handles each update once: a re-delivered `update_id` (Telegram delivers at least once)
+    is skipped, also after a restart and in another process (`services.updates`)."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update):
+            async with self.db.session() as session:
+                first = await updates.claim(session, event.update_id, now=self.clock())
+            if not first:
+                log.info("update %s was delivered again: skipped", event.update_id)
+                return UNHANDLED
+        return await handler(event, data)
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -24,6 +24,7 @@ from models import OrderStatus, User
 from services import orders
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.policy import Policy
+from services.roles import Roles
 from views import keyboards as kb
 from views.callbacks import OrderCb, OrdersPageCb
 from views.orders import (
@@ -150,12 +151,13 @@ async def reject_reason_expected(message: Message) -> None:
     await message.answer(_("Please type the reason as text, or tap Cancel."))
 
 
-@routes.callback_query(OrderCb.filter(F.action.in_(set(orders.ACTIONS) - {"reject"})))
+@routes.callback_query(OrderCb.filter(F.action.in_(orders.PERSON_ACTIONS - {"reject"})))
 async def order_action(
     callback: CallbackQuery,
     callback_data: OrderCb,
     session: AsyncSession,
     user: User,
+    roles: Roles,
     sender: Sender,
     locale: str,
     policy: Policy,
@@ -163,8 +165,10 @@ async def order_action(
     clock: Callable[[], datetime],
 ) -> None:
     order_id, action = callback_data.id, callback_data.action
-    result = await orders.transition(session, order_id, action, actor=user, now=clock())
-    for_merchant = result.action.actor == "merchant"
+    result = await orders.transition(
+        session, order_id, action, actor=user, roles=roles, now=clock()
+    )
+    for_merchant = result.party in orders.SHOP
     view = await orders.order_view(session, order_id, viewer=user)
     text = order_text(view, locale, policy.tz, for_merchant=for_merchant)
     markup = order_buttons(view, for_merchant=for_merchant)
@@ -176,7 +180,9 @@ async def order_action(
     if not result.changed:
         toast(callback_answer, _("Already done."))
         return
-    await _tell_the_other_side(sender, session, policy, order_id, action, for_merchant)
+    await _tell_the_other_side(
+        sender, session, policy, order_id, action, for_merchant=for_merchant
+    )
 
 
 async def _tell_the_other_side(
@@ -185,6 +191,7 @@ async def _tell_the_other_side(
     policy: Policy,
     order_id: int,
     action: str,
+    *,
     for_merchant: bool,
 ) -> None:
     if for_merchant:

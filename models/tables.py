@@ -390,3 +390,16 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime
+
+
+class HandledUpdate(SQLModel, table=True):
+    """A Telegram update already taken by a process: Telegram delivers at least once, so a
+    re-delivered update (same `update_id`) is handled only once, also across restarts and
+    processes. Rows older than a couple of days are forgotten (Telegram keeps updates 24 h)."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False, nullable=False)
+    )
+    handled_at: datetime = Field(index=True)

@@ -9,6 +9,7 @@ every job works out from that moment what is due, which also catches up after a 
 - `month_closing`: close the months whose deadline day is over, then the monthly summary (with
   the chart) to administrators and to each OPD operator for their OPD;
 - `scheduled_broadcasts`: start due scheduled broadcasts (the broadcast runner has its own lease);
+- `forget_handled_updates`: forget the update ids older than Telegram's redelivery window;
 - `renew_lease`: keep the lease while alive; `run_all_jobs`: everything once, in order.
 """
 
@@ -32,7 +33,7 @@ from delivery.sender import MakeMessage, Outcome, Sender, SendResult, create_sen
 from models import AdminAccount, Order, User
 from models.db import Database
 from models.enums import AdminRole
-from services import deadlines, hygiene
+from services import deadlines, hygiene, updates
 from services.admins import Role, admin_telegram_ids
 from services.compliance import close_month, current_month
 from services.errors import ServiceError
@@ -351,6 +352,14 @@ async def scheduled_broadcasts(ctx: JobContext) -> dict[str, int]:
     return {"started": len(started)}
 
 
+async def forget_handled_updates(ctx: JobContext) -> dict[str, int]:
+    """Forget which updates were handled once Telegram can no longer deliver them again."""
+    if not await ctx.lease.acquire():
+        return {}
+    async with ctx.db.session() as session:
+        return {"forgotten": await updates.forget_old(session, now=ctx.clock())}
+
+
 async def renew_lease(ctx: JobContext) -> bool:
     """Keep the lease while this process is alive (or take it over from a dead holder)."""
     return await ctx.lease.acquire()
@@ -361,6 +370,7 @@ JOBS: tuple[tuple[str, Callable[[JobContext], Awaitable[object]]], ...] = (
     ("month_closing", month_closing),
     ("deadline_reminders", deadline_reminders),
     ("scheduled_broadcasts", scheduled_broadcasts),
+    ("forget_handled_updates", forget_handled_updates),
 )
 
 

@@ -9,7 +9,8 @@ once right at start-up).
   at that minute; a slot missed during a downtime goes out within 15 minutes of the restart);
 - month_closing: every hour at minute 1 (00:01 WIB right after the deadline day ends);
 - order_hygiene: every 5 minutes;
-- scheduled_broadcasts: every minute on the minute (the broadcast runner also looks by itself).
+- scheduled_broadcasts: every minute on the minute (the broadcast runner also looks by itself);
+- forget_handled_updates: every hour (at minute 17).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     add(jobs.month_closing, CronTrigger(minute=1, timezone=tz), at_start=True)
     add(jobs.order_hygiene, IntervalTrigger(minutes=5, timezone=tz))
     add(jobs.scheduled_broadcasts, CronTrigger(second=0, timezone=tz), misfire_grace_time=60)
+    add(jobs.forget_handled_updates, CronTrigger(minute=17, timezone=tz))
     return scheduler
 
 

@@ -103,7 +103,7 @@ def _by_pangkat() -> dict[str, Golongan]:
 
 
 def _level(token: str) -> int | None:
-    if token.isdigit():
+    if token.isascii() and token.isdigit():
         level = int(token)
         return level if 1 <= level <= PPPK_MAX and token[0] != "0" else None
     return _LEVEL_BY_ROMAN.get(token)

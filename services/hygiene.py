@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Order, OrderStatus
 from models.db import write_transaction
 from services.errors import ServiceError
-from services.orders import transition
+from services.orders import system_step
 
 BATCH = 500
 
@@ -115,7 +115,7 @@ async def _step_all(
     done = []
     for order_id in ids:
         try:
-            result = await transition(session, order_id, action, actor=None, now=now)
+            result = await system_step(session, order_id, action, now=now)
         except ServiceError:
             continue  # someone moved it meanwhile (accepted at the last minute): leave it
         if result.changed:

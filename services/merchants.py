@@ -37,6 +37,14 @@ async def is_member(session: AsyncSession, user_id: int, merchant_id: int) -> bo
     return (await session.exec(query)).first() is not None
 
 
+async def member_role(session: AsyncSession, user_id: int, merchant_id: int) -> str | None:
+    """The account's role in the shop (owner or staff), None if it does not work there."""
+    query = select(MerchantMember.role).where(
+        MerchantMember.user_id == user_id, MerchantMember.merchant_id == merchant_id
+    )
+    return (await session.exec(query)).first()
+
+
 async def member_users(session: AsyncSession, merchant_id: int) -> list[User]:
     """Everyone who gets a shop's order notifications (owner first)."""
     rows = await session.exec(

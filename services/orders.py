@@ -4,11 +4,16 @@ Checkout turns the cart into one order per merchant in one transaction, reservin
 It is idempotent per `checkout key` (a digest of the cart shown in the summary), so a
 double-tapped "confirm" creates the orders once.
 
-Lifecycle (who may do what):
-    pending  --accept (merchant)-->  accepted  --pay (merchant)-->  paid
-    paid  --ready / ship (merchant)-->  ready | shipped  --complete (merchant) / receive (buyer)-->
-    completed;  pending|accepted --reject (merchant, reason)--> rejected;
-    pending --cancel (buyer)--> cancelled.  Rejecting or cancelling releases the reserved stock.
+Lifecycle: `STEPS` is the one table of who may take which step from which status (the buyer,
+the shop's owner or staff, an administrator, the system); nothing outside it is allowed.
+    pending  --accept (shop)-->  accepted  --pay (shop)-->  paid
+    paid  --ready / ship (shop)-->  ready | shipped  --complete (shop) / receive (buyer)-->
+    completed;  pending|accepted --reject (shop, reason)--> rejected;
+    pending --cancel (buyer)--> cancelled;  pending --expire (system)--> expired;
+    ready|shipped --autocomplete (system)--> completed;
+    paid|ready|shipped|completed --refund (shop or administrator)--> refunded.
+Rejecting, cancelling or expiring releases the reserved stock. People's steps go through
+`transition`; the scheduler's through `system_step`, which takes only the system's.
 
 Refusal codes: not_registered, cart_empty, cart_changed, product_unavailable (params: name),
 qris_unavailable (params: merchant; QRIS chosen for a shop without a registered QRIS),
@@ -22,6 +27,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import (
     BuyerKind,
     CartItem,
+    MemberRole,
     Merchant,
     Order,
     OrderEvent,
@@ -44,50 +51,76 @@ from models.db import write_transaction
 from models.tables import utcnow
 from services.cart import Cart, get_cart
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
-from services.merchants import is_member
+from services.merchants import is_member, member_role
+from services.roles import Roles
 
 S = OrderStatus
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    actor: str  # "merchant" or "buyer"
-    sources: frozenset[OrderStatus]
-    target: OrderStatus
+class Party(StrEnum):
+    """Who takes a step, as seen from the order."""
+
+    BUYER = "buyer"  # the order's buyer
+    OWNER = "owner"  # an owner of the order's shop
+    STAFF = "staff"  # a staff member of the order's shop
+    ADMIN = "admin"  # a city administrator
+    SYSTEM = "system"  # the scheduler (expiring, completing on its own); never a chat user
 
 
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action("accept", "merchant", frozenset({S.PENDING}), S.ACCEPTED),
-        Action("reject", "merchant", frozenset({S.PENDING, S.ACCEPTED}), S.REJECTED),
-        Action("pay", "merchant", frozenset({S.ACCEPTED}), S.PAID),
-        Action("ready", "merchant", frozenset({S.PAID}), S.READY),
-        Action("ship", "merchant", frozenset({S.PAID}), S.SHIPPED),
-        Action("complete", "merchant", frozenset({S.READY, S.SHIPPED}), S.COMPLETED),
-        Action("cancel", "buyer", frozenset({S.PENDING}), S.CANCELLED),
-        Action("receive", "buyer", frozenset({S.READY, S.SHIPPED}), S.COMPLETED),
-        Action("expire", "system", frozenset({S.PENDING}), S.EXPIRED),
-        Action("autocomplete", "system", frozenset({S.READY, S.SHIPPED}), S.COMPLETED),
+SHOP = frozenset({Party.OWNER, Party.STAFF})
+BUYER = frozenset({Party.BUYER})
+SYSTEM = frozenset({Party.SYSTEM})
+SHOP_OR_ADMIN = SHOP | {Party.ADMIN}
+
+# Every step an order can take: (action, from status, to status, who may take it). A step not in
+# this table is refused, whoever asks. Rows are in the order their buttons are shown.
+STEPS: tuple[tuple[str, OrderStatus, OrderStatus, frozenset[Party]], ...] = (
+    ("accept", S.PENDING, S.ACCEPTED, SHOP),
+    ("reject", S.PENDING, S.REJECTED, SHOP),
+    ("cancel", S.PENDING, S.CANCELLED, BUYER),
+    ("expire", S.PENDING, S.EXPIRED, SYSTEM),
+    ("pay", S.ACCEPTED, S.PAID, SHOP),
+    ("reject", S.ACCEPTED, S.REJECTED, SHOP),
+    ("ready", S.PAID, S.READY, SHOP),
+    ("ship", S.PAID, S.SHIPPED, SHOP),
+    ("refund", S.PAID, S.REFUNDED, SHOP_OR_ADMIN),
+    ("complete", S.READY, S.COMPLETED, SHOP),
+    ("receive", S.READY, S.COMPLETED, BUYER),
+    ("autocomplete", S.READY, S.COMPLETED, SYSTEM),
+    ("refund", S.READY, S.REFUNDED, SHOP_OR_ADMIN),
+    ("complete", S.SHIPPED, S.COMPLETED, SHOP),
+    ("receive", S.SHIPPED, S.COMPLETED, BUYER),
+    ("autocomplete", S.SHIPPED, S.COMPLETED, SYSTEM),
+    ("refund", S.SHIPPED, S.REFUNDED, SHOP_OR_ADMIN),
+    ("refund", S.COMPLETED, S.REFUNDED, SHOP_OR_ADMIN),
+)
+TRANSITIONS: dict[tuple[str, OrderStatus], tuple[OrderStatus, frozenset[Party]]] = {
+    (action, source): (target, parties) for action, source, target, parties in STEPS
+}
+ACTIONS: frozenset[str] = frozenset(action for action, *_rest in STEPS)
+# Steps only the scheduler takes (`system_step`); `transition` never accepts them.
+SYSTEM_ACTIONS = frozenset(a for a, _s, _t, parties in STEPS if parties == SYSTEM)
+# Steps people take with the buttons under an order (refunds have a button of their own).
+PERSON_ACTIONS = ACTIONS - SYSTEM_ACTIONS - {"refund"}
+
+
+def target_of(action: str) -> OrderStatus | None:
+    """Where `action` leads (every row of an action has the same target)."""
+    return next((target for a, _s, target, _p in STEPS if a == action), None)
+
+
+def parties_of(action: str) -> frozenset[Party]:
+    """Everyone who may take `action` from some status."""
+    return frozenset().union(*(parties for a, _s, _t, parties in STEPS if a == action))
+
+
+def next_steps(status: OrderStatus, party: Party) -> tuple[str, ...]:
+    """The buttons `party` gets on an order in `status`, in order."""
+    return tuple(
+        action
+        for action, source, _t, parties in STEPS
+        if source == status and party in parties and action in PERSON_ACTIONS
     )
-}
-# Steps the system (scheduler) takes on its own; people never can.
-SYSTEM_ACTIONS = frozenset({"expire", "autocomplete"})
-
-# What the merchant may do next, in button order, for each status.
-MERCHANT_NEXT: dict[OrderStatus, tuple[str, ...]] = {
-    S.PENDING: ("accept", "reject"),
-    S.ACCEPTED: ("pay", "reject"),
-    S.PAID: ("ready", "ship"),
-    S.READY: ("complete",),
-    S.SHIPPED: ("complete",),
-}
-BUYER_NEXT: dict[OrderStatus, tuple[str, ...]] = {
-    S.PENDING: ("cancel",),
-    S.READY: ("receive",),
-    S.SHIPPED: ("receive",),
-}
 
 
 def checkout_key(cart: Cart) -> str:
@@ -136,8 +169,14 @@ async def checkout(
             if existing:
                 return CheckoutResult(existing, created=False)
             orders = await _create_orders(session, user, key, payment_method, now or utcnow())
-    except IntegrityError:
-        # A concurrent confirm of the same cart won the race: return its orders.
+    except (IntegrityError, ServiceError) as exc:
+        # A concurrent confirm of the same cart may have won the race: its orders stand (this
+        # one then met the unique key, or found the cart already emptied by it).
+        if isinstance(exc, ServiceError) and exc.code not in (
+            Refusal.CART_CHANGED,
+            Refusal.CART_EMPTY,
+        ):
+            raise
         existing = await _orders_for_key(session, user, key)
         await session.commit()
         if not existing:
@@ -206,59 +245,101 @@ async def _create_orders(
 class TransitionResult:
     order: Order
     changed: bool  # False when the order already was in the target state (a repeated tap)
-    action: Action
+    action: str
+    party: Party  # as whom the step was taken
+
+
+async def parties_for(
+    session: AsyncSession, order: Order, actor: User, roles: Roles | None = None
+) -> frozenset[Party]:
+    """What `actor` is to `order`: its buyer, an owner or staff of its shop, an administrator
+    (one person may be several: a shop owner buying in their own shop)."""
+    parties = set()
+    if order.buyer_id == actor.id:
+        parties.add(Party.BUYER)
+    role = await member_role(session, actor.id, order.merchant_id)
+    if role == MemberRole.OWNER:
+        parties.add(Party.OWNER)
+    elif role == MemberRole.STAFF:
+        parties.add(Party.STAFF)
+    if roles is not None and roles.is_admin:
+        parties.add(Party.ADMIN)
+    return frozenset(parties)
 
 
 async def transition(
     session: AsyncSession,
     order_id: int,
-    action_name: str,
+    action: str,
     *,
-    actor: User | None,
+    actor: User,
+    roles: Roles | None = None,
     reason: str | None = None,
     now: datetime | None = None,
 ) -> TransitionResult:
-    """Move an order one step, checking who is asking and whether the step is allowed.
+    """A person moves an order one step, if the table (STEPS) lets them take it from the
+    order's status: the buyer, the shop's owner or staff, or an administrator (`roles`).
+    Steps of the system (expire, autocomplete) are refused here: see `system_step`."""
+    if action in SYSTEM_ACTIONS:
+        raise Forbidden()
+    return await _take(session, order_id, action, actor, roles, reason=reason, now=now)
 
-    `actor` None is the system itself (the scheduler expiring or auto-completing an order);
-    it may only take the steps in SYSTEM_ACTIONS.
-    """
-    action = ACTIONS.get(action_name)
-    if action is None:
-        raise ServiceError(Refusal.INVALID_TRANSITION, status="", action=action_name)
+
+async def system_step(
+    session: AsyncSession, order_id: int, action: str, *, now: datetime
+) -> TransitionResult:
+    """The scheduler moves an order on its own (expire, autocomplete): only its own steps."""
+    if action not in SYSTEM_ACTIONS:
+        raise Forbidden()
+    return await _take(session, order_id, action, None, None, reason=None, now=now)
+
+
+async def _take(
+    session: AsyncSession,
+    order_id: int,
+    action: str,
+    actor: User | None,
+    roles: Roles | None,
+    *,
+    reason: str | None,
+    now: datetime | None,
+) -> TransitionResult:
+    target = target_of(action)
+    if target is None:
+        raise ServiceError(Refusal.INVALID_TRANSITION, status="", action=action)
     async with write_transaction(session):
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound(Refusal.ORDER_NOT_FOUND)
-        if actor is None:
-            if action.name not in SYSTEM_ACTIONS:
-                raise Forbidden()
-        elif action.actor == "merchant":
-            if not await is_member(session, actor.id, order.merchant_id):
-                raise Forbidden()
-        elif order.buyer_id != actor.id:
+        mine = {Party.SYSTEM} if actor is None else await parties_for(session, order, actor, roles)
+        allowed_anywhere = mine & parties_of(action)
+        if not allowed_anywhere:
             raise Forbidden()
-        if order.status == action.target:
-            return TransitionResult(order, changed=False, action=action)
-        if order.status not in action.sources:
-            raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action=action.name)
-        if action.name == "reject":
+        if order.status == target:
+            party = sorted(allowed_anywhere)[0]
+            return TransitionResult(order, changed=False, action=action, party=party)
+        step = TRANSITIONS.get((action, OrderStatus(order.status)))
+        allowed = mine & step[1] if step is not None else frozenset()
+        if not allowed:
+            raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action=action)
+        party = sorted(allowed)[0]
+        if action == "reject":
             reason = " ".join((reason or "").split())
             if not reason:
                 raise ServiceError(Refusal.REASON_REQUIRED)
             order.reject_reason = reason[:500]
         now = now or utcnow()
         previous = order.status
-        order.status = action.target
-        if action.target == S.ACCEPTED:
+        order.status = target
+        if target == S.ACCEPTED:
             order.accepted_at = now
-        elif action.target == S.PAID:
+        elif target == S.PAID:
             order.paid_at = now
-        elif action.target in (S.READY, S.SHIPPED):
+        elif target in (S.READY, S.SHIPPED):
             order.fulfilled_at = now
-        elif action.target == S.COMPLETED:
+        elif target == S.COMPLETED:
             order.completed_at = now
-        elif action.target in (S.REJECTED, S.CANCELLED, S.EXPIRED):
+        elif target in (S.REJECTED, S.CANCELLED, S.EXPIRED):
             order.closed_at = now
             await _release_stock(session, order.id, now)
         session.add(order)
@@ -272,7 +353,7 @@ async def transition(
                 at=now,
             )
         )
-    return TransitionResult(order, changed=True, action=action)
+    return TransitionResult(order, changed=True, action=action, party=party)
 
 
 async def _release_stock(session: AsyncSession, order_id: int, now: datetime) -> None:

@@ -55,7 +55,7 @@ def deadline_for(month: date, deadline_day: int) -> date:
 def parse_month(text: str) -> date:
     """A month typed as 2026-12 (also 2026/12, 12-2026, 12/2026); refusal: month_invalid."""
     parts = text.strip().replace("/", "-").replace(".", "-").split("-")
-    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+    if len(parts) == 2 and all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         first, second = (int(p) for p in parts)
         year, month = (first, second) if first > 12 else (second, first)
         if 2000 <= year <= 2200 and 1 <= month <= 12:

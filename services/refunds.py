@@ -19,14 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Order, OrderEvent, OrderItem, OrderStatus, Product, User
 from models.db import write_transaction
-from models.enums import PAID_STATUSES
 from models.tables import utcnow
 from services.admins import audit
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
-from services.merchants import is_member
+from services.orders import SHOP, STEPS, TRANSITIONS, parties_for, parties_of
 from services.roles import Roles
 
-REFUNDABLE = PAID_STATUSES
+REFUNDABLE = frozenset(source for action, source, _to, _who in STEPS if action == "refund")
 STILL_AT_THE_SHOP = frozenset({OrderStatus.PAID, OrderStatus.READY})
 
 
@@ -38,9 +37,8 @@ class RefundResult:
 
 
 async def can_refund(session: AsyncSession, order: Order, actor: User, roles: Roles) -> bool:
-    if await is_member(session, actor.id, order.merchant_id):
-        return True
-    return roles.is_admin
+    """Whether `actor` may refund this order at all (its shop, or an administrator)."""
+    return bool(await parties_for(session, order, actor, roles) & parties_of("refund"))
 
 
 async def refund(
@@ -59,13 +57,14 @@ async def refund(
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound(Refusal.ORDER_NOT_FOUND)
-        member = await is_member(session, actor.id, order.merchant_id)
-        by_admin = not member
-        if by_admin and not roles.is_admin:
+        mine = await parties_for(session, order, actor, roles)
+        if not mine & parties_of("refund"):
             raise Forbidden()
+        by_admin = not mine & SHOP
         if order.status == OrderStatus.REFUNDED:
             return RefundResult(order, changed=False, by_admin=by_admin)
-        if order.status not in REFUNDABLE:
+        step = TRANSITIONS.get(("refund", OrderStatus(order.status)))
+        if step is None or not mine & step[1]:
             raise ServiceError(Refusal.INVALID_TRANSITION, status=order.status, action="refund")
         now = now or utcnow()
         previous = order.status

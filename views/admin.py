@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import AdminAccount, AdminRole, AuditLog, User
 from views import keyboards as kb
+from views.callbacks import TelegramId
 from views.format import button_text, esc, fit_html, moment, shorten
 
 OPD_PAGE = 8
@@ -21,7 +22,7 @@ OPD_PAGE = 8
 
 class AdminCb(CallbackData, prefix="adm"):
     action: str  # home, add_admin, add_op, rm_list, rm, rm_ok, audit, opd, opd_page
-    arg: int = 0
+    arg: TelegramId = 0  # a Telegram id (rm, rm_ok), else an index or a page
 
 
 def who(account: User | None, telegram_id: int) -> str:

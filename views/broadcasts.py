@@ -24,6 +24,7 @@ from services import broadcasts as svc
 from services.admins import Role
 from services.golongan import QUOTA_CLASSES
 from views import keyboards as kb
+from views.callbacks import Id
 from views.format import CAPTION_LIMIT, TEXT_LIMIT, button_text, esc, moment, progress_bar
 from views.i18n import babel_locale, get_i18n
 
@@ -35,17 +36,17 @@ class BroadcastButtonCb(CallbackData, prefix="bq"):
 
 
 class BroadcastCtlCb(CallbackData, prefix="bct"):
-    id: int
+    id: Id
     action: str  # pause, resume, cancel, cancel? (ask first), view, csv
 
 
 class BroadcastListCb(CallbackData, prefix="bls"):
-    page: int
+    page: Id
 
 
 class SetupCb(CallbackData, prefix="bsu"):
     action: str  # kind, opds, opd, classes, cls, below, btn, main, preview, send, when, abort
-    arg: int = 0
+    arg: Id = 0
 
 
 OPD_PAGE = 8

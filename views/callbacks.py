@@ -3,7 +3,18 @@ codes only, never names (callback_data is 1-64 bytes)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import BeforeValidator, Field
+
+from services.ids import MAX_ID, MAX_TELEGRAM_ID, ascii_number
+
+# Every number in callback data: ASCII digits only (a modified client may send "²" or "١٢"),
+# within the database's integer range; anything else does not match the button at all (it is
+# answered as a stale button). `Id` for row ids, pages and codes; `TelegramId` for accounts.
+Id = Annotated[int, BeforeValidator(ascii_number), Field(ge=0, le=MAX_ID)]
+TelegramId = Annotated[int, BeforeValidator(ascii_number), Field(ge=0, le=MAX_TELEGRAM_ID)]
 
 # --- buyers: start, catalog, search, cart, orders --------------------------------------------
 
@@ -13,17 +24,17 @@ class CategoriesCb(CallbackData, prefix="cs"):
 
 
 class CategoryCb(CallbackData, prefix="c"):
-    id: int
-    page: int = 0
+    id: Id
+    page: Id = 0
 
 
 class ProductCb(CallbackData, prefix="p"):
-    id: int
+    id: Id
     src: str = "l"  # "l": opened from a list (back closes the card), "d": direct link
 
 
 class ProductMoreCb(CallbackData, prefix="pm"):
-    id: int
+    id: Id
 
 
 class CloseCb(CallbackData, prefix="x"):
@@ -31,13 +42,13 @@ class CloseCb(CallbackData, prefix="x"):
 
 
 class SearchPageCb(CallbackData, prefix="s"):
-    page: int
+    page: Id
     q: str  # short digest of the query, kept in the FSM data
 
 
 class CartCb(CallbackData, prefix="k"):
     action: str  # add, inc, dec, rm, show
-    id: int = 0
+    id: Id = 0
     src: str = "c"  # "c": from a product card, "k": from the cart screen
 
 
@@ -51,16 +62,16 @@ class CheckoutCb(CallbackData, prefix="co"):
 
 
 class OrderCb(CallbackData, prefix="o"):
-    id: int
+    id: Id
     action: str = "view"
 
 
 class OrdersPageCb(CallbackData, prefix="op"):
-    page: int
+    page: Id
 
 
 class RegistrationCb(CallbackData, prefix="rg"):
-    id: int
+    id: Id
     approve: bool
 
 
@@ -79,25 +90,25 @@ class ShopCb(CallbackData, prefix="mt"):
     """The shop dashboard and its switches. action: show, open, close, staff, invite, qris,
     qris_rm, chooser."""
 
-    m: int = 0
+    m: Id = 0
     action: str = "show"
 
 
 class StaffRemoveCb(CallbackData, prefix="mr"):
-    m: int
-    user: int
+    m: Id
+    user: Id
 
 
 class ShopProductsCb(CallbackData, prefix="ml"):
-    m: int
-    page: int = 0
+    m: Id
+    page: Id = 0
 
 
 class ManageProductCb(CallbackData, prefix="me"):
     """One product's management screen. action: view, price, stock, description, photo, hide,
     show, delete, delete_ok."""
 
-    id: int
+    id: Id
     action: str = "view"
 
 
@@ -106,15 +117,15 @@ class NewProductCb(CallbackData, prefix="mn"):
     cancel."""
 
     action: str
-    m: int = 0
-    id: int = 0
+    m: Id = 0
+    id: Id = 0
 
 
 class ProofCb(CallbackData, prefix="mp"):
     """Payment proof and QRIS on an order. action: send (buyer), qris (buyer: show the code
     again), no (shop: payment not received)."""
 
-    id: int
+    id: Id
     action: str
 
 
@@ -123,18 +134,18 @@ class ProofCb(CallbackData, prefix="mp"):
 
 class ReportCb(CallbackData, prefix="rp"):
     action: str  # show, xlsx, cmp
-    month: int  # YYYYMM
+    month: Id  # YYYYMM
 
 
 class QuotaAdminCb(CallbackData, prefix="qa"):
     action: str  # show, cls, day, ex, exadd, exrm
     cls: str = ""
-    id: int = 0
-    page: int = 0
+    id: Id = 0
+    page: Id = 0
 
 
 class QuotaFromCb(CallbackData, prefix="qf"):
-    month: int  # YYYYMM: the first month a new rule applies to
+    month: Id  # YYYYMM: the first month a new rule applies to
 
 
 class ExemptReasonCb(CallbackData, prefix="qr"):
@@ -146,4 +157,4 @@ class QuotaHistoryCb(CallbackData, prefix="qh"):
 
 
 class RefundCb(CallbackData, prefix="rf"):
-    id: int  # the order
+    id: Id  # the order

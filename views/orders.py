@@ -101,7 +101,7 @@ def _month(when: datetime, locale: str, tz: tzinfo) -> str:
 
 def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboardMarkup | None:
     status = OrderStatus(view.order.status)
-    actions = (orders.MERCHANT_NEXT if for_merchant else orders.BUYER_NEXT).get(status, ())
+    actions = orders.next_steps(status, orders.Party.OWNER if for_merchant else orders.Party.BUYER)
     builder = InlineKeyboardBuilder()
     for action in actions:
         builder.button(

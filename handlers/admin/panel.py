@@ -22,7 +22,7 @@ from handlers.ui import show, toast
 from models import AdminRole
 from services import admins
 from services.errors import Refusal, ServiceError
-from services.ids import parse_id
+from services.ids import MAX_TELEGRAM_ID, parse_id
 from services.policy import Policy
 from services.roles import Roles
 from services.users import find_by_username, get_user, users_by_telegram_id
@@ -150,7 +150,7 @@ async def _resolve(session: AsyncSession, message: Message) -> int | None:
         return message.contact.user_id
     text = (message.text or "").strip()
     if text.isdigit():
-        return parse_id(text)
+        return parse_id(text, maximum=MAX_TELEGRAM_ID)
     if text.startswith("@") or text.replace("_", "").isalnum():
         account = await find_by_username(session, text)
         if account is not None:

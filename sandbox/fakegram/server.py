@@ -131,7 +131,9 @@ class FakeTelegram:
 
         self._files_by_path: dict[str, FakeFile] = {}
         self._updates: list[dict[str, Any]] = []
-        self._next_update_id = 100_000_001
+        # Telegram starts a bot's update ids at some number of its own (and at a random one
+        # after a week without updates): a new fake server never repeats an old one's ids.
+        self._next_update_id = 100_000_001 + secrets.randbelow(1_000_000_000)
         self._fetched_update_id = 0
         self._message_ids: dict[int, int] = {}
         self._events: dict[int, list[ChatEvent]] = {}

@@ -24,6 +24,7 @@ def test_jobs_are_wired_with_wib_triggers(db):
         "month_closing",
         "order_hygiene",
         "scheduled_broadcasts",
+        "forget_handled_updates",
     }
     assert context_of(scheduler) is ctx
     assert JOB_DEFAULTS == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
