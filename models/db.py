@@ -153,7 +153,9 @@ def create_engine(
     url: str, *, echo: bool = False, pool_size: int | None = None, max_overflow: int | None = None
 ) -> AsyncEngine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # An error's message never carries the statement's parameters (NIPs, phone numbers): they
+    # would end up in the logs with the traceback.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

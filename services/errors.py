@@ -24,6 +24,7 @@ class Refusal(StrEnum):
     PHONE_INVALID = "phone_invalid"
     PHONE_MISMATCH = "phone_mismatch"
     NAME_INVALID = "name_invalid"
+    NIP_NOT_CONFIRMED = "nip_not_confirmed"  # what the person is told for any of the four above
     ALREADY_DECIDED = "already_decided"
     # linking a shop
     NO_MERCHANT_FOR_PHONE = "no_merchant_for_phone"

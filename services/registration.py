@@ -33,6 +33,19 @@ class RegistrationOutcome:
     registration: Registration | None = None
 
 
+def check_nip(user: User, text: str, *, today: date) -> str:
+    """A typed NIP, checked offline only (format, dates, gender digit): the normalised NIP.
+
+    Nothing is looked up yet: whether the NIP is in the roster is told only once the person
+    has shared their phone number (`register_asn`), so that typing NIPs tells a stranger
+    nothing about the roster.
+    """
+    info = parse_nip(text, today=today)
+    if user.kind == BuyerKind.ASN and user.nip:
+        raise ServiceError(Refusal.ALREADY_REGISTERED, nip=user.nip)
+    return info.nip
+
+
 async def lookup_nip(session: AsyncSession, user: User, text: str, *, today: date) -> RosterEntry:
     """Validate a typed NIP and find it in the roster, refusing NIPs this user cannot take."""
     info = parse_nip(text, today=today)

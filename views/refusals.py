@@ -72,6 +72,12 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
     Refusal.INACTIVE: lambda p: _(
         "NIP {nip} is no longer active in the city's roster. Please contact BKPSDM."
     ).format(nip=p.get("nip", "")),
+    Refusal.NIP_NOT_CONFIRMED: lambda p: _(
+        "We could not confirm NIP {nip} with the phone number of this Telegram account. Check "
+        "the number you typed. If it is right, register from the Telegram account of the phone "
+        "number recorded for you at BKPSDM, or ask your OPD's staffing officer to update the "
+        "roster. Meanwhile you can order as a general buyer."
+    ).format(nip=esc(str(p.get("nip", "")))),
     Refusal.NIP_TAKEN: lambda p: _(
         "This NIP is already linked to another Telegram account, so it cannot be registered "
         "here. An administrator has been told. If this is your NIP, contact the TukuLokal "

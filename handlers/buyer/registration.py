@@ -36,6 +36,15 @@ log = logging.getLogger(__name__)
 routes = Routes("registration")
 
 
+# Why a NIP could not be linked: told to the person as one sentence (NIP_NOT_CONFIRMED).
+NOT_CONFIRMED = (
+    Refusal.NOT_IN_ROSTER,
+    Refusal.INACTIVE,
+    Refusal.NIP_TAKEN,
+    Refusal.PHONE_MISMATCH,
+)
+
+
 class AsnForm(StatesGroup):
     nip = State()
     contact = State()
@@ -74,25 +83,21 @@ async def got_nip(
     session: AsyncSession,
     user: User,
     policy: Policy,
-    sender: Sender,
 ) -> None:
+    """The same answer for every well-formed NIP, in the roster or not: nothing personal is
+    shown before the phone number matches (typing NIPs must not look colleagues up)."""
     try:
-        roster = await reg.lookup_nip(session, user, message.text, today=_today(policy))
+        nip = reg.check_nip(user, message.text or "", today=_today(policy))
     except NipError as exc:
         await message.answer(esc(describe_nip_error(exc, _)) + "\n" + _("Please type it again."))
         return
-    except ServiceError as exc:
-        if exc.code == Refusal.NIP_TAKEN:
-            await tell_admins_nip_taken(sender, session, policy, user, str(exc.params["nip"]))
-        await message.answer(describe(exc))
-        return
-    await state.update_data(nip=roster.nip)
+    await state.update_data(nip=nip)
     await state.set_state(AsnForm.contact)
     await message.answer(
         _(
-            "Found: <b>{name}</b>, {opd}.\n\nNow tap <b>📱 Share my phone number</b> below so "
-            "we can check it against the roster."
-        ).format(name=esc(roster.name), opd=esc(roster.opd)),
+            "Thank you. We will check NIP <code>{nip}</code> against the phone number of this "
+            "Telegram account: tap <b>📱 Share my phone number</b> below."
+        ).format(nip=nip),
         reply_markup=kb.share_contact_keyboard(),
     )
 
@@ -131,6 +136,9 @@ async def got_asn_contact(
         if exc.code in (Refusal.NOT_OWN_CONTACT, Refusal.PHONE_INVALID):
             await message.answer(describe(exc), reply_markup=kb.share_contact_keyboard())
             return
+        if exc.code in NOT_CONFIRMED:
+            # One answer whichever it was: a stranger learns nothing about the roster.
+            exc = ServiceError(Refusal.NIP_NOT_CONFIRMED, nip=data.get("nip", ""))
         await state.clear()
         await message.answer(describe(exc), reply_markup=kb.main_menu())
         return

@@ -455,6 +455,14 @@ class FakeTelegram:
         self._notify()
         return update
 
+    def deliver_again(self, update: dict[str, Any]) -> None:
+        """Queue an update that was delivered before, with its own `update_id`, as Telegram
+        does when the bot did not confirm it (the process died before its next getUpdates, or
+        a webhook was answered late): a bot that starts polling gets it again."""
+        self._updates = sorted([*self._updates, update], key=lambda u: u["update_id"])
+        self._fetched_update_id = min(self._fetched_update_id, update["update_id"] - 1)
+        self._notify()
+
     def _my_chat_member(self, user: FakeUser, old: str, new: str) -> None:
         if not user.started:
             return
