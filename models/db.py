@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 _IMMEDIATE = "tukulokal_immediate"
 WRITE_LOCK_TIMEOUT = 30.0  # seconds, as SQLite's busy timeout
@@ -259,6 +260,12 @@ async def sqlite_writer(engine: AsyncEngine) -> AsyncIterator[None]:
         yield
     finally:
         lock.release()
+
+
+def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`sqlmodel.select` of five columns or more: its overloads stop at four, while the
+    statement it builds for several columns (this one) takes any number."""
+    return Select(*columns)
 
 
 def is_sqlite(session: AsyncSession) -> bool:
