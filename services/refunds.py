@@ -38,6 +38,7 @@ class RefundResult:
 
 
 async def can_refund(session: AsyncSession, order: Order, actor: User, roles: Roles) -> bool:
+    assert actor.id is not None  # a stored account
     if await is_member(session, actor.id, order.merchant_id):
         return True
     return roles.is_admin
@@ -59,6 +60,7 @@ async def refund(
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound(Refusal.ORDER_NOT_FOUND)
+        assert order.id is not None and actor.id is not None  # both read from the database
         member = await is_member(session, actor.id, order.merchant_id)
         by_admin = not member
         if by_admin and not roles.is_admin:
