@@ -40,8 +40,8 @@ from models import (
     Product,
     User,
 )
-from models.db import write_transaction
-from models.tables import utcnow
+from models.db import select_columns, write_transaction
+from models.tables import table_of, utcnow
 from services.cart import Cart, get_cart
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.merchants import is_member
@@ -154,6 +154,7 @@ async def _create_orders(
         raise ServiceError(Refusal.CART_EMPTY)
     if checkout_key(cart) != key:
         raise ServiceError(Refusal.CART_CHANGED)
+    assert user.id is not None  # a stored account
     orders: list[Order] = []
     for group in cart.groups:
         if payment_method == PaymentMethod.QRIS:
@@ -183,6 +184,7 @@ async def _create_orders(
         )
         session.add(order)
         await session.flush()
+        assert order.id is not None  # flushed
         session.add_all(
             OrderItem(
                 order_id=order.id,
@@ -198,7 +200,8 @@ async def _create_orders(
             OrderEvent(order_id=order.id, to_status=S.PENDING, actor_user_id=user.id, at=now)
         )
         orders.append(order)
-    await session.exec(CartItem.__table__.delete().where(CartItem.__table__.c.user_id == user.id))
+    cart_items = table_of(CartItem)
+    await session.exec(cart_items.delete().where(cart_items.c.user_id == user.id))
     return orders
 
 
@@ -230,10 +233,12 @@ async def transition(
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound(Refusal.ORDER_NOT_FOUND)
+        assert order.id is not None  # read from the database
         if actor is None:
             if action.name not in SYSTEM_ACTIONS:
                 raise Forbidden()
         elif action.actor == "merchant":
+            assert actor.id is not None  # a stored account
             if not await is_member(session, actor.id, order.merchant_id):
                 raise Forbidden()
         elif order.buyer_id != actor.id:
@@ -302,6 +307,7 @@ async def order_view(session: AsyncSession, order_id: int, *, viewer: User) -> O
     order = await session.get(Order, order_id)
     if order is None:
         raise NotFound(Refusal.ORDER_NOT_FOUND)
+    assert viewer.id is not None  # a stored account
     is_buyer = order.buyer_id == viewer.id
     is_merchant = await is_member(session, viewer.id, order.merchant_id)
     if not (is_buyer or is_merchant):
@@ -347,7 +353,7 @@ async def buyer_orders(
     page = min(max(page, 0), pages - 1)
     rows = (
         await session.exec(
-            select(Order.id, Order.status, Order.total, Order.created_at, Merchant.name)
+            select_columns(Order.id, Order.status, Order.total, Order.created_at, Merchant.name)
             .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
             .where(Order.buyer_id == user.id)
             .order_by(col(Order.created_at).desc(), col(Order.id).desc())
