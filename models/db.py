@@ -103,6 +103,8 @@ class _OneTripConnection(aiosqlite.Connection):
     # The writer turn (see `sqlite_writer`) this connection's open transaction holds, if any.
     writer_turn: asyncio.Lock | None = None
 
+    # Not aiosqlite's awaitable Result[Cursor]: SQLAlchemy's adapter only enters what this
+    # returns (`__aenter__`), which _OneTripCursor supports.
     def cursor(self) -> _OneTripCursor:  # type: ignore[override]
         return _OneTripCursor(self)
 

@@ -1072,9 +1072,9 @@ class FakeTelegram:
         ]
 
     def _source_message(self, params: dict[str, Any], what: str) -> BotMessage:
-        from_chat = params.get("from_chat_id")
+        from_chat: Any = params.get("from_chat_id")  # int() refuses it if missing
         try:
-            from_chat_id = int(from_chat)  # type: ignore[arg-type]
+            from_chat_id = int(from_chat)
         except (TypeError, ValueError):
             raise bad_request("chat not found") from None
         source = self.message(from_chat_id, int(params.get("message_id") or 0))
