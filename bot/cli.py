@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings, get_settings
 from models.db import Database
@@ -20,7 +23,7 @@ def _print(text: str) -> None:
     print(text, flush=True)
 
 
-async def _with_db(settings: Settings, work: Callable[[object], Awaitable[int]]) -> int:
+async def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[int]]) -> int:
     from models.migrate import upgrade
     from services.categories import ensure_categories
 
@@ -84,7 +87,7 @@ async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    async def work(_session: object) -> int:
+    async def work(_session: AsyncSession) -> int:
         _print("Database is up to date.")
         return 0
 
@@ -107,7 +110,7 @@ def _import(kind: str) -> Callable[[Settings, argparse.Namespace], Awaitable[int
         def gettext(message: str) -> str:
             return i18n.gettext(message, locale=args.lang)
 
-        async def work(session: object) -> int:
+        async def work(session: AsyncSession) -> int:
             func = {
                 "roster": importer.import_roster,
                 "merchants": importer.import_merchants,
@@ -154,7 +157,7 @@ async def cmd_quota_set(settings: Settings, args: argparse.Namespace) -> int:
     else:
         valid_from = date(2000, 1, 1)
 
-    async def work(session) -> int:
+    async def work(session: AsyncSession) -> int:
         try:
             rule = await set_minimum(session, args.quota_class, amount, valid_from=valid_from)
         except ServiceError as exc:
@@ -185,7 +188,7 @@ async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
         deadline_day=settings.quota_deadline_day,
     )
 
-    async def work(session) -> int:
+    async def work(session: AsyncSession) -> int:
         try:
             result = await close_month(
                 session, month, policy=policy, now=datetime.now(UTC), rerun=args.rerun
@@ -216,7 +219,7 @@ async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from services.demo import seed_demo
 
-    async def work(session) -> int:
+    async def work(session: AsyncSession) -> int:
         summary = await seed_demo(session, photos_dir=Path(args.photos) if args.photos else None)
         _print(f"Demo data ready: {summary}")
         return 0
@@ -228,7 +231,7 @@ async def cmd_merchant_link(settings: Settings, args: argparse.Namespace) -> int
     from services.errors import ServiceError
     from services.merchants import create_link_token
 
-    async def work(session) -> int:
+    async def work(session: AsyncSession) -> int:
         try:
             token = await create_link_token(session, args.code)
         except ServiceError:
@@ -332,8 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     settings = get_settings()
+    command: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]] = args.func
     try:
-        return asyncio.run(args.func(settings, args))
+        return asyncio.run(command(settings, args))
     except KeyboardInterrupt:
         return 130
 

@@ -53,6 +53,7 @@ class _Session(AiohttpSession):
     ) -> Response[TelegramType]:
         returning = method.__returning__
         if returning not in self._response_types:
+            # A type argument known only at run time, which a type checker cannot follow.
             self._response_types[returning] = Response[returning]  # type: ignore[valid-type]
         return super().check_response(bot, method, status_code, content)
 

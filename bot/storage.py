@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models import FsmRecord
 from models.db import Database, create_engine, sqlite_writer
-from models.tables import utcnow
+from models.tables import table_of, utcnow
 
 _Row = tuple[str | None, str] | None
 
@@ -49,7 +49,7 @@ class SqlStorage(BaseStorage):
         cached = self._cache.get(key)
         if cached is not None:
             return cached[0], cached[1]
-        table = FsmRecord.__table__
+        table = table_of(FsmRecord)
         async with self.engine.connect() as conn:
             record = (
                 await conn.execute(select(table.c.state, table.c.data).where(table.c.key == key))
@@ -75,7 +75,7 @@ class SqlStorage(BaseStorage):
             # write transaction, which on SQLite would queue behind every other writer.
             self._remember(key, state, data, row)
             return
-        table = FsmRecord.__table__
+        table = table_of(FsmRecord)
         async with sqlite_writer(self.engine), self.engine.begin() as conn:
             if row is None:
                 await conn.execute(table.delete().where(table.c.key == key))

@@ -25,10 +25,12 @@ from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup
 
 from delivery.sender import MakeMessage, Outcome, Sender, SendResult
 from models import Broadcast, BroadcastStatus
 from models.db import Database
+from models.tables import stored_id
 from services import broadcasts as svc
 from services.leases import Lease
 from services.policy import Policy
@@ -147,7 +149,7 @@ class BroadcastRunner:
         self.jobs[broadcast_id] = job
         task = asyncio.create_task(job.run(), name=f"broadcast-{broadcast_id}")
         self._tasks[broadcast_id] = task
-        task.add_done_callback(lambda _t, bid=broadcast_id: self._job_done(bid, _t))
+        task.add_done_callback(lambda done: self._job_done(broadcast_id, done))
 
     def _job_done(self, broadcast_id: int, task: asyncio.Task) -> None:
         if self._tasks.get(broadcast_id) is task:
@@ -353,7 +355,12 @@ class BroadcastJob:
         await self._edit_progress(broadcast, text, markup)
 
     async def _edit_progress(
-        self, broadcast: Broadcast, text: str, markup: object, *, create: bool = True
+        self,
+        broadcast: Broadcast,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        create: bool = True,
     ) -> None:
         shown = (text, repr(markup))
         if shown == self._last_shown:
@@ -380,7 +387,9 @@ class BroadcastJob:
             message = await bot.send_message(broadcast.created_by, text, reply_markup=markup)
             broadcast.progress_message_id = message.message_id
             async with self.db.session() as session:
-                await svc.set_progress_message(session, broadcast.id, message.message_id)
+                await svc.set_progress_message(
+                    session, stored_id(broadcast.id), message.message_id
+                )
             self._last_shown = shown
         except TelegramAPIError as exc:  # the creator blocked the bot, ...: keep sending
             log.info("broadcast %s: progress not shown: %s", self.id, exc)

@@ -11,7 +11,7 @@ from datetime import tzinfo
 from aiogram.types import BufferedInputFile
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from delivery.notify import notify
+from delivery.notify import Markup, notify
 from delivery.sender import Sender
 from models import Order, PaymentMethod, User
 from services import orders, payments, products
@@ -36,13 +36,13 @@ async def notify_merchant(
     for member in await member_users(session, order.merchant_id):
         view = await orders.order_view(session, order_id, viewer=member)
 
-        def render(locale: str, view: orders.OrderView = view) -> tuple[str, object]:
+        def render(locale: str, view: orders.OrderView = view) -> tuple[str, Markup]:
             return (
                 heading() + "\n\n" + order_views.order_text(view, locale, tz, for_merchant=True),
                 order_views.order_buttons(view, for_merchant=True),
             )
 
-        await notify(sender, member, render)  # type: ignore[arg-type]
+        await notify(sender, member, render)
 
 
 async def notify_buyer(
@@ -55,13 +55,13 @@ async def notify_buyer(
         return
     view = await orders.order_view(session, order_id, viewer=buyer)
 
-    def render(locale: str) -> tuple[str, object]:
+    def render(locale: str) -> tuple[str, Markup]:
         return (
             heading() + "\n\n" + order_views.order_text(view, locale, tz, for_merchant=False),
             order_views.order_buttons(view, for_merchant=False),
         )
 
-    await notify(sender, buyer, render)  # type: ignore[arg-type]
+    await notify(sender, buyer, render)
 
 
 async def notify_new_order(

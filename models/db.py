@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 _IMMEDIATE = "tukulokal_immediate"
 WRITE_LOCK_TIMEOUT = 30.0  # seconds, as SQLite's busy timeout
@@ -102,6 +103,8 @@ class _OneTripConnection(aiosqlite.Connection):
     # The writer turn (see `sqlite_writer`) this connection's open transaction holds, if any.
     writer_turn: asyncio.Lock | None = None
 
+    # Not aiosqlite's awaitable Result[Cursor]: SQLAlchemy's adapter only enters what this
+    # returns (`__aenter__`), which _OneTripCursor supports.
     def cursor(self) -> _OneTripCursor:  # type: ignore[override]
         return _OneTripCursor(self)
 
@@ -261,6 +264,12 @@ async def sqlite_writer(engine: AsyncEngine) -> AsyncIterator[None]:
         yield
     finally:
         lock.release()
+
+
+def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`sqlmodel.select` of five columns or more: its overloads stop at four, while the
+    statement it builds for several columns (this one) takes any number."""
+    return Select(*columns)
 
 
 def is_sqlite(session: AsyncSession) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enums import (
@@ -24,6 +24,20 @@ from models.enums import (
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (SQLModel's UTCDateTime columns require it)."""
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The `Table` of a table model, for Core statements (inserts, deletes)."""
+    # SQLModel sets `__table__` on every table=True model but does not declare it.
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def stored_id(row_id: int | None) -> int:
+    """An id read from the database, never None: SQLModel types ids as optional because a new
+    object has none until it is flushed."""
+    assert row_id is not None, "the row is not stored yet"
+    return row_id
 
 
 class Category(SQLModel, table=True):

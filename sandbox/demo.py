@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import AppSetting, Merchant, MerchantMember, PaymentMethod, Product, RosterEntry, User
 from models.db import Database
+from models.tables import stored_id
 from sandbox.console import (
     ADMIN_ID,
     ASN_ID,
@@ -30,6 +32,7 @@ from sandbox.console import (
     demo_personas,
     split_name,
 )
+from sandbox.console import Persona as ConsolePersona
 from services.cart import add_to_cart, clear_cart, get_cart
 from services.errors import ServiceError
 from services.merchants import link_owner_by_contact
@@ -89,99 +92,115 @@ def _phone(text: str | None) -> str | None:
         return None
 
 
+def _asn_persona(asn: ConsolePersona, roster: list[dict[str, str]]) -> Persona:
+    """The console's ASN, below this month's minimum."""
+    nip = next((r["nip"] for r in roster if _phone(r["telepon"]) == asn.phone), None)
+    row = next(r for r in roster if r["nip"] == nip) if nip else None
+    persona = Persona(
+        "asn",
+        ASN_ID,
+        asn.first_name,
+        asn.last_name,
+        asn.phone,
+        "ASN · below this month's minimum",
+        asn.about,
+        "Search for “kopi”, add it to the cart and check out; /kuota shows the "
+        "minimum and what is left.",
+        nip=nip,
+    )
+    if row is not None:
+        persona.about = f"{row['nama']}, {row['opd']} (golongan {row['golongan']})"
+    return persona
+
+
+def _met_persona(roster: list[dict[str, str]], used: set[str | None]) -> Persona | None:
+    """An ASN of the roster (not one of `used`) who has met this month's minimum."""
+    met = next((r for r in roster if r["nip"] == PREFERRED_MET_NIP and r["nip"] not in used), None)
+    met = met or next((r for r in roster if r["nip"] not in used), None)
+    if met is None:
+        return None
+    first, last = split_name(met["nama"])
+    return Persona(
+        "asn-met",
+        ASN_MET_ID,
+        first,
+        last,
+        _phone(met["telepon"]),
+        "ASN · minimum met",
+        f"{met['nama']}, {met['opd']} (golongan {met['golongan']})",
+        "/kuota: this month's minimum is already reached; /pesanan lists past orders.",
+        nip=met["nip"],
+    )
+
+
+def _merchant_persona(merchant: ConsolePersona) -> Persona:
+    from services.demo import MERCHANTS_CSV
+
+    shops = [m for m in csv_rows(MERCHANTS_CSV) if _phone(m.get("telepon")) == merchant.phone]
+    shop = shops[0]["nama"] if shops else (merchant.last_name or "")
+    code = shops[0]["kode"] if shops else None
+    return Persona(
+        "merchant",
+        MERCHANT_ID,
+        "Pemilik",
+        shop,
+        merchant.phone,
+        "Shop owner",
+        f"Owner of {shop}",
+        "Orders placed at this shop arrive here: accept, confirm the payment, hand over.",
+        shop_code=code,
+    )
+
+
+def _admin_persona(admin: ConsolePersona) -> Persona:
+    return Persona(
+        "admin",
+        ADMIN_ID,
+        admin.first_name,
+        admin.last_name,
+        admin.phone,
+        "City administrator",
+        "An administrator of the city (in ADMIN_IDS)",
+        "Registration checks and alerts arrive here; /start shows what an administrator can do.",
+    )
+
+
+def _guest_persona(guest: ConsolePersona) -> Persona:
+    return Persona(
+        "guest",
+        GUEST_ID,
+        guest.first_name,
+        guest.last_name,
+        guest.phone,
+        "New user",
+        f"Someone opening the bot for the first time (phone {guest.phone})",
+        "Tap START, browse the catalog, or register as a general buyer.",
+        registered=False,
+    )
+
+
 def sandbox_personas() -> list[Persona]:
     """The console's accounts (bot/console.py), plus an ASN who met this month's minimum."""
-    from services.demo import MERCHANTS_CSV, ROSTER_CSV
+    from services.demo import ROSTER_CSV
 
     base = {p.key: p for p in demo_personas()}
     roster = [r for r in csv_rows(ROSTER_CSV) if _phone(r.get("telepon"))]
     personas: list[Persona] = []
     asn = base.get("asn")
     if asn is not None:
-        nip = next((r["nip"] for r in roster if _phone(r["telepon"]) == asn.phone), None)
-        row = next(r for r in roster if r["nip"] == nip) if nip else None
-        personas.append(
-            Persona(
-                "asn",
-                ASN_ID,
-                asn.first_name,
-                asn.last_name,
-                asn.phone,
-                "ASN · below this month's minimum",
-                asn.about,
-                "Search for “kopi”, add it to the cart and check out; /kuota shows the "
-                "minimum and what is left.",
-                nip=nip,
-            )
-        )
-        if row is not None:
-            personas[-1].about = f"{row['nama']}, {row['opd']} (golongan {row['golongan']})"
-    used = {p.nip for p in personas}
-    met = next((r for r in roster if r["nip"] == PREFERRED_MET_NIP and r["nip"] not in used), None)
-    met = met or next((r for r in roster if r["nip"] not in used), None)
+        personas.append(_asn_persona(asn, roster))
+    met = _met_persona(roster, used={p.nip for p in personas})
     if met is not None:
-        first, last = split_name(met["nama"])
-        personas.append(
-            Persona(
-                "asn-met",
-                ASN_MET_ID,
-                first,
-                last,
-                _phone(met["telepon"]),
-                "ASN · minimum met",
-                f"{met['nama']}, {met['opd']} (golongan {met['golongan']})",
-                "/kuota: this month's minimum is already reached; /pesanan lists past orders.",
-                nip=met["nip"],
-            )
-        )
-    merchant = base.get("merchant")
-    if merchant is not None:
-        shops = [m for m in csv_rows(MERCHANTS_CSV) if _phone(m.get("telepon")) == merchant.phone]
-        shop = shops[0]["nama"] if shops else (merchant.last_name or "")
-        code = shops[0]["kode"] if shops else None
-        personas.append(
-            Persona(
-                "merchant",
-                MERCHANT_ID,
-                "Pemilik",
-                shop,
-                merchant.phone,
-                "Shop owner",
-                f"Owner of {shop}",
-                "Orders placed at this shop arrive here: accept, confirm the payment, hand over.",
-                shop_code=code,
-            )
-        )
-    admin = base.get("admin")
-    if admin is not None:
-        personas.append(
-            Persona(
-                "admin",
-                ADMIN_ID,
-                admin.first_name,
-                admin.last_name,
-                admin.phone,
-                "City administrator",
-                "An administrator of the city (in ADMIN_IDS)",
-                "Registration checks and alerts arrive here; /start shows what an "
-                "administrator can do.",
-            )
-        )
-    guest = base.get("guest")
-    if guest is not None:
-        personas.append(
-            Persona(
-                "guest",
-                GUEST_ID,
-                guest.first_name,
-                guest.last_name,
-                guest.phone,
-                "New user",
-                f"Someone opening the bot for the first time (phone {guest.phone})",
-                "Tap START, browse the catalog, or register as a general buyer.",
-                registered=False,
-            )
-        )
+        personas.append(met)
+    others: tuple[tuple[str, Callable[[ConsolePersona], Persona]], ...] = (
+        ("merchant", _merchant_persona),
+        ("admin", _admin_persona),
+        ("guest", _guest_persona),
+    )
+    for key, make in others:
+        console = base.get(key)
+        if console is not None:
+            personas.append(make(console))
     return personas
 
 
@@ -285,7 +304,7 @@ async def _shops(session: AsyncSession) -> list[_Shop]:
     ).all()
     shops: dict[int, _Shop] = {}
     for merchant, owner in rows:
-        shops.setdefault(merchant.id, _Shop(merchant, owner, []))
+        shops.setdefault(stored_id(merchant.id), _Shop(merchant, owner, []))
     products = (
         await session.exec(
             select(Product)
@@ -409,11 +428,12 @@ async def _past_order(
         if product.price > left:
             continue
         quantity = rng.randint(1, max(1, min(4, left // product.price)))
-        await add_to_cart(session, user, product.id, quantity)
+        await add_to_cart(session, user, stored_id(product.id), quantity)
         left -= product.price * quantity
     cart = await get_cart(session, user)
     if cart.is_empty:
-        await add_to_cart(session, user, min(goods, key=lambda p: p.price).id, 1)
+        cheapest = min(goods, key=lambda p: p.price)
+        await add_to_cart(session, user, stored_id(cheapest.id), 1)
         cart = await get_cart(session, user)
     key = checkout_key(cart)
     if key in used_keys:  # the same cart twice would be one order (checkout is idempotent)
@@ -430,7 +450,11 @@ async def _past_order(
             if at + timedelta(minutes=minutes) > now - timedelta(minutes=5):
                 break
             await transition(
-                session, order.id, action, actor=shop.owner, now=at + timedelta(minutes=minutes)
+                session,
+                stored_id(order.id),
+                action,
+                actor=shop.owner,
+                now=at + timedelta(minutes=minutes),
             )
         total += order.total
     return total

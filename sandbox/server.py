@@ -457,6 +457,7 @@ class Sandbox:
     async def set_language(self, language: str) -> None:
         """The personas' Telegram app language (the bot follows it unless /bahasa chose)."""
         from sqlalchemy import update
+        from sqlmodel import col
 
         from models import User
 
@@ -471,7 +472,9 @@ class Sandbox:
         # Notifications to a persona use the language its app last reported.
         async with self.db.session() as session:
             await session.exec(
-                update(User).where(User.telegram_id.in_(ids)).values(telegram_language=language)
+                update(User)
+                .where(col(User.telegram_id).in_(ids))
+                .values(telegram_language=language)
             )
             await session.commit()
         self._notify()
@@ -564,7 +567,7 @@ class Sandbox:
         """The bot's command menu as Telegram picks it: most specific scope, then language."""
         assert self.tg is not None
         language = (persona.user.language_code if persona.user else None) or ""
-        scopes = [
+        scopes: list[dict[str, Any]] = [
             {"type": "chat", "chat_id": persona.telegram_id},
             {"type": "all_private_chats"},
             {"type": "default"},

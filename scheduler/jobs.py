@@ -20,10 +20,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import partial
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile, InputMediaPhoto
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputMediaPhoto, MediaUnion
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +34,7 @@ from delivery.sender import MakeMessage, Outcome, Sender, SendResult, create_sen
 from models import AdminAccount, Order, User
 from models.db import Database
 from models.enums import AdminRole
+from models.tables import stored_id
 from services import deadlines, hygiene, updates
 from services.admins import Role, admin_telegram_ids
 from services.compliance import close_month, current_month
@@ -109,7 +111,7 @@ async def _tell(
     sender = ctx.get_sender()
     for order in orders:
         for notify, heading in notices:
-            await notify(sender, session, order.id, ctx.policy.tz, heading)
+            await notify(sender, session, stored_id(order.id), ctx.policy.tz, heading)
 
 
 # --- deadline reminders ----------------------------------------------------------------------
@@ -164,38 +166,41 @@ async def deadline_reminders(ctx: JobContext) -> dict[str, int]:
             for reminder in batch:
                 yield reminder
 
-    i18n = get_i18n()
-
-    def prepare(reminder: deadlines.Reminder) -> tuple[int, MakeMessage]:
-        locale = pick_locale(reminder.language, reminder.telegram_language)
-        today = ctx.clock().astimezone(ctx.policy.tz).date()
-        with i18n.context(), i18n.use_locale(locale):
-            text = reminder_text(
-                month=slot.month,
-                deadline=slot.deadline,
-                today=today,
-                minimum=reminder.minimum,
-                spent=reminder.spent,
-                locale=locale,
-            )
-            markup = reminder_markup()
-
-        def make(bot: Bot, chat_id: int) -> Awaitable[Any]:
-            return bot.send_message(chat_id, text, reply_markup=markup)
-
-        return reminder.telegram_id, make
-
     def on_result(reminder: deadlines.Reminder, result: SendResult) -> None:
         gone = result.outcome in (Outcome.BLOCKED, Outcome.NOT_FOUND)
         outcomes.append(deadlines.Outcome(reminder, result.ok, gone))
         counts["sent" if result.ok else "failed"] += 1
 
     try:
-        await sender.send_batch(claims(), prepare, on_result)
+        await sender.send_batch(claims(), partial(_reminder_message, ctx, slot), on_result)
     finally:
         await asyncio.shield(flush())
     log.info("deadline reminders %s, %s days before: %s", slot.month, slot.offset_days, counts)
     return counts
+
+
+def _reminder_message(
+    ctx: JobContext, slot: deadlines.Slot, reminder: deadlines.Reminder
+) -> tuple[int, MakeMessage]:
+    """Where the reminder goes and how to send it, in the ASN's language."""
+    locale = pick_locale(reminder.language, reminder.telegram_language)
+    today = ctx.clock().astimezone(ctx.policy.tz).date()
+    i18n = get_i18n()
+    with i18n.context(), i18n.use_locale(locale):
+        text = reminder_text(
+            month=slot.month,
+            deadline=slot.deadline,
+            today=today,
+            minimum=reminder.minimum,
+            spent=reminder.spent,
+            locale=locale,
+        )
+        markup = reminder_markup()
+
+    def make(bot: Bot, chat_id: int) -> Awaitable[Any]:
+        return bot.send_message(chat_id, text, reply_markup=markup)
+
+    return reminder.telegram_id, make
 
 
 # --- month closing and the monthly summary ---------------------------------------------------
@@ -301,9 +306,12 @@ async def send_month_summary(ctx: JobContext, month: date) -> int:
             caption = chart_caption(report, locale)
             pages = charts.get((scope, locale))
             if pages is None:
-                pages = list(await asyncio.to_thread(chart_pngs, report, locale))[:10]
+                pngs: list[str | bytes] = list(await asyncio.to_thread(chart_pngs, report, locale))
+                pages = pngs[:10]
 
-        def make_text(bot: Bot, chat_id: int, text=text, markup=markup) -> Awaitable[Any]:
+        def make_text(
+            bot: Bot, chat_id: int, text: str = text, markup: InlineKeyboardMarkup = markup
+        ) -> Awaitable[Any]:
             return bot.send_message(chat_id, text, reply_markup=markup)
 
         sent = await sender.send(telegram_id, make_text)
@@ -331,7 +339,7 @@ def _chart_sender(pages: list[str | bytes], caption: str, month: date) -> MakeMe
     def make(bot: Bot, chat_id: int) -> Awaitable[Any]:
         if len(pages) == 1:
             return bot.send_photo(chat_id, media(pages[0], 1), caption=caption)
-        album = [
+        album: list[MediaUnion] = [
             InputMediaPhoto(media=media(page, i), caption=caption if i == 1 else None)
             for i, page in enumerate(pages, start=1)
         ]

@@ -15,9 +15,12 @@ once right at start-up).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -37,7 +40,13 @@ def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=tz, job_defaults=JOB_DEFAULTS)
     start = datetime.now(tz)  # real time: APScheduler's own clock
 
-    def add(func, trigger, *, at_start: bool = False, **options) -> None:
+    def add(
+        func: Callable[[JobContext], Awaitable[object]],
+        trigger: BaseTrigger,
+        *,
+        at_start: bool = False,
+        **options: Any,
+    ) -> None:
         if at_start:
             options["next_run_time"] = start
         scheduler.add_job(

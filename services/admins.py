@@ -58,7 +58,9 @@ async def admin_telegram_ids(session: AsyncSession, admin_ids: frozenset[int]) -
     return sorted(set(admin_ids) | set(added.all()))
 
 
-def audit(session: AsyncSession, actor_telegram_id: int | None, action: str, **details: object):
+def audit(
+    session: AsyncSession, actor_telegram_id: int | None, action: str, **details: object
+) -> AuditLog:
     """Record an administrative action in the caller's transaction (committed with it)."""
     entry = AuditLog(
         actor_telegram_id=actor_telegram_id,

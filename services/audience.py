@@ -59,7 +59,8 @@ class Audience:
         )
 
     def to_dict(self) -> dict[str, object]:
-        return json.loads(self.to_json())
+        data: dict[str, object] = json.loads(self.to_json())
+        return data
 
     @classmethod
     def from_data(cls, data: str | dict | None) -> Audience:

@@ -21,13 +21,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, insert, literal, update
+from sqlalchemy import Update, exists, insert, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, User
 from models.db import begin_write, write_transaction
+from models.tables import stored_id
 from services import audience as aud
 from services.admins import Role, audit, role_of
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
@@ -140,6 +141,7 @@ async def create(
             existing = await _by_draft(session, draft_key)
             if existing is not None:
                 return existing, False
+            assert actor.telegram_id is not None  # staff are people, not the system
             broadcast = Broadcast(
                 created_by=actor.telegram_id,
                 content_type=content.content_type,
@@ -231,7 +233,7 @@ async def start_due(
         )
     ).all()
     started = []
-    for broadcast_id in due:
+    for broadcast_id in map(stored_id, due):
         async with write_transaction(session):
             broadcast = await _locked(session, broadcast_id)
             if broadcast is None or broadcast.status != B.SCHEDULED:
@@ -324,8 +326,8 @@ async def list_recent(
     rows = (
         await session.exec(query.order_by(col(Broadcast.id).desc()).offset(offset).limit(limit))
     ).all()
-    figures = await stats_for(session, [b.id for b in rows])
-    return [(b, figures.get(b.id, Stats())) for b in rows], int(total)
+    figures = await stats_for(session, [stored_id(b.id) for b in rows])
+    return [(b, figures.get(stored_id(b.id), Stats())) for b in rows], int(total)
 
 
 async def failed_recipients(
@@ -388,7 +390,7 @@ async def running_ids(session: AsyncSession) -> list[int]:
     rows = await session.exec(
         select(Broadcast.id).where(Broadcast.status == B.RUNNING).order_by(col(Broadcast.id))
     )
-    return list(rows.all())
+    return [stored_id(broadcast_id) for broadcast_id in rows.all()]
 
 
 async def reset_in_flight(session: AsyncSession) -> int:
@@ -427,7 +429,7 @@ async def claim(session: AsyncSession, broadcast_id: int, limit: int) -> list[Re
         .order_by(col(BroadcastDelivery.user_id))
         .limit(limit)
     )
-    running = exists().where(col(Broadcast.id) == broadcast_id, Broadcast.status == B.RUNNING)
+    running = exists().where(col(Broadcast.id) == broadcast_id, col(Broadcast.status) == B.RUNNING)
     result = await session.exec(
         update(BroadcastDelivery)
         .where(
@@ -472,7 +474,7 @@ async def record(
 
 def _record_group(
     broadcast_id: int, user_ids: list[int], status: str, error: str | None, now: datetime
-):
+) -> Update:
     return (
         update(BroadcastDelivery)
         .where(

@@ -14,10 +14,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from models import CartItem, Merchant, Product, User
 from models.db import begin_write, is_sqlite, write_transaction
-from models.tables import utcnow
+from models.tables import table_of, utcnow
 from services.catalog import product_card
 from services.errors import NotFound, Refusal, ServiceError
 
@@ -86,6 +87,7 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
     ).all()
     groups: dict[int, MerchantGroup] = {}
     for item, product, merchant in rows:
+        assert merchant.id is not None and product.id is not None  # read from the database
         group = groups.setdefault(merchant.id, MerchantGroup(merchant.id, merchant.name))
         available = product.is_active and merchant.status == "active" and merchant.is_open
         group.lines.append(
@@ -104,7 +106,7 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
 
 
 @cache
-def _cart_count_query():
+def _cart_count_query() -> Select[int, int]:
     of_product = case(
         (col(CartItem.product_id) == bindparam("product_id"), col(CartItem.quantity)), else_=0
     )
@@ -146,6 +148,7 @@ async def set_quantity(session: AsyncSession, user: User, product_id: int, quant
             raise ServiceError(
                 Refusal.OUT_OF_STOCK, name=card.product.name, stock=card.product.stock
             )
+        assert user.id is not None  # a stored account
         await _upsert(session, user.id, product_id, quantity)
     return quantity
 
@@ -153,7 +156,7 @@ async def set_quantity(session: AsyncSession, user: User, product_id: int, quant
 async def _upsert(session: AsyncSession, user_id: int, product_id: int, quantity: int) -> None:
     """Insert or update one cart line; two taps racing on a new line both succeed."""
     insert = sqlite_insert if is_sqlite(session) else pg_insert
-    statement = insert(CartItem.__table__).values(
+    statement = insert(table_of(CartItem)).values(
         user_id=user_id, product_id=product_id, quantity=quantity, added_at=utcnow()
     )
     statement = statement.on_conflict_do_update(

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, func
+from sqlalchemy import ColumnElement, Integer, bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from models import Category, Merchant, MerchantStatus, Product
-from models.db import begin_write
+from models.db import begin_write, select_columns
 from services import categories
 from services.errors import NotFound, Refusal
 
 
-def visible_product_clause():
+def visible_product_clause() -> ColumnElement[bool]:
     """Products a buyer may see: active and not deleted, of an active and open merchant."""
     return (
         (col(Product.is_active).is_(True))
@@ -53,10 +56,10 @@ class ProductCard:
 
 
 @cache
-def _category_page_query():
+def _category_page_query() -> Select[*tuple[Any, ...]]:
     """One page of a category (built once: building the statement cost more than running it)."""
     return (
-        select(
+        select_columns(
             Product.id,
             Product.name,
             Product.name_en,
@@ -74,7 +77,7 @@ def _category_page_query():
 
 
 @cache
-def _category_count_query():
+def _category_count_query() -> SelectOfScalar[int]:
     base = (
         select(Product.id)
         .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
@@ -93,7 +96,7 @@ async def category_page(
     (products hidden since the buttons were made) needs the count first, to show the last page.
     """
 
-    async def read(number: int) -> list:
+    async def read(number: int) -> Sequence[tuple[Any, ...]]:
         params = {"category_id": category_id, "offset": number * page_size, "limit": page_size}
         return (await session.exec(_category_page_query(), params=params)).all()
 
@@ -119,7 +122,7 @@ async def get_category(session: AsyncSession, category_id: int) -> Category:
 
 
 @cache
-def _product_card_query():
+def _product_card_query() -> Select[Product, Merchant, Category]:
     return (
         select(Product, Merchant, Category)
         .join(Merchant, col(Merchant.id) == col(Product.merchant_id))

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Category
@@ -43,7 +43,9 @@ async def ensure_categories(session: AsyncSession) -> None:
     await begin_write(session)
     existing = {c.slug: c for c in (await session.exec(select(Category))).all()}
     for row in _default_rows():
-        category = existing.get(row["slug"]) or Category(slug=row["slug"])
+        category = existing.get(row["slug"]) or Category(
+            slug=row["slug"], name_id=row["nama"], name_en=row["name_en"]
+        )
         category.name_id = row["nama"]
         category.name_en = row["name_en"]
         category.emoji = row.get("emoji") or ""
@@ -57,7 +59,9 @@ async def list_categories(session: AsyncSession) -> list[Category]:
     key = _cache_key(session)
     cached = _cache.get(key) if key else None
     if cached is None:
-        result = await session.exec(select(Category).order_by(Category.sort_order, Category.id))
+        result = await session.exec(
+            select(Category).order_by(col(Category.sort_order), col(Category.id))
+        )
         cached = tuple(result.all())
         if key:
             _cache[key] = cached

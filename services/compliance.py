@@ -21,11 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, and_, case, delete, exists, insert, literal
+from sqlalchemy import Date, Exists, Subquery, and_, case, delete, exists, insert, literal
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Select
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from models import (
     BuyerKind,
@@ -37,7 +38,7 @@ from models import (
     RosterEntry,
     User,
 )
-from models.db import write_transaction
+from models.db import select_columns, write_transaction
 from models.enums import PAID_STATUSES
 from services.admins import audit
 from services.errors import NotFound, Refusal, ServiceError
@@ -78,7 +79,7 @@ async def minimums_in(session: AsyncSession, month: date, *, default: int) -> di
     return {cls: await minimum_for(session, cls, month, default=default) for cls in QUOTA_CLASSES}
 
 
-def paid_spend(start: datetime, end: datetime):
+def paid_spend(start: datetime, end: datetime) -> Subquery:
     """Counted spend per NIP of the orders paid in [start, end), as they are now."""
     return (
         select(col(Order.buyer_nip).label("nip"), func.sum(Order.total).label("spent"))
@@ -94,7 +95,7 @@ def paid_spend(start: datetime, end: datetime):
     )
 
 
-def _registered(nip_column):
+def _registered(nip_column: Mapped[str]) -> Exists:
     return exists().where(col(User.nip) == nip_column, col(User.kind) == BuyerKind.ASN)
 
 
@@ -122,7 +123,7 @@ def live_asn_query(
         col(QuotaExemption.to_month) >= first,
     )
     query = (
-        select(
+        select_columns(
             col(RosterEntry.nip).label("nip"),
             col(RosterEntry.name).label("name"),
             col(RosterEntry.opd).label("opd"),
@@ -146,7 +147,7 @@ def live_asn_query(
 def closed_asn_query(month: date, *, opd: str | None = None) -> Select:
     """The recorded results of a closed month, with the same columns as `live_asn_query`."""
     query = (
-        select(
+        select_columns(
             col(MonthResult.nip).label("nip"),
             func.coalesce(col(RosterEntry.name), "").label("name"),
             col(MonthResult.opd).label("opd"),
@@ -216,13 +217,15 @@ async def rules_overview(
     for cls in QUOTA_CLASSES:
         upcoming = (
             await session.exec(
-                select(QuotaRule.valid_from, QuotaRule.amount)
+                select(col(QuotaRule.valid_from), col(QuotaRule.amount))
                 .where(QuotaRule.quota_class == cls, QuotaRule.valid_from > month)
                 .order_by(col(QuotaRule.valid_from))
             )
         ).all()
         minimum = await minimum_for(session, cls, month, default=policy.default_minimum)
-        classes.append(ClassRule(cls, minimum, [tuple(row) for row in upcoming]))
+        classes.append(
+            ClassRule(cls, minimum, [(valid_from, amount) for valid_from, amount in upcoming])
+        )
     day = await deadline_day_for(session, month, default=policy.deadline_day)
     later = sorted((m, d) for m, d in (await deadline_rules(session)).items() if m > month)
     exempt_count = (
@@ -395,7 +398,7 @@ async def list_exemptions(
     ).one()
     rows = (
         await session.exec(
-            select(
+            select_columns(
                 QuotaExemption.id,
                 QuotaExemption.nip,
                 func.coalesce(col(RosterEntry.name), ""),
@@ -444,6 +447,72 @@ async def _closing_result(
     )
 
 
+async def _cutoff_passed(
+    session: AsyncSession, month: date, *, policy: QuotaPolicy, now: datetime
+) -> datetime:
+    """The moment the month's deadline day is over; refuses if `now` is before it."""
+    deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
+    cutoff = closing_cutoff(month, deadline_day, policy.tz)
+    if now < cutoff:
+        raise ServiceError(
+            Refusal.MONTH_NOT_OVER, month=month, deadline=deadline_for(month, deadline_day)
+        )
+    return cutoff
+
+
+async def _insert_results(session: AsyncSession, month: date, figures: Subquery) -> None:
+    """One `month_results` row per ASN of `figures` (the live figures, as a subquery)."""
+    await session.exec(
+        insert(MonthResult).from_select(
+            [
+                "month",
+                "nip",
+                "opd",
+                "quota_class",
+                "minimum",
+                "spent",
+                "compliant",
+                "exempt",
+            ],
+            select_columns(
+                literal(month, Date),
+                figures.c.nip,
+                figures.c.opd,
+                figures.c.quota_class,
+                figures.c.minimum,
+                figures.c.spent,
+                figures.c.compliant,
+                figures.c.exempt,
+            ),
+        )
+    )
+
+
+async def _record_month(
+    session: AsyncSession,
+    month: date,
+    closing: MonthClosing | None,
+    figures: Subquery,
+    *,
+    now: datetime,
+    actor: Roles,
+) -> MonthClosing:
+    """Record the month's closing and results anew (`closing`: the one recorded before)."""
+    if closing is None:
+        # Inserted first: a concurrent closing of the same month waits on it and
+        # then fails on the primary key instead of recording twice.
+        closing = MonthClosing(month=month, closed_at=now, closed_by=None)
+        session.add(closing)
+        await session.flush()
+    else:
+        await session.exec(delete(MonthResult).where(col(MonthResult.month) == month))
+    closing.closed_at = now
+    closing.closed_by = actor.telegram_id
+    session.add(closing)
+    await _insert_results(session, month, figures)
+    return closing
+
+
 async def close_month(
     session: AsyncSession,
     month: date,
@@ -463,12 +532,7 @@ async def close_month(
     if not actor.is_system:
         actor.require_admin()
     month = month_start(month)
-    deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
-    cutoff = closing_cutoff(month, deadline_day, policy.tz)
-    if now < cutoff:
-        raise ServiceError(
-            Refusal.MONTH_NOT_OVER, month=month, deadline=deadline_for(month, deadline_day)
-        )
+    cutoff = await _cutoff_passed(session, month, policy=policy, now=now)
     existing = await session.get(MonthClosing, month)
     if existing is not None and not rerun:
         result = await _closing_result(session, existing, created=False)
@@ -485,40 +549,8 @@ async def close_month(
             if closing is not None and not rerun:
                 created = False
             else:
-                if closing is None:
-                    # Inserted first: a concurrent closing of the same month waits on it and
-                    # then fails on the primary key instead of recording twice.
-                    closing = MonthClosing(month=month, closed_at=now, closed_by=None)
-                    session.add(closing)
-                    await session.flush()
-                else:
-                    await session.exec(delete(MonthResult).where(col(MonthResult.month) == month))
-                closing.closed_at = now
-                closing.closed_by = actor.telegram_id
-                session.add(closing)
-                await session.exec(
-                    insert(MonthResult).from_select(
-                        [
-                            "month",
-                            "nip",
-                            "opd",
-                            "quota_class",
-                            "minimum",
-                            "spent",
-                            "compliant",
-                            "exempt",
-                        ],
-                        select(
-                            literal(month, Date),
-                            figures.c.nip,
-                            figures.c.opd,
-                            figures.c.quota_class,
-                            figures.c.minimum,
-                            figures.c.spent,
-                            figures.c.compliant,
-                            figures.c.exempt,
-                        ),
-                    )
+                closing = await _record_month(
+                    session, month, closing, figures, now=now, actor=actor
                 )
                 created = True
                 audit(
@@ -586,7 +618,10 @@ async def quota_history(
         # Last month is not closed yet (its deadline may still run): show it so far.
         closing = await session.get(MonthClosing, previous)
         if closing is None:
+            # quota_status above refused an account without a roster entry.
+            assert user.nip is not None
             roster = await session.get(RosterEntry, user.nip)
+            assert roster is not None
             minimum = await minimum_for(
                 session, roster.quota_class, previous, default=policy.default_minimum
             )
@@ -638,7 +673,9 @@ async def behind_minimum(
     ).subquery("figures")
     rows = (
         await session.exec(
-            select(User.id, User.telegram_id, figures.c.nip, figures.c.minimum, figures.c.spent)
+            select_columns(
+                User.id, User.telegram_id, figures.c.nip, figures.c.minimum, figures.c.spent
+            )
             .join(figures, figures.c.nip == col(User.nip))
             .where(
                 col(User.kind) == BuyerKind.ASN,

@@ -22,15 +22,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from models import AppSetting, BuyerKind, MonthClosing, ReminderLog, RosterEntry, User
-from models.db import begin_write, is_sqlite
+from models.db import begin_write, is_sqlite, select_columns
+from models.tables import table_of
 from services.compliance import live_asn_query, minimums_in
 from services.quota import (
     QuotaPolicy,
@@ -61,7 +65,9 @@ class Slot:
     cutoff: datetime  # UTC: the deadline day is over; no reminder from then on
 
 
-def month_slots(month: date, deadline_day: int, policy: ReminderPolicy, tz) -> list[Slot]:
+def month_slots(
+    month: date, deadline_day: int, policy: ReminderPolicy, tz: ZoneInfo
+) -> list[Slot]:
     """The month's reminder slots, earliest first."""
     month = month_start(month)
     deadline = deadline_for(month, deadline_day)
@@ -109,7 +115,12 @@ class Reminder:
         return max(0, self.minimum - self.spent)
 
 
-def _not_reminded(slot: Slot, minimums: dict[str, int], quota: QuotaPolicy, nips=None):
+def _not_reminded(
+    slot: Slot,
+    minimums: dict[str, int],
+    quota: QuotaPolicy,
+    nips: Iterable[str] | None = None,
+) -> Select[*tuple[Any, ...]]:
     """Registered, reachable, non-exempt ASN below the minimum without this slot's reminder."""
     start, end = month_bounds(slot.month, quota.tz)
     query = live_asn_query(
@@ -124,7 +135,7 @@ def _not_reminded(slot: Slot, minimums: dict[str, int], quota: QuotaPolicy, nips
         col(ReminderLog.offset_days) == slot.offset_days,
     )
     return (
-        select(
+        select_columns(
             User.id,
             User.telegram_id,
             figures.c.nip,
@@ -183,7 +194,7 @@ async def claim(
         await session.commit()
         return []
     insert = sqlite_insert if is_sqlite(session) else pg_insert
-    table = ReminderLog.__table__
+    table = table_of(ReminderLog)
     statement = (
         insert(table)
         .values(
@@ -261,15 +272,17 @@ async def jobs_since(session: AsyncSession, now: datetime) -> datetime:
         insert = sqlite_insert if is_sqlite(session) else pg_insert
         await begin_write(session)
         await session.exec(
-            insert(AppSetting.__table__)
+            insert(table_of(AppSetting))
             .values(key=JOBS_SINCE, value=now.astimezone(UTC).isoformat(), updated_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
         await session.commit()
         row = await session.get(AppSetting, JOBS_SINCE, populate_existing=True)
+    if row is None:
+        return now
     try:
         return datetime.fromisoformat(row.value)
-    except (AttributeError, ValueError):
+    except ValueError:
         return now
 
 

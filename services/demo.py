@@ -130,7 +130,10 @@ async def _set_photos(session: AsyncSession, photos_dir: Path) -> int:
 
 
 def _wrap(
-    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    width: int,
 ) -> list[str]:
     lines: list[str] = []
     current = ""

@@ -114,6 +114,7 @@ async def _step_all(
     await session.commit()
     done = []
     for order_id in ids:
+        assert order_id is not None  # a primary key
         try:
             result = await system_step(session, order_id, action, now=now)
         except ServiceError:

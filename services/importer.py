@@ -85,10 +85,10 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -158,6 +158,9 @@ ISSUE_CODES: frozenset[str] = frozenset(
 PASSTHROUGH_PREFIXES = ("nip", "golongan", "phone", "wilayah", "money", "qris")
 
 WIB = ZoneInfo("Asia/Jakarta")
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 ROSTER_REQUIRED = ("nip", "nama", "opd", "golongan")
 ROSTER_OPTIONAL = ("telepon", "kecamatan", "jabatan")
@@ -413,10 +416,17 @@ class _RowCheck:
             return None
         return value
 
-    def parsed(self, column: str, prefix: str, parse: Callable[[], Any]) -> Any:
-        """Run a parser; its error becomes the issue "<prefix>.<code>"."""
+    def parsed(
+        self,
+        column: str,
+        prefix: str,
+        parse: Callable[_P, _T],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _T | None:
+        """Run a parser on `args`; its error becomes the issue "<prefix>.<code>"."""
         try:
-            return parse()
+            return parse(*args, **kwargs)
         except (NipError, GolonganError, PhoneError, MoneyError, WilayahError) as exc:
             params = {k: _echo(v) if isinstance(v, str) else v for k, v in exc.params.items()}
             self.add(column, f"{prefix}.{exc.code}", **params)
@@ -428,7 +438,7 @@ class _RowCheck:
         value = self.number_text(column, required=required)
         if value is None:
             return None
-        return self.parsed(column, "phone", lambda: normalize_phone(value))
+        return self.parsed(column, "phone", normalize_phone, value)
 
 
 def _check_duplicate(
@@ -454,7 +464,9 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-async def _write(session: AsyncSession, work: Callable[[], Any]) -> ImportResult:
+async def _write(
+    session: AsyncSession, work: Callable[[], Awaitable[ImportResult]]
+) -> ImportResult:
     """Run the upserts in one write transaction: all committed, or nothing on any error."""
     async with write_transaction(session):
         result = await work()
@@ -468,6 +480,84 @@ async def _write(session: AsyncSession, work: Callable[[], Any]) -> ImportResult
 class _RosterValues:
     nip: str
     values: dict[str, Any]
+
+
+def _roster_row(
+    check: _RowCheck, columns: frozenset[str], *, today: date, first_lines: dict[str, int]
+) -> _RosterValues | None:
+    """A roster row's values, or None when it has issues (reported to `check`)."""
+    info = None
+    nip_text = check.number_text("nip", required=True)
+    if nip_text is not None:
+        info = check.parsed("nip", "nip", parse_nip, nip_text, today=today)
+        if info is not None:
+            _check_duplicate(check, "nip", info.nip, info.nip, first_lines)
+    name = check.text("nama", required=True)
+    opd = check.text("opd", required=True)
+    golongan = None
+    golongan_text = check.text("golongan", required=True)
+    if golongan_text is not None:
+        kind = info.kind if info is not None else None
+        golongan = check.parsed("golongan", "golongan", parse_golongan, golongan_text, kind=kind)
+    values = _roster_optional_values(check, columns)
+    if not (check.ok and info is not None and golongan is not None):
+        return None
+    values.update(
+        name=name,
+        opd=opd,
+        golongan=golongan.golongan,
+        quota_class=golongan.quota_class,
+        employee_kind=golongan.kind,
+        active=True,
+    )
+    return _RosterValues(info.nip, values)
+
+
+def _roster_optional_values(check: _RowCheck, columns: frozenset[str]) -> dict[str, Any]:
+    """The optional columns of a roster row that the file has and the row fills."""
+    values: dict[str, Any] = {}
+    if "telepon" in columns:
+        phone = check.phone("telepon", required=False)
+        if phone is not None:
+            values["phone"] = phone
+    if "kecamatan" in columns:
+        kecamatan_text = check.text("kecamatan", required=False)
+        if kecamatan_text is not None:
+            kecamatan = check.parsed("kecamatan", "wilayah", match_kecamatan, kecamatan_text)
+            if kecamatan is not None:
+                values["kecamatan"] = kecamatan
+    if "jabatan" in columns:
+        position = check.text("jabatan", required=False)
+        if position is not None:
+            values["position"] = position
+    return values
+
+
+async def _upsert_roster(
+    session: AsyncSession, valid: list[_RosterValues], *, deactivate_missing: bool
+) -> ImportResult:
+    existing = {e.nip: e for e in (await session.exec(select(RosterEntry))).all()}
+    created = updated = unchanged = deactivated = 0
+    now = utcnow()
+    for item in valid:
+        entry = existing.get(item.nip)
+        if entry is None:
+            session.add(RosterEntry(nip=item.nip, updated_at=now, **item.values))
+            created += 1
+        elif _assign(entry, item.values):
+            entry.updated_at = now
+            updated += 1
+        else:
+            unchanged += 1
+    if deactivate_missing:
+        in_file = {item.nip for item in valid}
+        for nip, entry in existing.items():
+            if nip not in in_file and entry.active:
+                entry.active = False
+                entry.updated_at = now
+                deactivated += 1
+    await session.flush()
+    return ImportResult(created, updated, deactivated, unchanged)
 
 
 async def import_roster(
@@ -486,82 +576,17 @@ async def import_roster(
     issues = list(table.issues)
     valid: list[_RosterValues] = []
     first_lines: dict[str, int] = {}
-
     for row in table.rows:
         check = _RowCheck(row, issues, _ROSTER_CAPS)
-        info = None
-        nip_text = check.number_text("nip", required=True)
-        if nip_text is not None:
-            info = check.parsed("nip", "nip", lambda t=nip_text: parse_nip(t, today=today))
-            if info is not None:
-                _check_duplicate(check, "nip", info.nip, info.nip, first_lines)
-        name = check.text("nama", required=True)
-        opd = check.text("opd", required=True)
-        golongan = None
-        golongan_text = check.text("golongan", required=True)
-        if golongan_text is not None:
-            kind = info.kind if info is not None else None
-            golongan = check.parsed(
-                "golongan",
-                "golongan",
-                lambda t=golongan_text, k=kind: parse_golongan(t, kind=k),
-            )
-        values: dict[str, Any] = {}
-        if "telepon" in table.columns:
-            phone = check.phone("telepon", required=False)
-            if phone is not None:
-                values["phone"] = phone
-        if "kecamatan" in table.columns:
-            kecamatan_text = check.text("kecamatan", required=False)
-            if kecamatan_text is not None:
-                kecamatan = check.parsed(
-                    "kecamatan", "wilayah", lambda t=kecamatan_text: match_kecamatan(t)
-                )
-                if kecamatan is not None:
-                    values["kecamatan"] = kecamatan
-        if "jabatan" in table.columns:
-            position = check.text("jabatan", required=False)
-            if position is not None:
-                values["position"] = position
-        if check.ok and info is not None and golongan is not None:
-            values.update(
-                name=name,
-                opd=opd,
-                golongan=golongan.golongan,
-                quota_class=golongan.quota_class,
-                employee_kind=golongan.kind,
-                active=True,
-            )
-            valid.append(_RosterValues(info.nip, values))
-
+        item = _roster_row(check, table.columns, today=today, first_lines=first_lines)
+        if item is not None:
+            valid.append(item)
     if issues:
         raise ImportFailed(issues)
-
-    async def work() -> ImportResult:
-        existing = {e.nip: e for e in (await session.exec(select(RosterEntry))).all()}
-        created = updated = unchanged = deactivated = 0
-        now = utcnow()
-        for item in valid:
-            entry = existing.get(item.nip)
-            if entry is None:
-                session.add(RosterEntry(nip=item.nip, updated_at=now, **item.values))
-                created += 1
-            elif _assign(entry, item.values):
-                entry.updated_at = now
-                updated += 1
-            else:
-                unchanged += 1
-        if deactivate_missing:
-            in_file = {item.nip for item in valid}
-            for nip, entry in existing.items():
-                if nip not in in_file and entry.active:
-                    entry.active = False
-                    entry.updated_at = now
-                    deactivated += 1
-        await session.flush()
-        return ImportResult(created, updated, deactivated, unchanged)
-
-    return await _write(session, work)
+    return await _write(
+        session,
+        lambda: _upsert_roster(session, valid, deactivate_missing=deactivate_missing),
+    )
 
 
 # --- Merchants -----------------------------------------------------------------------------------
@@ -593,22 +618,18 @@ async def import_merchants(session: AsyncSession, data: bytes | str) -> ImportRe
         kecamatan = None
         kecamatan_text = check.text("kecamatan", required=True)
         if kecamatan_text is not None:
-            kecamatan = check.parsed(
-                "kecamatan", "wilayah", lambda t=kecamatan_text: match_kecamatan(t)
-            )
+            kecamatan = check.parsed("kecamatan", "wilayah", match_kecamatan, kecamatan_text)
         kelurahan = None
         kelurahan_text = check.text("kelurahan", required=True)
         if kelurahan_text is not None:
             kelurahan = check.parsed(
-                "kelurahan",
-                "wilayah",
-                lambda t=kelurahan_text, k=kecamatan: match_kelurahan(t, kecamatan=k),
+                "kelurahan", "wilayah", match_kelurahan, kelurahan_text, kecamatan=kecamatan
             )
         address = check.text("alamat", required=False, multi_line=True) or ""
         phone = check.phone("telepon", required=True)
         values: dict[str, Any] = {}
         qris = check.raw("qris").strip()
-        if qris and check.parsed("qris", "qris", lambda q=qris: validate_static(q)):
+        if qris and check.parsed("qris", "qris", validate_static, qris) is not None:
             values["qris"] = qris
         if check.ok and code and kelurahan is not None:
             values.update(
@@ -669,6 +690,114 @@ def _valid_photo(value: str) -> bool:
     return path.lower().endswith(_PHOTO_EXTENSIONS)
 
 
+def _product_merchant(
+    check: _RowCheck, own: Merchant | None, merchants: dict[str, tuple[int | None, str]]
+) -> int | None:
+    """The merchant a product row is for: `own` (a merchant's own file) or its code's."""
+    code = check.text("merchant_kode", required=own is None)
+    if own is not None:
+        if code is not None and _code_key(code) != _code_key(own.code):
+            check.add("merchant_kode", "merchant_mismatch", kode=_echo(code), expected=own.code)
+            return None
+        return own.id
+    if code is None:
+        return None
+    found = merchants.get(_code_key(code))
+    if found is None:
+        check.add("merchant_kode", "unknown_merchant", kode=_echo(code))
+        return None
+    return found[0]
+
+
+async def _product_category(
+    session: AsyncSession, check: _RowCheck, cache: dict[str, int | None]
+) -> int | None:
+    """The category named by a product row (`cache`: ids by the names already looked up)."""
+    category_text = check.text("kategori", required=True)
+    if category_text is None:
+        return None
+    if category_text not in cache:
+        category = await find_category(session, category_text)
+        cache[category_text] = category.id if category else None
+    category_id = cache[category_text]
+    if category_id is None:
+        check.add("kategori", "unknown_category", value=_echo(category_text))
+    return category_id
+
+
+def _product_price(check: _RowCheck) -> int | None:
+    price_text = check.text("harga", required=True)
+    if price_text is None:
+        return None
+    price = check.parsed("harga", "money", parse_rupiah, price_text)
+    if price == 0:
+        check.add("harga", "price_not_positive")
+    elif price is not None and price > MAX_PRICE:
+        check.add("harga", "money.too_large", maximum=MAX_PRICE)
+    return price
+
+
+def _product_stock(check: _RowCheck) -> int | None:
+    stock_text = check.text("stok", required=True)
+    if stock_text is None:
+        return None
+    digits = stock_text.replace(" ", "")
+    if not _STOCK.fullmatch(digits):
+        check.add("stok", "stock_invalid", value=_echo(stock_text))
+    elif int(digits) > MAX_STOCK:
+        check.add("stok", "stock_too_large", maximum=MAX_STOCK)
+    else:
+        return int(digits)
+    return None
+
+
+def _product_optional_values(check: _RowCheck, columns: frozenset[str]) -> dict[str, Any]:
+    """The optional columns of a product row that the file has and the row fills."""
+    values: dict[str, Any] = {}
+    if "nama_en" in columns and (name_en := check.text("nama_en", required=False)):
+        values["name_en"] = name_en
+    if "deskripsi_en" in columns and (
+        description_en := check.text("deskripsi_en", required=False, multi_line=True)
+    ):
+        values["description_en"] = description_en
+    if "foto" in columns and (photo := check.text("foto", required=False)):
+        if _valid_photo(photo):
+            values["photo"] = photo
+        else:
+            check.add("foto", "photo_invalid", value=_echo(photo))
+    return values
+
+
+async def _upsert_products(
+    session: AsyncSession, valid: list[tuple[int, str, dict[str, Any]]]
+) -> ImportResult:
+    merchant_ids = sorted({m for m, _, _ in valid})
+    existing: dict[tuple[int, str], list[Product]] = {}
+    query = select(Product).where(col(Product.merchant_id).in_(merchant_ids))
+    for stored in (await session.exec(query.order_by(col(Product.id)))).all():
+        key = (stored.merchant_id, stored.name.casefold())
+        existing.setdefault(key, []).append(stored)
+    created = updated = unchanged = 0
+    now = utcnow()
+    for merchant, name, values in valid:
+        # Stored names may differ only by case (typed in the chat): prefer the exact one.
+        same = existing.get((merchant, name.casefold()), [])
+        product = next((p for p in same if p.name == name), same[0] if same else None)
+        if product is None:
+            session.add(Product(merchant_id=merchant, created_at=now, updated_at=now, **values))
+            created += 1
+            continue
+        if "photo" in values and values["photo"] != product.photo:
+            product.photo_file_id = None  # the cached upload shows the old picture
+        if _assign(product, values):
+            product.updated_at = now
+            updated += 1
+        else:
+            unchanged += 1
+    await session.flush()
+    return ImportResult(created, updated, 0, unchanged)
+
+
 async def import_products(
     session: AsyncSession, data: bytes | str, *, merchant_id: int | None = None
 ) -> ImportResult:
@@ -677,7 +806,7 @@ async def import_products(
     With ``merchant_id`` (a merchant's own file) ``merchant_kode`` may be omitted or empty, and
     must otherwise be that merchant's code.
     """
-    required = PRODUCT_REQUIRED
+    required: tuple[str, ...] = PRODUCT_REQUIRED
     own: Merchant | None = None
     if merchant_id is not None:
         own = await session.get(Merchant, merchant_id)
@@ -696,72 +825,17 @@ async def import_products(
 
     for row in table.rows:
         check = _RowCheck(row, issues, _PRODUCT_CAPS)
-        product_merchant: int | None = None
-        code = check.text("merchant_kode", required=own is None)
-        if own is not None:
-            if code is not None and _code_key(code) != _code_key(own.code):
-                check.add(
-                    "merchant_kode", "merchant_mismatch", kode=_echo(code), expected=own.code
-                )
-            else:
-                product_merchant = own.id
-        elif code is not None:
-            found = merchants.get(_code_key(code))
-            if found is None:
-                check.add("merchant_kode", "unknown_merchant", kode=_echo(code))
-            else:
-                product_merchant = found[0]
-
+        product_merchant = _product_merchant(check, own, merchants)
         name = check.text("nama", required=True)
         if name is not None and product_merchant is not None:
             key = (product_merchant, name.casefold())
             _check_duplicate(check, "nama", key, name, first_lines)
-
-        category_id = None
-        category_text = check.text("kategori", required=True)
-        if category_text is not None:
-            if category_text not in category_cache:
-                category = await find_category(session, category_text)
-                category_cache[category_text] = category.id if category else None
-            category_id = category_cache[category_text]
-            if category_id is None:
-                check.add("kategori", "unknown_category", value=_echo(category_text))
-
-        price = None
-        price_text = check.text("harga", required=True)
-        if price_text is not None:
-            price = check.parsed("harga", "money", lambda t=price_text: parse_rupiah(t))
-            if price == 0:
-                check.add("harga", "price_not_positive")
-            elif price is not None and price > MAX_PRICE:
-                check.add("harga", "money.too_large", maximum=MAX_PRICE)
-
-        stock = None
-        stock_text = check.text("stok", required=True)
-        if stock_text is not None:
-            digits = stock_text.replace(" ", "")
-            if not _STOCK.fullmatch(digits):
-                check.add("stok", "stock_invalid", value=_echo(stock_text))
-            elif int(digits) > MAX_STOCK:
-                check.add("stok", "stock_too_large", maximum=MAX_STOCK)
-            else:
-                stock = int(digits)
-
+        category_id = await _product_category(session, check, category_cache)
+        price = _product_price(check)
+        stock = _product_stock(check)
         unit = check.text("satuan", required=True)
         description = check.text("deskripsi", required=False, multi_line=True) or ""
-        values: dict[str, Any] = {}
-        if "nama_en" in table.columns and (name_en := check.text("nama_en", required=False)):
-            values["name_en"] = name_en
-        if "deskripsi_en" in table.columns and (
-            description_en := check.text("deskripsi_en", required=False, multi_line=True)
-        ):
-            values["description_en"] = description_en
-        if "foto" in table.columns and (photo := check.text("foto", required=False)):
-            if _valid_photo(photo):
-                values["photo"] = photo
-            else:
-                check.add("foto", "photo_invalid", value=_echo(photo))
-
+        values = _product_optional_values(check, table.columns)
         if check.ok and product_merchant is not None and name is not None:
             values.update(
                 name=name,
@@ -777,34 +851,4 @@ async def import_products(
 
     if issues:
         raise ImportFailed(issues)
-
-    async def work() -> ImportResult:
-        merchant_ids = sorted({m for m, _, _ in valid})
-        existing: dict[tuple[int, str], list[Product]] = {}
-        query = select(Product).where(col(Product.merchant_id).in_(merchant_ids))
-        for product in (await session.exec(query.order_by(col(Product.id)))).all():
-            key = (product.merchant_id, product.name.casefold())
-            existing.setdefault(key, []).append(product)
-        created = updated = unchanged = 0
-        now = utcnow()
-        for merchant, name, values in valid:
-            # Stored names may differ only by case (typed in the chat): prefer the exact one.
-            same = existing.get((merchant, name.casefold()), [])
-            product = next((p for p in same if p.name == name), same[0] if same else None)
-            if product is None:
-                session.add(
-                    Product(merchant_id=merchant, created_at=now, updated_at=now, **values)
-                )
-                created += 1
-                continue
-            if "photo" in values and values["photo"] != product.photo:
-                product.photo_file_id = None  # the cached upload shows the old picture
-            if _assign(product, values):
-                product.updated_at = now
-                updated += 1
-            else:
-                unchanged += 1
-        await session.flush()
-        return ImportResult(created, updated, 0, unchanged)
-
-    return await _write(session, work)
+    return await _write(session, lambda: _upsert_products(session, valid))

@@ -59,6 +59,7 @@ async def member_users(session: AsyncSession, merchant_id: int) -> list[User]:
 async def _add_owner(session: AsyncSession, merchant: Merchant, user: User) -> Merchant:
     if merchant.status != MerchantStatus.ACTIVE:
         raise ServiceError(Refusal.MERCHANT_SUSPENDED, merchant=merchant.name)
+    assert user.id is not None and merchant.id is not None  # both read from the database
     if not await is_member(session, user.id, merchant.id):
         session.add(
             MerchantMember(merchant_id=merchant.id, user_id=user.id, role=MemberRole.OWNER)

@@ -47,8 +47,8 @@ from models import (
     Product,
     User,
 )
-from models.db import write_transaction
-from models.tables import utcnow
+from models.db import select_columns, write_transaction
+from models.tables import stored_id, table_of, utcnow
 from services.cart import Cart, get_cart
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.merchants import is_member, member_role
@@ -193,6 +193,7 @@ async def _create_orders(
         raise ServiceError(Refusal.CART_EMPTY)
     if checkout_key(cart) != key:
         raise ServiceError(Refusal.CART_CHANGED)
+    assert user.id is not None  # a stored account
     orders: list[Order] = []
     for group in cart.groups:
         if payment_method == PaymentMethod.QRIS:
@@ -222,6 +223,7 @@ async def _create_orders(
         )
         session.add(order)
         await session.flush()
+        assert order.id is not None  # flushed
         session.add_all(
             OrderItem(
                 order_id=order.id,
@@ -237,7 +239,8 @@ async def _create_orders(
             OrderEvent(order_id=order.id, to_status=S.PENDING, actor_user_id=user.id, at=now)
         )
         orders.append(order)
-    await session.exec(CartItem.__table__.delete().where(CartItem.__table__.c.user_id == user.id))
+    cart_items = table_of(CartItem)
+    await session.exec(cart_items.delete().where(cart_items.c.user_id == user.id))
     return orders
 
 
@@ -257,7 +260,7 @@ async def parties_for(
     parties = set()
     if order.buyer_id == actor.id:
         parties.add(Party.BUYER)
-    role = await member_role(session, actor.id, order.merchant_id)
+    role = await member_role(session, stored_id(actor.id), order.merchant_id)
     if role == MemberRole.OWNER:
         parties.add(Party.OWNER)
     elif role == MemberRole.STAFF:
@@ -311,6 +314,7 @@ async def _take(
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound(Refusal.ORDER_NOT_FOUND)
+        assert order.id is not None  # read from the database
         mine = {Party.SYSTEM} if actor is None else await parties_for(session, order, actor, roles)
         allowed_anywhere = mine & parties_of(action)
         if not allowed_anywhere:
@@ -383,6 +387,7 @@ async def order_view(session: AsyncSession, order_id: int, *, viewer: User) -> O
     order = await session.get(Order, order_id)
     if order is None:
         raise NotFound(Refusal.ORDER_NOT_FOUND)
+    assert viewer.id is not None  # a stored account
     is_buyer = order.buyer_id == viewer.id
     is_merchant = await is_member(session, viewer.id, order.merchant_id)
     if not (is_buyer or is_merchant):
@@ -428,7 +433,7 @@ async def buyer_orders(
     page = min(max(page, 0), pages - 1)
     rows = (
         await session.exec(
-            select(Order.id, Order.status, Order.total, Order.created_at, Merchant.name)
+            select_columns(Order.id, Order.status, Order.total, Order.created_at, Merchant.name)
             .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
             .where(Order.buyer_id == user.id)
             .order_by(col(Order.created_at).desc(), col(Order.id).desc())

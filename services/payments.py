@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Merchant, Order, OrderEvent, OrderStatus, PaymentMethod, User
 from models.db import write_transaction
-from models.tables import utcnow
+from models.tables import stored_id, utcnow
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.merchants import is_member
 from services.products import parse_photo, require_member
@@ -52,18 +52,22 @@ async def register_qris(
         merchant = await session.get(
             Merchant, merchant_id, with_for_update=True, populate_existing=True
         )
+        assert merchant is not None  # require_member found it
         merchant.qris = parsed.to_string()
         merchant.updated_at = now
         session.add(merchant)
     return parsed
 
 
-async def remove_qris(session: AsyncSession, user: User, merchant_id: int, *, now: datetime):
+async def remove_qris(
+    session: AsyncSession, user: User, merchant_id: int, *, now: datetime
+) -> None:
     async with write_transaction(session):
         await require_member(session, user, merchant_id, owner=True)
         merchant = await session.get(
             Merchant, merchant_id, with_for_update=True, populate_existing=True
         )
+        assert merchant is not None  # require_member found it
         merchant.qris = None
         merchant.updated_at = now
         session.add(merchant)
@@ -88,7 +92,7 @@ async def merchants_with_qris(session: AsyncSession, merchant_ids: Iterable[int]
     rows = await session.exec(
         select(Merchant.id).where(col(Merchant.id).in_(ids), col(Merchant.qris).is_not(None))
     )
-    return set(rows.all())
+    return {stored_id(merchant_id) for merchant_id in rows.all()}
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ async def order_qris(session: AsyncSession, order_id: int, *, viewer: User) -> O
     order = await session.get(Order, order_id, populate_existing=True)
     if order is None:
         raise NotFound(Refusal.ORDER_NOT_FOUND)
+    assert viewer.id is not None  # a stored account
     if order.buyer_id != viewer.id and not await is_member(session, viewer.id, order.merchant_id):
         raise Forbidden()
     if order.payment_method != PaymentMethod.QRIS:
@@ -134,6 +139,7 @@ async def submit_proof(
             raise Forbidden()
         if order.status != OrderStatus.ACCEPTED:
             raise ServiceError(Refusal.PROOF_NOT_EXPECTED, status=order.status)
+        assert order.id is not None  # read from the database
         order.proof_file_id = file_id
         order.proof_at = now
         session.add(order)
@@ -160,6 +166,7 @@ async def reject_proof(
         order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
         if order is None:
             raise NotFound(Refusal.ORDER_NOT_FOUND)
+        assert order.id is not None and user.id is not None  # both read from the database
         if not await is_member(session, user.id, order.merchant_id):
             raise Forbidden()
         if order.status != OrderStatus.ACCEPTED:

@@ -37,7 +37,7 @@ from models import (
 )
 from models.db import write_transaction
 from models.enums import OPEN_STATUSES
-from models.tables import utcnow
+from models.tables import stored_id, utcnow
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.importer import MAX_PRICE, MAX_STOCK
 from services.money import MoneyError, parse_rupiah
@@ -256,7 +256,9 @@ async def managed_product(session: AsyncSession, user: User, product_id: int) ->
     merchant, _role = await require_member(session, user, product.merchant_id, owner=True)
     category = await session.get(Category, product.category_id)
     assert category is not None
-    return ManagedProduct(product, merchant, category, await _open_orders(session, product.id))
+    return ManagedProduct(
+        product, merchant, category, await _open_orders(session, stored_id(product.id))
+    )
 
 
 async def _open_orders(session: AsyncSession, product_id: int) -> int:
@@ -329,7 +331,7 @@ async def create_product(
 ) -> Product:
     """Add a product to the owner's shop (every field is checked again here)."""
     now = now or utcnow()
-    values = {
+    values: dict[str, Any] = {
         "name": parse_name(draft.name),
         "price": parse_price(draft.price),
         "unit": parse_unit(draft.unit),
@@ -412,7 +414,7 @@ async def delete_product(
     stays, marked deleted); it leaves the catalog, search and every cart."""
     async with write_transaction(session):
         product, _merchant = await _owned_product(session, user, product_id, lock=True)
-        open_orders = await _open_orders(session, product.id)
+        open_orders = await _open_orders(session, stored_id(product.id))
         if open_orders:
             raise ServiceError(Refusal.PRODUCT_IN_OPEN_ORDER, orders=open_orders)
         product.deleted_at = now or utcnow()
@@ -444,7 +446,7 @@ async def low_stock_after_payment(session: AsyncSession, order_id: int) -> list[
         )
     ).all()
     return [
-        LowStock(product.id, product.name, product.stock, threshold)
+        LowStock(stored_id(product.id), product.name, product.stock, threshold)
         for product, quantity, threshold in rows
         if product.stock <= threshold
         and (product.stock + quantity > threshold or not product.stock)

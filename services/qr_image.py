@@ -25,6 +25,8 @@ MAX_PIXELS = 40_000_000
 # zxing works best when the code spans a few hundred pixels; huge photos are scaled down first
 # (it also tries downscaled copies itself, this bounds the work).
 _MAX_SIDE = 2400
+# What `read_barcodes(formats=BarcodeFormat.QRCode)` converts to (its stub wants the set).
+_QR_CODES = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 class QrImageError(ValueError):
@@ -103,7 +105,7 @@ def decode_image(data: bytes) -> list[str]:
     gray = _grayscale(_open(data))
     barcodes = zxingcpp.read_barcodes(
         gray,
-        formats=zxingcpp.BarcodeFormat.QRCode,
+        formats=_QR_CODES,
         try_rotate=True,
         try_downscale=True,
         try_invert=True,
@@ -112,7 +114,7 @@ def decode_image(data: bytes) -> list[str]:
         # Strong shadows or glare defeat the default local binarizer more often than a global one.
         barcodes = zxingcpp.read_barcodes(
             gray,
-            formats=zxingcpp.BarcodeFormat.QRCode,
+            formats=_QR_CODES,
             binarizer=zxingcpp.Binarizer.GlobalHistogram,
         )
     texts: list[str] = []

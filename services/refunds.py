@@ -57,6 +57,7 @@ async def refund(
         order = await session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound(Refusal.ORDER_NOT_FOUND)
+        assert order.id is not None  # read from the database
         mine = await parties_for(session, order, actor, roles)
         if not mine & parties_of("refund"):
             raise Forbidden()

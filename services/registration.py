@@ -106,6 +106,7 @@ async def register_asn(
             return RegistrationOutcome("registered", user, roster)
         registration = await _pending_for_nip(session, roster.nip)
         if registration is None:
+            assert user.id is not None  # the account is stored before it registers
             registration = Registration(user_id=user.id, nip=roster.nip, phone=shared)
         registration.phone = shared
         user.phone = shared

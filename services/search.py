@@ -37,14 +37,15 @@ import json
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from sqlalchemy import bindparam, text
+from sqlalchemy import Executable, Result, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 from unidecode import unidecode
 
@@ -257,7 +258,22 @@ _vocabularies: dict[str, _Vocabulary] = {}
 
 def _database_key(session: AsyncSession) -> str:
     bind = session.bind
-    return f"{bind.dialect.name}:{bind.url}" if bind is not None else "default"
+    if bind is None:
+        return "default"
+    engine = bind.engine if isinstance(bind, AsyncConnection) else bind
+    return f"{engine.dialect.name}:{engine.url}"
+
+
+async def _run(
+    session: AsyncSession,
+    sql: Executable,
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> Result[*tuple[Any, ...]]:
+    """Run a raw SQL statement through the session (pending changes are flushed first)."""
+    # SQLModel's `exec` runs any statement, but its overloads type only selects and DML.
+    running = session.exec(sql, params=params)  # type: ignore[call-overload]
+    rows: Result[*tuple[Any, ...]] = await running
+    return rows
 
 
 @dataclass(frozen=True)
@@ -285,7 +301,7 @@ _PG_STATE = (
 
 async def _index_state(session: AsyncSession) -> _IndexState:
     sql = _STATE if is_sqlite(session) else _PG_STATE
-    row = (await session.exec(text(sql))).one()
+    row = (await _run(session, text(sql))).one()
     return _IndexState(row[0], row[1], row[2] is not None)
 
 
@@ -300,7 +316,8 @@ async def _vocabulary(session: AsyncSession, state: _IndexState) -> _Vocabulary:
         # First use, or the table was rebuilt: start over.
         vocab = _vocabularies[key] = _Vocabulary(first_id=state.first_term)
     if state.last_term is not None and state.last_term > vocab.last_id:
-        rows = await session.exec(
+        rows = await _run(
+            session,
             text("SELECT id, key, word, field FROM search_terms WHERE id > :after ORDER BY id"),
             params={"after": vocab.last_id},
         )
@@ -338,15 +355,15 @@ async def _lock_index(session: AsyncSession) -> None:
     """Serialize index writers (and so make search_terms ids commit in increasing order)."""
     await begin_write(session)  # SQLite: BEGIN IMMEDIATE
     if not is_sqlite(session):
-        await session.exec(
-            text("SELECT pg_advisory_xact_lock(:key)"), params={"key": _PG_SYNC_LOCK}
+        await _run(
+            session, text("SELECT pg_advisory_xact_lock(:key)"), params={"key": _PG_SYNC_LOCK}
         )
 
 
 async def _index_products(session: AsyncSession, product_ids: list[int]) -> int:
     """Recompute the documents of these products (deleted ones lose theirs)."""
     vocab = await _vocabulary(session, await _index_state(session))
-    rows = (await session.exec(_DOCUMENT_SOURCE, params={"ids": product_ids})).all()
+    rows = (await _run(session, _DOCUMENT_SOURCE, params={"ids": product_ids})).all()
     documents: list[dict[str, Any]] = []
     new_terms: set[tuple[str, str, int]] = set()
     for pid, name, name_en, desc, desc_en, m_name, kecamatan, c_name, c_name_en in rows:
@@ -368,17 +385,19 @@ async def _index_products(session: AsyncSession, product_ids: list[int]) -> int:
         ):
             new_terms.update((k, w, field_) for k, w in pairs if (k, w, field_) not in vocab.known)
     if documents:
-        await session.exec(_UPSERT_DOCUMENT, params=documents)
+        await _run(session, _UPSERT_DOCUMENT, params=documents)
     gone = sorted(set(product_ids) - {d["product_id"] for d in documents})
     if gone:
-        await session.exec(
+        await _run(
+            session,
             text("DELETE FROM search_documents WHERE product_id IN :ids").bindparams(
                 bindparam("ids", expanding=True)
             ),
             params={"ids": gone},
         )
     if new_terms:
-        await session.exec(
+        await _run(
+            session,
             _INSERT_TERM,
             params=[{"key": k, "word": w, "field": f} for k, w, f in sorted(new_terms)],
         )
@@ -396,7 +415,8 @@ async def sync_search_index(session: AsyncSession) -> int:
     try:
         while True:
             queued = (
-                await session.exec(
+                await _run(
+                    session,
                     text("SELECT id, product_id FROM search_queue ORDER BY id LIMIT :n"),
                     params={"n": SYNC_BATCH},
                 )
@@ -405,7 +425,8 @@ async def sync_search_index(session: AsyncSession) -> int:
                 break
             written += await _index_products(session, sorted({pid for _, pid in queued}))
             # Delete exactly the rows read: a row queued meanwhile by another transaction stays.
-            await session.exec(
+            await _run(
+                session,
                 text("DELETE FROM search_queue WHERE id IN :ids").bindparams(
                     bindparam("ids", expanding=True)
                 ),
@@ -424,11 +445,11 @@ async def rebuild_search_index(session: AsyncSession) -> int:
     """Recompute every document and the vocabulary from scratch (after a restore, or when a
     migration dropped the triggers). Commits; returns the number of documents."""
     await _lock_index(session)
-    await session.exec(text("DELETE FROM search_queue"))
-    await session.exec(text("DELETE FROM search_documents"))
-    await session.exec(text("DELETE FROM search_terms"))
+    await _run(session, text("DELETE FROM search_queue"))
+    await _run(session, text("DELETE FROM search_documents"))
+    await _run(session, text("DELETE FROM search_terms"))
     _vocabularies.pop(_database_key(session), None)
-    await session.exec(text("INSERT INTO search_queue (product_id) SELECT id FROM products"))
+    await _run(session, text("INSERT INTO search_queue (product_id) SELECT id FROM products"))
     await session.commit()
     return await sync_search_index(session)
 
@@ -437,7 +458,8 @@ async def reindex_merchant(session: AsyncSession, merchant_id: int) -> int:
     """Recompute a merchant's product documents now. Not needed after a rename (the triggers
     queue them and the next search indexes them); for callers that want the work done at once.
     Commits the session."""
-    await session.exec(
+    await _run(
+        session,
         text(
             "INSERT INTO search_queue (product_id) SELECT id FROM products"
             " WHERE merchant_id = :merchant_id"
@@ -597,7 +619,7 @@ async def _candidates(
     async def fetch(tier: _Tier) -> list[int]:
         sql = _tier_sql(tier, sqlite=sqlite, include_hidden=include_hidden)
         params = {**base, **{f"q{i}": expression for i, (_, expression) in enumerate(tier)}}
-        return [pid for (pid,) in await session.exec(text(sql), params=params)]
+        return [pid for (pid,) in await _run(session, text(sql), params=params)]
 
     chains = _tiers(terms, vocab, sqlite)
     broadest_tier = chains[-1][-1]
@@ -632,9 +654,9 @@ async def _candidates(
     if not ids:
         return [], False
     if sqlite:
-        rows = await session.exec(_SQLITE_DETAILS, params={"ids": json.dumps(ids)})
+        rows = await _run(session, _SQLITE_DETAILS, params={"ids": json.dumps(ids)})
     else:
-        rows = await session.exec(_PG_DETAILS, params={"ids": ids})
+        rows = await _run(session, _PG_DETAILS, params={"ids": ids})
     return list(rows.all()), capped
 
 

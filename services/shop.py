@@ -31,6 +31,7 @@ from models import (
 )
 from models.db import write_transaction
 from models.enums import OPEN_STATUSES, PAID_STATUSES
+from models.tables import stored_id
 from services.admins import audit
 from services.errors import NotFound, Refusal, ServiceError
 from services.merchants import member_users, memberships
@@ -107,7 +108,7 @@ async def dashboard(
         ).all()
     )
     waiting = sorted(
-        (WaitingOrder(o.id, o.status, o.total, _since(o)) for o in open_orders),
+        (WaitingOrder(stored_id(o.id), o.status, o.total, _since(o)) for o in open_orders),
         key=lambda w: (w.since, w.id),
     )
     month = month_start(today)
@@ -141,10 +142,11 @@ async def set_open(
     """Open or close the shop (owner or staff). A closed shop is hidden from the catalog and
     search; its orders go on."""
     async with write_transaction(session):
-        merchant, _role = await require_member(session, user, merchant_id, active=True)
+        await require_member(session, user, merchant_id, active=True)
         merchant = await session.get(
             Merchant, merchant_id, with_for_update=True, populate_existing=True
         )
+        assert merchant is not None  # require_member found it
         if merchant.is_open != is_open:
             merchant.is_open = is_open
             merchant.updated_at = now
@@ -167,6 +169,7 @@ async def set_low_stock_threshold(
         merchant = await session.get(
             Merchant, merchant_id, with_for_update=True, populate_existing=True
         )
+        assert merchant is not None  # require_member found it
         merchant.low_stock_threshold = threshold
         merchant.updated_at = now
         session.add(merchant)
@@ -201,6 +204,7 @@ async def create_invite(
     """A one-time invitation for a staff member (owner only), valid for `valid_for`."""
     async with write_transaction(session):
         await require_member(session, user, merchant_id, owner=True, active=True)
+        assert user.id is not None  # a stored account
         invite = MerchantInvite(
             token=secrets.token_urlsafe(12),
             merchant_id=merchant_id,
@@ -225,7 +229,8 @@ async def accept_invite(
         if invite.expires_at <= now:
             raise ServiceError(Refusal.INVITE_EXPIRED)
         merchant = await session.get(Merchant, invite.merchant_id)
-        assert merchant is not None
+        assert merchant is not None and merchant.id is not None
+        assert user.id is not None  # a stored account
         if merchant.status != MerchantStatus.ACTIVE:
             raise ServiceError(Refusal.MERCHANT_SUSPENDED, merchant=merchant.name)
         if (
@@ -319,7 +324,7 @@ async def suspend(
         merchant.updated_at = now
         session.add(merchant)
         audit(session, actor.telegram_id, "suspend_merchant", code=merchant.code, reason=reason)
-    return SuspensionResult(merchant, changed, await member_users(session, merchant.id))
+    return SuspensionResult(merchant, changed, await member_users(session, stored_id(merchant.id)))
 
 
 async def reactivate(
@@ -339,4 +344,4 @@ async def reactivate(
         merchant.updated_at = now
         session.add(merchant)
         audit(session, actor.telegram_id, "reactivate_merchant", code=merchant.code)
-    return SuspensionResult(merchant, True, await member_users(session, merchant.id))
+    return SuspensionResult(merchant, True, await member_users(session, stored_id(merchant.id)))

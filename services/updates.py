@@ -35,7 +35,7 @@ async def claim(session: AsyncSession, update_id: int, *, now: datetime) -> bool
         .values(update_id=update_id, handled_at=now)
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     await session.commit()
     return bool(result.rowcount == 1)
 
@@ -43,7 +43,7 @@ async def claim(session: AsyncSession, update_id: int, *, now: datetime) -> bool
 async def forget_old(session: AsyncSession, *, now: datetime) -> int:
     """Drop claims older than KEEP; returns how many."""
     await begin_write(session)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         delete(HandledUpdate).where(col(HandledUpdate.handled_at) < now - KEEP)
     )
     await session.commit()

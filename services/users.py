@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy import bindparam
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models import User
 from models.db import begin_write
@@ -22,7 +23,7 @@ async def get_user(session: AsyncSession, telegram_id: int) -> User | None:
 
 
 @cache
-def _user_query():
+def _user_query() -> SelectOfScalar[User]:
     return select(User).where(User.telegram_id == bindparam("telegram_id"))
 
 
@@ -113,7 +114,7 @@ async def mark_unreachable(session: AsyncSession, telegram_ids: Iterable[int]) -
     if not ids:
         return
     await begin_write(session)
-    for user in (await session.exec(select(User).where(User.telegram_id.in_(ids)))).all():
+    for user in (await session.exec(select(User).where(col(User.telegram_id).in_(ids)))).all():
         user.unreachable = True
         session.add(user)
     await session.commit()

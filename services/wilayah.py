@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz, process
 from unidecode import unidecode
@@ -40,6 +40,8 @@ from unidecode import unidecode
 from services.text import normalize_key
 
 WILAYAH_CSV = Path(__file__).parent / "data" / "kota_malang_wilayah.csv"
+
+_T = TypeVar("_T")
 
 ACCEPT_SCORE = 90.0
 SUGGEST_SCORE = 70.0
@@ -99,7 +101,7 @@ def _kelurahan_by_key() -> dict[str, Kelurahan]:
     return {normalize_name(k.name): k for k in _kelurahan()}
 
 
-def _lookup(key: str, choices: dict[str, Any]) -> list[Any]:
+def _lookup(key: str, choices: dict[str, _T]) -> list[_T]:
     """The exact match of ``key`` or the fuzzy matches scoring >= ACCEPT_SCORE."""
     if not key:
         return []

@@ -7,18 +7,19 @@ and the buttons) is in each recipient's language.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_timedelta
 
 from models import Broadcast, BroadcastStatus
+from models.tables import stored_id
 from services import audience as aud
 from services import broadcasts as svc
 from services.admins import Role
@@ -108,22 +109,24 @@ def announcement_sender(
     file_id: str | None,
     sender_opd: str | None,
     buttons: list[str],
-) -> Callable[[Bot, int], object]:
+) -> Callable[[Bot, int], Awaitable[Message]]:
     """A `make(bot, chat_id)` for the current locale (call it inside the recipient's locale)."""
     body = announcement_text(text, sender_opd)
     markup = announcement_markup(buttons)
     if content_type == "photo":
+        assert file_id is not None  # services.broadcasts refuses a photo without its file
         return lambda bot, chat_id: bot.send_photo(
             chat_id, file_id, caption=body, reply_markup=markup
         )
     if content_type == "document":
+        assert file_id is not None  # and a document without its file
         return lambda bot, chat_id: bot.send_document(
             chat_id, file_id, caption=body, reply_markup=markup
         )
     return lambda bot, chat_id: bot.send_message(chat_id, body, reply_markup=markup)
 
 
-def broadcast_sender(broadcast: Broadcast) -> Callable[[Bot, int], object]:
+def broadcast_sender(broadcast: Broadcast) -> Callable[[Bot, int], Awaitable[Message]]:
     return announcement_sender(
         broadcast.content_type,
         broadcast.text,
@@ -205,7 +208,7 @@ def progress_text(
     return "\n".join(lines)
 
 
-def report_text(broadcast: Broadcast, stats: svc.Stats, locale: str, tz: object) -> str:
+def report_text(broadcast: Broadcast, stats: svc.Stats, locale: str, tz: tzinfo) -> str:
     if broadcast.status == B.CANCELLED:
         title = _("📢 <b>Broadcast #{id} cancelled</b>")
     else:
@@ -231,7 +234,7 @@ def report_text(broadcast: Broadcast, stats: svc.Stats, locale: str, tz: object)
     return "\n".join(lines)
 
 
-def summary_line(broadcast: Broadcast, stats: svc.Stats, locale: str, tz: object) -> str:
+def summary_line(broadcast: Broadcast, stats: svc.Stats, locale: str, tz: tzinfo) -> str:
     """One entry of /broadcasts."""
     if broadcast.status == B.SCHEDULED and broadcast.scheduled_at:
         when = moment(_aware(broadcast.scheduled_at), locale, tz)
@@ -251,7 +254,7 @@ def summary_line(broadcast: Broadcast, stats: svc.Stats, locale: str, tz: object
 
 def control_markup(broadcast: Broadcast, stats: svc.Stats | None = None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    bid = broadcast.id
+    bid = stored_id(broadcast.id)
     if broadcast.status == B.RUNNING:
         builder.button(text=_("⏸ Pause"), callback_data=BroadcastCtlCb(id=bid, action="pause"))
     if broadcast.status == B.PAUSED:
@@ -309,12 +312,9 @@ def mark(on: bool) -> str:
     return "☑️" if on else "⬜"
 
 
-def setup_screen(
-    role: Role, data: Mapping[str, Any], figures: aud.AudienceCount
-) -> tuple[str, InlineKeyboardMarkup]:
-    """Who receives the draft (`data`: the composing conversation) and with which buttons."""
-    audience = aud.Audience.from_data(data.get("audience"))
-    buttons = data.get("buttons") or []
+def _setup_text(
+    role: Role, audience: aud.Audience, buttons: Sequence[str], figures: aud.AudienceCount
+) -> str:
     lines = [
         _("📢 <b>Who should receive it?</b>"),
         _("To: {audience}").format(audience=audience_label(aud.for_role(role, audience))),
@@ -332,7 +332,11 @@ def setup_screen(
             buttons=", ".join(labels) if labels else _("none")
         )
     )
-    builder = InlineKeyboardBuilder()
+    return "\n".join(lines)
+
+
+def _audience_rows(builder: InlineKeyboardBuilder, role: Role, audience: aud.Audience) -> None:
+    """The buttons that choose the audience: its kind (administrators), then ASN filters."""
     if role.is_admin:
         kinds = (
             (aud.ASN, _("👥 ASN")),
@@ -348,33 +352,42 @@ def setup_screen(
                 for index, (kind, label) in enumerate(kinds)
             ]
         )
-    if audience.kind == aud.ASN:
-        row = []
-        if role.is_admin:
-            opds = (
-                _("OPD: all")
-                if not audience.opds
-                else _("OPD: {n} chosen").format(n=len(audience.opds))
-            )
-            row.append(
-                InlineKeyboardButton(
-                    text="🏢 " + opds, callback_data=SetupCb(action="opds").pack()
-                )
-            )
-        classes = ", ".join(audience.classes) if audience.classes else _("all")
+    if audience.kind != aud.ASN:
+        return
+    row = []
+    if role.is_admin:
+        opds = (
+            _("OPD: all")
+            if not audience.opds
+            else _("OPD: {n} chosen").format(n=len(audience.opds))
+        )
         row.append(
-            InlineKeyboardButton(
-                text="🎖️ " + _("Class: {classes}").format(classes=classes),
-                callback_data=SetupCb(action="classes").pack(),
-            )
+            InlineKeyboardButton(text="🏢 " + opds, callback_data=SetupCb(action="opds").pack())
         )
-        builder.row(*row)
-        builder.row(
-            InlineKeyboardButton(
-                text=mark(audience.below_minimum) + " " + _("📉 Below this month's minimum"),
-                callback_data=SetupCb(action="below").pack(),
-            )
+    classes = ", ".join(audience.classes) if audience.classes else _("all")
+    row.append(
+        InlineKeyboardButton(
+            text="🎖️ " + _("Class: {classes}").format(classes=classes),
+            callback_data=SetupCb(action="classes").pack(),
         )
+    )
+    builder.row(*row)
+    builder.row(
+        InlineKeyboardButton(
+            text=mark(audience.below_minimum) + " " + _("📉 Below this month's minimum"),
+            callback_data=SetupCb(action="below").pack(),
+        )
+    )
+
+
+def setup_screen(
+    role: Role, data: Mapping[str, Any], figures: aud.AudienceCount
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Who receives the draft (`data`: the composing conversation) and with which buttons."""
+    audience = aud.Audience.from_data(data.get("audience"))
+    buttons = data.get("buttons") or []
+    builder = InlineKeyboardBuilder()
+    _audience_rows(builder, role, audience)
     builder.row(
         *[
             InlineKeyboardButton(
@@ -393,7 +406,7 @@ def setup_screen(
     builder.row(
         InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=SetupCb(action="abort").pack())
     )
-    return "\n".join(lines), builder.as_markup()
+    return _setup_text(role, audience, buttons, figures), builder.as_markup()
 
 
 def opd_screen(data: Mapping[str, Any], page: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -473,7 +486,7 @@ def list_screen(
         lines.append(summary_line(broadcast, stats, locale, tz))
         builder.button(
             text=f"#{broadcast.id}",
-            callback_data=BroadcastCtlCb(id=broadcast.id, action="view"),
+            callback_data=BroadcastCtlCb(id=stored_id(broadcast.id), action="view"),
         )
     builder.adjust(4)
     pages = max(1, -(-total // size))

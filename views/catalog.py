@@ -83,6 +83,57 @@ def product_description(card: catalog.ProductCard, locale: str) -> str:
     return product.description or ""
 
 
+def _card_head(card: catalog.ProductCard, locale: str) -> str:
+    """The card's name, price, stock, shop and category."""
+    product, merchant, category = card.product, card.merchant, card.category
+    if not card.visible:
+        stock_line = _("⛔ Not available at the moment")
+    elif product.stock > 0:
+        stock_line = _("Stock: {stock} {unit}").format(stock=product.stock, unit=esc(product.unit))
+    else:
+        stock_line = _("❌ Sold out")
+    return _(
+        "<b>{name}</b>\n💰 {price} / {unit}\n📦 {stock_line}\n"
+        "🏪 {merchant} · 📍 Kec. {kecamatan}\n🏷️ {category}"
+    ).format(
+        name=esc(product_name(product.name, product.name_en, locale)),
+        price=money(product.price, locale),
+        unit=esc(product.unit),
+        stock_line=stock_line,
+        merchant=esc(merchant.name),
+        kecamatan=esc(merchant.kecamatan),
+        category=esc(category_name(category, locale)),
+    )
+
+
+def _card_body(description: str, budget: int) -> tuple[str, bool]:
+    """The description as the card shows it within `budget` characters; whether it was cut."""
+    if not description.strip():
+        return "", False
+    truncated = len(description) > budget
+    body = shorten(description, max(0, budget)) if truncated else description
+    return ("\n\n" + esc(body) if body else ""), truncated
+
+
+def _cart_buttons(product_id: int, in_cart: int) -> list[InlineKeyboardButton]:
+    """➖ n ➕ once the product is in the cart, else "Add to cart"."""
+    if not in_cart:
+        return [
+            InlineKeyboardButton(
+                text=_("➕ Add to cart"),
+                callback_data=CartCb(action="add", id=product_id).pack(),
+            )
+        ]
+    return [
+        InlineKeyboardButton(text="➖", callback_data=CartCb(action="dec", id=product_id).pack()),
+        InlineKeyboardButton(
+            text=_("{n} in cart").format(n=in_cart),
+            callback_data=CartCb(action="show").pack(),
+        ),
+        InlineKeyboardButton(text="➕", callback_data=CartCb(action="inc", id=product_id).pack()),
+    ]
+
+
 def product_screen(
     card: catalog.ProductCard,
     *,
@@ -96,68 +147,22 @@ def product_screen(
     """The card (its text fits `limit`: a caption or a message) and its buttons.
 
     `src` "l": opened from a list (Back closes the card), "d": opened by a link."""
-    product, merchant, category = card.product, card.merchant, card.category
-    name = product_name(product.name, product.name_en, locale)
-    description = product_description(card, locale)
-    link = share_link(bot_username, product.id or 0)
-    if not card.visible:
-        stock_line = _("⛔ Not available at the moment")
-    elif product.stock > 0:
-        stock_line = _("Stock: {stock} {unit}").format(stock=product.stock, unit=esc(product.unit))
-    else:
-        stock_line = _("❌ Sold out")
-    head = _(
-        "<b>{name}</b>\n💰 {price} / {unit}\n📦 {stock_line}\n"
-        "🏪 {merchant} · 📍 Kec. {kecamatan}\n🏷️ {category}"
-    ).format(
-        name=esc(name),
-        price=money(product.price, locale),
-        unit=esc(product.unit),
-        stock_line=stock_line,
-        merchant=esc(merchant.name),
-        kecamatan=esc(merchant.kecamatan),
-        category=esc(category_name(category, locale)),
-    )
+    product = card.product
+    product_id = product.id or 0
+    link = share_link(bot_username, product_id)
+    head = _card_head(card, locale)
     tail = "\n\n🔗 " + _("Share: {link}").format(link=link)
     budget = limit - visible_length(head + tail) - 2
-    truncated = False
-    body = ""
-    if description.strip():
-        if len(description) > budget:
-            body = shorten(description, max(0, budget))
-            truncated = True
-        else:
-            body = description
-        body = "\n\n" + esc(body) if body else ""
-    text = head + body + tail
+    body, truncated = _card_body(product_description(card, locale), budget)
 
     builder = InlineKeyboardBuilder()
     if card.visible and product.stock > 0:
-        if in_cart:
-            builder.row(
-                InlineKeyboardButton(
-                    text="➖", callback_data=CartCb(action="dec", id=product.id or 0).pack()
-                ),
-                InlineKeyboardButton(
-                    text=_("{n} in cart").format(n=in_cart),
-                    callback_data=CartCb(action="show").pack(),
-                ),
-                InlineKeyboardButton(
-                    text="➕", callback_data=CartCb(action="inc", id=product.id or 0).pack()
-                ),
-            )
-        else:
-            builder.row(
-                InlineKeyboardButton(
-                    text=_("➕ Add to cart"),
-                    callback_data=CartCb(action="add", id=product.id or 0).pack(),
-                )
-            )
+        builder.row(*_cart_buttons(product_id, in_cart))
     if truncated:
         builder.row(
             InlineKeyboardButton(
                 text=_("📖 Full description"),
-                callback_data=ProductMoreCb(id=product.id or 0).pack(),
+                callback_data=ProductMoreCb(id=product_id).pack(),
             )
         )
     builder.row(
@@ -168,7 +173,7 @@ def product_screen(
         builder.row(InlineKeyboardButton(text=_("⬅️ Back"), callback_data=CloseCb().pack()))
     else:
         builder.row(kb.categories_button())
-    return text, builder.as_markup()
+    return head + body + tail, builder.as_markup()
 
 
 def description_screen(card: catalog.ProductCard, locale: str) -> tuple[str, InlineKeyboardMarkup]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from html.parser import HTMLParser
 
 from aiogram.utils.i18n import gettext as _
@@ -111,7 +111,7 @@ def day(value: date, locale: str) -> str:
     return format_date(value, format="long", locale=babel_locale(locale))
 
 
-def moment(value: datetime, locale: str, tz: object) -> str:
+def moment(value: datetime, locale: str, tz: tzinfo) -> str:
     return format_datetime(value, format="d MMM y HH:mm", tzinfo=tz, locale=babel_locale(locale))
 
 

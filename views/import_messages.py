@@ -22,8 +22,11 @@ Gettext = Callable[[str], str]
 
 
 class CodedError(Protocol):
-    code: str
-    params: Mapping[str, Any]
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...  # read only: a parser's dict of them fits
 
 
 class _Params(dict[str, Any]):

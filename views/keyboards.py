@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -96,7 +99,9 @@ def cart_button(count: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=CartViewCb(action="show").pack())
 
 
-def pager(builder: InlineKeyboardBuilder, page: int, pages: int, make: object) -> None:
+def pager(
+    builder: InlineKeyboardBuilder, page: int, pages: int, make: Callable[[int], CallbackData]
+) -> None:
     """Add a ◀️ n/N ▶️ row when there is more than one page; `make(page)` builds callback data."""
     if pages <= 1:
         return

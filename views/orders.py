@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -11,6 +12,7 @@ from babel.dates import format_date
 
 from models import OrderStatus, PaymentMethod
 from models.enums import PAID_STATUSES
+from models.tables import stored_id
 from services import orders
 from views import keyboards as kb
 from views.callbacks import OrderCb, OrdersPageCb, ProofCb, RefundCb
@@ -28,7 +30,7 @@ ACTION_LABELS = {
     "receive": lambda: _("🙌 I received it"),
 }
 
-PAYMENT_LABELS = {
+PAYMENT_LABELS: dict[str, Callable[[], str]] = {
     PaymentMethod.CASH: lambda: _("cash"),
     PaymentMethod.TRANSFER: lambda: _("bank transfer"),
     PaymentMethod.QRIS: lambda: _("QRIS"),
@@ -101,16 +103,17 @@ def _month(when: datetime, locale: str, tz: tzinfo) -> str:
 
 def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboardMarkup | None:
     status = OrderStatus(view.order.status)
+    order_id = stored_id(view.order.id)
     actions = orders.next_steps(status, orders.Party.OWNER if for_merchant else orders.Party.BUYER)
     builder = InlineKeyboardBuilder()
     for action in actions:
         builder.button(
-            text=ACTION_LABELS[action](), callback_data=OrderCb(id=view.order.id, action=action)
+            text=ACTION_LABELS[action](), callback_data=OrderCb(id=order_id, action=action)
         )
     extra = _payment_buttons(view, status, for_merchant=for_merchant)
     if for_merchant and status in PAID_STATUSES:
         # A paid order can be refunded (see handlers.refunds).
-        data = RefundCb(id=view.order.id).pack()
+        data = RefundCb(id=order_id).pack()
         extra.append(InlineKeyboardButton(text=_("↩️ Refund"), callback_data=data))
     builder.adjust(2)
     for button in extra:
@@ -118,23 +121,26 @@ def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboa
     return builder.as_markup() if actions or extra else None
 
 
-def _payment_buttons(view: orders.OrderView, status: OrderStatus, *, for_merchant: bool):
+def _payment_buttons(
+    view: orders.OrderView, status: OrderStatus, *, for_merchant: bool
+) -> list[InlineKeyboardButton]:
     """Proof and QRIS buttons of an accepted order (see handlers.payments)."""
     order = view.order
+    order_id = stored_id(order.id)
     if status != OrderStatus.ACCEPTED:
         return []
     if for_merchant:
         if not order.proof_file_id:
             return []
-        data = ProofCb(id=order.id, action="see").pack()
+        data = ProofCb(id=order_id, action="see").pack()
         return [InlineKeyboardButton(text=_("🧾 See the payment proof"), callback_data=data)]
     if order.payment_method == PaymentMethod.CASH:
         return []
     buttons = []
     if order.payment_method == PaymentMethod.QRIS:
-        data = ProofCb(id=order.id, action="qris").pack()
+        data = ProofCb(id=order_id, action="qris").pack()
         buttons.append(InlineKeyboardButton(text=_("🔳 Show the QRIS"), callback_data=data))
-    data = ProofCb(id=order.id, action="send").pack()
+    data = ProofCb(id=order_id, action="send").pack()
     buttons.append(InlineKeyboardButton(text=_("📷 Send payment proof"), callback_data=data))
     return buttons
 

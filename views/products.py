@@ -16,6 +16,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import Category, Product
+from models.tables import stored_id
 from services import products
 from views import keyboards as kb
 from views.callbacks import ManageProductCb, NewProductCb, ProductCb, ShopCb, ShopProductsCb
@@ -74,7 +75,8 @@ def products_screen(
         )
         builder.row(
             InlineKeyboardButton(
-                text=button_text(product.name), callback_data=ManageProductCb(id=product.id).pack()
+                text=button_text(product.name),
+                callback_data=ManageProductCb(id=stored_id(product.id)).pack(),
             )
         )
     kb.pager(builder, result.page, result.pages, lambda p: ShopProductsCb(m=merchant_id, page=p))

@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date, format_timedelta
 
 from models import MemberRole, Merchant, MerchantStatus
+from models.tables import stored_id
 from services import shop
 from views.callbacks import NewProductCb, OrderCb, ShopCb, ShopProductsCb, StaffRemoveCb
 from views.format import button_text, esc, fit_html, money, status_label
@@ -56,9 +57,7 @@ def _age(delta: timedelta, locale: str) -> str:
     return format_timedelta(delta, locale=babel_locale(locale), threshold=1.5)
 
 
-def dashboard_screen(
-    board: shop.Dashboard, locale: str, now: datetime, tz: tzinfo
-) -> tuple[str, InlineKeyboardMarkup]:
+def _dashboard_text(board: shop.Dashboard, locale: str, now: datetime, tz: tzinfo) -> str:
     merchant = board.merchant
     if merchant.status != MerchantStatus.ACTIVE:
         state = _("⛔ Suspended by the city's administrators: {reason}").format(
@@ -96,13 +95,12 @@ def dashboard_screen(
     )
     lines.append(_("🔳 QRIS: registered") if board.has_qris else _("🔳 QRIS: not registered"))
     lines.append(_("⚠️ Low-stock warning at {n} or fewer").format(n=merchant.low_stock_threshold))
-    builder = InlineKeyboardBuilder()
-    for order in board.waiting:
-        builder.button(
-            text=f"#{order.id} · {_age(order.age(now), locale)}",
-            callback_data=OrderCb(id=order.id),
-        )
-    builder.adjust(3)
+    return "\n".join(lines)
+
+
+def _dashboard_rows(board: shop.Dashboard) -> list[list[InlineKeyboardButton]]:
+    """The shop's own buttons: open/close, the owner's tools, refresh."""
+    merchant = board.merchant
     m = merchant.id or 0
     rows: list[list[InlineKeyboardButton]] = []
     if merchant.status == MerchantStatus.ACTIVE:
@@ -153,9 +151,22 @@ def dashboard_screen(
             )
         ]
     )
-    for row in rows:
+    return rows
+
+
+def dashboard_screen(
+    board: shop.Dashboard, locale: str, now: datetime, tz: tzinfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for order in board.waiting:
+        builder.button(
+            text=f"#{order.id} · {_age(order.age(now), locale)}",
+            callback_data=OrderCb(id=order.id),
+        )
+    builder.adjust(3)
+    for row in _dashboard_rows(board):
         builder.row(*row)
-    return fit_html("\n".join(lines)), builder.as_markup()
+    return fit_html(_dashboard_text(board, locale, now, tz)), builder.as_markup()
 
 
 # --- staff ---------------------------------------------------------------------------------
@@ -175,7 +186,7 @@ def staff_screen(
             lines.append(_("👤 {name} (staff)").format(name=name))
             builder.button(
                 text=button_text(_("➖ Remove {name}").format(name=member.user.first_name)),
-                callback_data=StaffRemoveCb(m=merchant_id, user=member.user.id),
+                callback_data=StaffRemoveCb(m=merchant_id, user=stored_id(member.user.id)),
             )
     lines.append("")
     lines.append(

@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from delivery.broadcasts import BroadcastRunner
 from handlers.routes import Routes
 from handlers.ui import alert, show
+from models.tables import stored_id
 from services import audience as aud
 from services import broadcasts as svc
 from services.admins import Role
@@ -112,7 +113,11 @@ async def got_content(
             ).format(length=length, limit=limit)
         )
         return
-    audience = aud.Audience(opds=(role.opd,)) if not role.is_admin else aud.Audience()
+    if role.is_admin:
+        audience = aud.Audience()
+    else:
+        assert role.opd is not None  # services.admins gives every OPD operator an OPD
+        audience = aud.Audience(opds=(role.opd,))
     await state.update_data(
         content_type=content_type,
         text=message.html_text if plain else "",
@@ -295,7 +300,7 @@ async def _create(
         if callback_answer is not None:
             alert(callback_answer, _("This broadcast was already confirmed."))
         return
-    stats = await svc.stats(session, broadcast.id)
+    stats = await svc.stats(session, stored_id(broadcast.id))
     if scheduled_at is None:
         await message.edit_text(
             views.progress_text(broadcast, stats, locale),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +29,7 @@ B = BroadcastStatus
 
 async def _list(
     session: AsyncSession, roles: Roles, locale: str, policy: Policy, page: int
-) -> tuple[str, object]:
+) -> tuple[str, InlineKeyboardMarkup | None]:
     size = policy.page_size
     rows, total = await svc.list_recent(
         session, actor=roles, limit=size, offset=max(0, page) * size
@@ -42,7 +42,7 @@ async def broadcasts_command(
     message: Message, session: AsyncSession, roles: Roles, locale: str, policy: Policy
 ) -> None:
     text, markup = await _list(session, roles, locale, policy, 0)
-    await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+    await message.answer(text, reply_markup=markup)
 
 
 @routes.callback_query(screens.BroadcastListCb.filter())
@@ -55,7 +55,7 @@ async def broadcasts_page(
     policy: Policy,
 ) -> None:
     text, markup = await _list(session, roles, locale, policy, callback_data.page)
-    await show(callback, text, markup)  # type: ignore[arg-type]
+    await show(callback, text, markup)
 
 
 CONTROL_DONE = {

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from delivery.notify import notify
+from delivery.notify import Markup, notify
 from delivery.sender import Sender
 from handlers.routes import Routes
 from services import registration as reg
@@ -37,7 +37,7 @@ async def decide(
     if not decision.changed:
         return
 
-    def render(_locale: str) -> tuple[str, object]:
+    def render(_locale: str) -> tuple[str, Markup]:
         if callback_data.approve:
             return (
                 _("✅ Your ASN registration was approved. Welcome, <b>{name}</b>!").format(
@@ -53,4 +53,4 @@ async def decide(
             kb.main_menu(),
         )
 
-    await notify(sender, decision.user, render)  # type: ignore[arg-type]
+    await notify(sender, decision.user, render)

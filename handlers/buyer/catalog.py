@@ -10,7 +10,7 @@ from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, FSInputFile, Message
+from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
@@ -89,7 +89,7 @@ async def _screen(
     bot_username: str,
     src: str,
     limit: int,
-) -> tuple[str, object]:
+) -> tuple[str, InlineKeyboardMarkup]:
     cart_lines, in_cart = await cart_count(session, user, card.product.id or 0)
     return screens.product_screen(
         card,
@@ -164,9 +164,9 @@ async def refresh_product_card(
     )
     try:
         if message.photo:
-            await message.edit_caption(caption=text, reply_markup=markup)  # type: ignore[arg-type]
+            await message.edit_caption(caption=text, reply_markup=markup)
         else:
-            await message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+            await message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest as exc:
         if "message is not modified" not in str(exc):
             raise

@@ -61,6 +61,7 @@ def _today(policy: Policy) -> date:
 
 @routes.callback_query(StartCb.filter(F.action == "asn"))
 async def ask_nip(callback: CallbackQuery, state: FSMContext, user: User) -> None:
+    assert callback.message is not None  # a button of the bot's start message
     if user.kind == BuyerKind.ASN:
         await callback.message.answer(
             _("You are already registered as an ASN."), reply_markup=kb.main_menu()
@@ -116,6 +117,7 @@ async def got_asn_contact(
     policy: Policy,
     sender: Sender,
 ) -> None:
+    assert message.contact is not None  # the F.contact filter
     data = await state.get_data()
     try:
         outcome = await reg.register_asn(
@@ -179,6 +181,7 @@ async def contact_expected(message: Message) -> None:
 
 @routes.callback_query(StartCb.filter(F.action == "general"))
 async def ask_name(callback: CallbackQuery, state: FSMContext, user: User) -> None:
+    assert callback.message is not None  # a button of the bot's start message
     if user.kind in (BuyerKind.ASN, BuyerKind.GENERAL):
         await callback.message.answer(
             _("You are already registered."), reply_markup=kb.main_menu()
@@ -192,6 +195,7 @@ async def ask_name(callback: CallbackQuery, state: FSMContext, user: User) -> No
 
 @routes.message(GeneralForm.name, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
 async def got_name(message: Message, state: FSMContext) -> None:
+    assert message.text is not None  # the F.text filter
     name = " ".join(message.text.split())
     if not 2 <= len(name) <= 100:
         await message.answer(_("Please type your full name (2 to 100 characters)."))
@@ -211,6 +215,7 @@ async def got_name(message: Message, state: FSMContext) -> None:
 async def got_general_contact(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
+    assert message.contact is not None  # the F.contact filter
     data = await state.get_data()
     try:
         await reg.register_general(
@@ -265,15 +270,16 @@ async def ask_admins(
     sender: Sender, session: AsyncSession, policy: Policy, outcome: reg.RegistrationOutcome
 ) -> None:
     registration = outcome.registration
-    assert registration is not None
+    assert registration is not None and registration.id is not None  # a stored pending one
+    registration_id = registration.id
 
     def render(_locale: str) -> tuple[str, InlineKeyboardMarkup]:
         builder = InlineKeyboardBuilder()
         builder.button(
-            text=_("✅ Approve"), callback_data=RegistrationCb(id=registration.id, approve=True)
+            text=_("✅ Approve"), callback_data=RegistrationCb(id=registration_id, approve=True)
         )
         builder.button(
-            text=_("❌ Reject"), callback_data=RegistrationCb(id=registration.id, approve=False)
+            text=_("❌ Reject"), callback_data=RegistrationCb(id=registration_id, approve=False)
         )
         text = _(
             "🪪 <b>Registration to check</b>\n\nNIP: <code>{nip}</code>\nRoster name: {name}\n"

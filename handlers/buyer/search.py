@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,7 @@ REMEMBERED_SEARCHES = 5
 
 async def _results(
     session: AsyncSession, query: str, page: int, locale: str, policy: Policy
-) -> tuple[str, object]:
+) -> tuple[str, InlineKeyboardMarkup]:
     result = await search_products(session, query, page=page, page_size=policy.page_size)
     categories = await list_categories(session) if not result.items else []
     return screens.search_screen(result, query, categories, locale)
@@ -46,7 +46,7 @@ async def _run_search(
     searches[screens.query_key(query)] = query
     await state.update_data(searches=dict(list(searches.items())[-REMEMBERED_SEARCHES:]))
     text, markup = await _results(session, query, 0, locale, policy)
-    await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+    await message.answer(text, reply_markup=markup)
 
 
 @routes.message(Command("cari", "search"))
@@ -104,4 +104,4 @@ async def search_page(
         alert(callback_answer, _("This search has expired. Please search again."))
         return
     text, markup = await _results(session, query, callback_data.page, locale, policy)
-    await show(callback, text, markup)  # type: ignore[arg-type]
+    await show(callback, text, markup)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from aiogram import F
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,7 +32,9 @@ from views.shop import invite_screen, staff_screen
 routes = Routes("staff")
 
 
-async def _people(session: AsyncSession, user: User, merchant_id: int) -> tuple[str, object]:
+async def _people(
+    session: AsyncSession, user: User, merchant_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
     people = await shop.members(session, user, merchant_id)
     merchant = await session.get(Merchant, merchant_id)
     if merchant is None:
@@ -44,7 +46,7 @@ async def _people(session: AsyncSession, user: User, merchant_id: int) -> tuple[
 async def staff_list(
     callback: CallbackQuery, callback_data: ShopCb, session: AsyncSession, user: User
 ) -> None:
-    await show(callback, *await _people(session, user, callback_data.m))  # type: ignore[arg-type]
+    await show(callback, *await _people(session, user, callback_data.m))
 
 
 @routes.callback_query(StaffRemoveCb.filter())
@@ -67,7 +69,7 @@ async def staff_remove(
             None,
         ),
     )
-    await show(callback, text, markup)  # type: ignore[arg-type]
+    await show(callback, text, markup)
 
 
 @routes.callback_query(ShopCb.filter(F.action == "invite"))

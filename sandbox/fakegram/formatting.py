@@ -97,9 +97,6 @@ def parse_html(text: str, *, strict_amp: bool = True) -> tuple[str, list[Entity]
     n = len(text)
     i = 0
 
-    def char_at(k: int) -> str:
-        return text[k] if k < n else ""
-
     while i < n:
         c = text[i]
         if c == "&":
@@ -120,108 +117,14 @@ def parse_html(text: str, *, strict_amp: bool = True) -> tuple[str, list[Entity]
             continue
 
         begin = i
-        i += 1
-        if char_at(i) != "/":
-            while i < n and text[i] not in _SPACE and text[i] != ">":
-                i += 1
-            if i >= n:
-                raise ParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
-            tag = text[begin + 1 : i].lower()
-            if tag not in SUPPORTED_TAGS:
-                raise ParseError(
-                    f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, begin)}'
-                )
-            argument = ""
-            while char_at(i) != ">":
-                while i < n and text[i] in _SPACE:
-                    i += 1
-                if char_at(i) == ">":
-                    break
-                if i >= n:
-                    raise ParseError(
-                        f"Unclosed start tag at byte offset {_byte_offset(text, begin)}"
-                    )
-                name_start = i
-                while i < n and text[i] not in _SPACE and text[i] not in "=>":
-                    i += 1
-                name = text[name_start:i].lower()
-                while i < n and text[i] in _SPACE:
-                    i += 1
-                if char_at(i) != "=":
-                    if tag == "blockquote" and name == "expandable":
-                        argument = "1"
-                        continue
-                    raise ParseError(
-                        "Expected equal sign in declaration of an attribute of the tag "
-                        f'"{tag}" at byte offset {_byte_offset(text, begin)}'
-                    )
-                i += 1
-                while i < n and text[i] in _SPACE:
-                    i += 1
-                if i >= n:
-                    raise ParseError(
-                        f"Unclosed start tag at byte offset {_byte_offset(text, begin)}"
-                    )
-                if text[i] not in "'\"":
-                    token_start = i
-                    while i < n and (text[i].isalnum() or text[i] in ".-"):
-                        i += 1
-                    value = text[token_start:i].lower()
-                    if char_at(i) not in _SPACE + ">" or i >= n:
-                        raise ParseError(
-                            "Unexpected end of name token at byte offset "
-                            f"{_byte_offset(text, token_start)}"
-                        )
-                else:
-                    quote = text[i]
-                    i += 1
-                    value_chars: list[str] = []
-                    while i < n and text[i] != quote:
-                        if text[i] == "&" and (decoded := _decode_entity(text, i)):
-                            value_chars.append(decoded[0])
-                            i = decoded[1]
-                            continue
-                        value_chars.append(text[i])
-                        i += 1
-                    if i < n:
-                        i += 1
-                    value = "".join(value_chars)
-                if i >= n:
-                    raise ParseError(
-                        f"Unclosed start tag at byte offset {_byte_offset(text, begin)}"
-                    )
-                if tag == "a" and name == "href":
-                    argument = value
-                elif tag == "code" and name == "class" and value.startswith("language-"):
-                    argument = value[len("language-") :]
-                elif tag == "span" and name == "class" and value.startswith("tg-"):
-                    argument = value[3:]
-                elif tag == "tg-emoji" and name == "emoji-id":
-                    argument = value
-                elif tag == "blockquote" and name == "expandable":
-                    argument = "1"
-            if tag == "span" and argument != "spoiler":
-                raise ParseError(
-                    'Tag "span" must have class "tg-spoiler" at byte offset '
-                    f"{_byte_offset(text, begin)}"
-                )
+        if _char_at(text, i + 1) != "/":
+            tag, argument, i = _start_tag(text, begin)
             stack.append((tag, argument, pos))
-            i += 1  # skip '>'
             continue
 
-        # an end tag
         if not stack:
             raise ParseError(f"Unexpected end tag at byte offset {_byte_offset(text, begin)}")
-        i += 1
-        name_start = i
-        while i < n and text[i] not in _SPACE and text[i] != ">":
-            i += 1
-        end_name = text[name_start:i].lower()
-        while i < n and text[i] in _SPACE:
-            i += 1
-        if char_at(i) != ">":
-            raise ParseError(f"Unclosed end tag at byte offset {_byte_offset(text, begin)}")
-        i += 1
+        end_name, i = _end_tag(text, begin)
         tag, argument, start = stack.pop()
         if end_name and end_name != tag:
             raise ParseError(
@@ -229,25 +132,8 @@ def parse_html(text: str, *, strict_amp: bool = True) -> tuple[str, list[Entity]
                 f'expected "</{tag}>", found "</{end_name}>"'
             )
         length = pos - start
-        if length <= 0:
-            continue
-        entity: Entity = {"type": _ENTITY_TYPE[tag], "offset": start, "length": length}
-        if tag == "a":
-            url = argument or "".join(out)[_index_of_utf16(out, start) :]
-            entity["url"] = url
-        elif tag == "tg-emoji":
-            if not argument.isdigit():
-                raise ParseError("Invalid custom emoji identifier specified")
-            entity["custom_emoji_id"] = argument
-        elif tag == "blockquote" and argument:
-            entity["type"] = "expandable_blockquote"
-        elif tag == "code" and argument:
-            entity["language"] = argument
-        elif tag == "pre":
-            inner = _pop_same_span_code(entities, start, length)
-            if inner and inner.get("language"):
-                entity["language"] = inner["language"]
-        entities.append(entity)
+        if length > 0:
+            entities.append(_closed_entity(tag, argument, start, length, out, entities))
 
     if stack:
         raise ParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
@@ -257,6 +143,136 @@ def parse_html(text: str, *, strict_amp: bool = True) -> tuple[str, list[Entity]
         if entity["type"] == "code":
             entity.pop("language", None)
     return trim(plain, sort_entities(entities))
+
+
+def _char_at(text: str, k: int) -> str:
+    return text[k] if k < len(text) else ""
+
+
+def _start_tag(text: str, begin: int) -> tuple[str, str, int]:
+    """The start tag at ``text[begin]`` ("<"): (tag, argument, the index after its ">")."""
+    n = len(text)
+    i = begin + 1
+    while i < n and text[i] not in _SPACE and text[i] != ">":
+        i += 1
+    if i >= n:
+        raise ParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+    tag = text[begin + 1 : i].lower()
+    if tag not in SUPPORTED_TAGS:
+        raise ParseError(
+            f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, begin)}'
+        )
+    argument = ""
+    while _char_at(text, i) != ">":
+        while i < n and text[i] in _SPACE:
+            i += 1
+        if _char_at(text, i) == ">":
+            break
+        if i >= n:
+            raise ParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+        name_start = i
+        while i < n and text[i] not in _SPACE and text[i] not in "=>":
+            i += 1
+        name = text[name_start:i].lower()
+        while i < n and text[i] in _SPACE:
+            i += 1
+        if _char_at(text, i) != "=":
+            if tag == "blockquote" and name == "expandable":
+                argument = "1"
+                continue
+            raise ParseError(
+                "Expected equal sign in declaration of an attribute of the tag "
+                f'"{tag}" at byte offset {_byte_offset(text, begin)}'
+            )
+        i += 1
+        while i < n and text[i] in _SPACE:
+            i += 1
+        if i >= n:
+            raise ParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+        value, i = _attribute_value(text, i)
+        if i >= n:
+            raise ParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+        if tag == "a" and name == "href":
+            argument = value
+        elif tag == "code" and name == "class" and value.startswith("language-"):
+            argument = value[len("language-") :]
+        elif tag == "span" and name == "class" and value.startswith("tg-"):
+            argument = value[3:]
+        elif tag == "tg-emoji" and name == "emoji-id":
+            argument = value
+        elif tag == "blockquote" and name == "expandable":
+            argument = "1"
+    if tag == "span" and argument != "spoiler":
+        raise ParseError(
+            f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, begin)}'
+        )
+    return tag, argument, i + 1  # past the ">"
+
+
+def _attribute_value(text: str, i: int) -> tuple[str, int]:
+    """An attribute's value at ``text[i]``, quoted or a bare token: (value, the index after)."""
+    n = len(text)
+    if text[i] not in "'\"":
+        token_start = i
+        while i < n and (text[i].isalnum() or text[i] in ".-"):
+            i += 1
+        if _char_at(text, i) not in _SPACE + ">" or i >= n:
+            raise ParseError(
+                f"Unexpected end of name token at byte offset {_byte_offset(text, token_start)}"
+            )
+        return text[token_start:i].lower(), i
+    quote = text[i]
+    i += 1
+    value_chars: list[str] = []
+    while i < n and text[i] != quote:
+        if text[i] == "&" and (decoded := _decode_entity(text, i)):
+            value_chars.append(decoded[0])
+            i = decoded[1]
+            continue
+        value_chars.append(text[i])
+        i += 1
+    if i < n:
+        i += 1
+    return "".join(value_chars), i
+
+
+def _end_tag(text: str, begin: int) -> tuple[str, int]:
+    """The end tag at ``text[begin]`` ("</"): (its name, maybe empty; the index after its ">")."""
+    n = len(text)
+    i = begin + 2
+    name_start = i
+    while i < n and text[i] not in _SPACE and text[i] != ">":
+        i += 1
+    end_name = text[name_start:i].lower()
+    while i < n and text[i] in _SPACE:
+        i += 1
+    if _char_at(text, i) != ">":
+        raise ParseError(f"Unclosed end tag at byte offset {_byte_offset(text, begin)}")
+    return end_name, i + 1
+
+
+def _closed_entity(
+    tag: str, argument: str, start: int, length: int, out: list[str], entities: list[Entity]
+) -> Entity:
+    """The entity of a closed tag (`out`: the text so far; a <pre> takes over the <code> of
+    the same span from `entities`)."""
+    entity: Entity = {"type": _ENTITY_TYPE[tag], "offset": start, "length": length}
+    if tag == "a":
+        url = argument or "".join(out)[_index_of_utf16(out, start) :]
+        entity["url"] = url
+    elif tag == "tg-emoji":
+        if not argument.isdigit():
+            raise ParseError("Invalid custom emoji identifier specified")
+        entity["custom_emoji_id"] = argument
+    elif tag == "blockquote" and argument:
+        entity["type"] = "expandable_blockquote"
+    elif tag == "code" and argument:
+        entity["language"] = argument
+    elif tag == "pre":
+        inner = _pop_same_span_code(entities, start, length)
+        if inner and inner.get("language"):
+            entity["language"] = inner["language"]
+    return entity
 
 
 def _index_of_utf16(chars: list[str], utf16_offset: int) -> int:

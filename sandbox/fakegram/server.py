@@ -158,7 +158,11 @@ class FakeTelegram:
         self._forced_retry: list[tuple[int, int | None]] = []
         self._fail_next: list[tuple[str, int, str]] = []
 
-        self._methods: dict[str, tuple[str, Handler]] = {
+        self._methods = self._method_table()
+
+    def _method_table(self) -> dict[str, tuple[str, Handler]]:
+        """The Bot API methods served, by lower-cased name: (their name, their handler)."""
+        return {
             name.lower(): (name, handler)
             for name, handler in {
                 "getMe": self._get_me,
@@ -1044,7 +1048,7 @@ class FakeTelegram:
         kinds = {item.get("type") if isinstance(item, dict) else None for item in media}
         if not kinds <= {"photo", "document"} or len(kinds) != 1:
             raise bad_request("fakegram media groups take only photos or only documents")
-        prepared = []
+        prepared: list[dict[str, Any]] = []
         for item in media:
             caption, entities = self._caption(item)
             if item["type"] == "photo":
@@ -1078,9 +1082,9 @@ class FakeTelegram:
         ]
 
     def _source_message(self, params: dict[str, Any], what: str) -> BotMessage:
-        from_chat = params.get("from_chat_id")
+        from_chat: Any = params.get("from_chat_id")  # int() refuses it if missing
         try:
-            from_chat_id = int(from_chat)  # type: ignore[arg-type]
+            from_chat_id = int(from_chat)
         except (TypeError, ValueError):
             raise bad_request("chat not found") from None
         source = self.message(from_chat_id, int(params.get("message_id") or 0))
@@ -1164,7 +1168,7 @@ class FakeTelegram:
         msg: BotMessage,
         compared: dict[str, Any],
         **extra: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """Apply an edit unless the visible content (``compared``) stays the same."""
         current = {key: getattr(msg, key) for key in compared}
         if "reply_markup" in current and "inline_keyboard" not in (current["reply_markup"] or {}):

@@ -139,7 +139,8 @@ class BotMessage:
     @property
     def inline_keyboard(self) -> list[list[dict[str, Any]]]:
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
-            return self.reply_markup["inline_keyboard"]
+            rows: list[list[dict[str, Any]]] = self.reply_markup["inline_keyboard"]
+            return rows
         return []
 
     @property
