@@ -21,7 +21,7 @@ from bot.middlewares import AnswerCallbacks, DbSessionMiddleware, OncePerUpdate,
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from delivery.broadcasts import BroadcastRunner
-from delivery.menus import set_default_menus
+from delivery.menus import refresh_menu, set_default_menus
 from delivery.sender import Sender, create_sender
 from handlers import build_router
 from models.db import Database
@@ -31,6 +31,7 @@ from scheduler.runner import create_scheduler, stop_scheduler
 from services.categories import ensure_categories
 from services.leases import Lease
 from services.policy import Policy
+from services.users import users_by_telegram_id
 from views.i18n import get_i18n
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,9 @@ def create_dispatcher(
         async with db.session() as session:
             await ensure_categories(session)
         await set_default_menus(bot)
+        async with db.session() as session:  # configured administrators get their menu
+            for admin in (await users_by_telegram_id(session, policy.admin_ids)).values():
+                await refresh_menu(bot, session, admin, admin_ids=policy.admin_ids)
         me = await bot.me()
         sender, runner = await start_broadcast_runner(policy, db, bot, dp["clock"])
         dp["sender"], dp["broadcasts"] = sender, runner

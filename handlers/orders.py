@@ -26,7 +26,7 @@ from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.policy import Policy
 from services.roles import Roles
 from views import keyboards as kb
-from views.callbacks import OrderCb, OrdersPageCb
+from views.callbacks import OrderCb, OrderLinesCb, OrdersPageCb
 from views.orders import (
     BUYER_UPDATES,
     MERCHANT_UPDATES,
@@ -88,6 +88,23 @@ async def order_detail(
             order_text(view, locale, policy.tz, for_merchant=for_merchant),
             reply_markup=order_buttons(view, for_merchant=for_merchant),
         )
+
+
+@routes.callback_query(OrderLinesCb.filter())
+async def order_lines(
+    callback: CallbackQuery,
+    callback_data: OrderLinesCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    policy: Policy,
+) -> None:
+    """Another page of a long order's lines, in the same message."""
+    view = await orders.order_view(session, callback_data.id, viewer=user)
+    for_merchant = view.viewer_is_merchant and not view.viewer_is_buyer
+    page = callback_data.page
+    text = order_text(view, locale, policy.tz, for_merchant=for_merchant, page=page)
+    await show(callback, text, order_buttons(view, for_merchant=for_merchant, page=page))
 
 
 # --- moving an order -----------------------------------------------------------------------

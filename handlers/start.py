@@ -3,7 +3,7 @@ knows ends in `handlers.fallback`), /bantuan, /bahasa and leaving any flow."""
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,8 +11,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from delivery.menus import refresh_menu
 from handlers.routes import Routes
 from models import BuyerKind, User
+from services.policy import Policy
 from services.users import set_language
 from views import keyboards as kb
 from views import start as screens
@@ -49,8 +51,11 @@ async def language_chosen(
     session: AsyncSession,
     user: User,
     i18n: I18n,
+    bot: Bot,
+    policy: Policy,
 ) -> None:
     await set_language(session, user, callback_data.code)
+    await refresh_menu(bot, session, user, admin_ids=policy.admin_ids)
     with i18n.use_locale(callback_data.code):
         if isinstance(callback.message, Message):
             await callback.message.edit_text(_("✅ Language changed."))

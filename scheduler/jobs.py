@@ -43,7 +43,7 @@ from services.leases import Lease
 from services.policy import Policy
 from services.reports import Report, build_report
 from views import orders as ov
-from views.format import TEXT_LIMIT, shorten
+from views.format import fit_html
 from views.i18n import get_i18n, pick_locale
 from views.reminders import closing_heading, reminder_markup, reminder_text
 from views.reports import chart_caption, chart_pngs, report_buttons, summary_text
@@ -298,9 +298,8 @@ async def send_month_summary(ctx: JobContext, month: date) -> int:
             reports[scope] = report
         latest = report.month >= current_month(now, quota)
         with i18n.context(), i18n.use_locale(locale):
-            text = shorten(
-                closing_heading(month, locale) + "\n\n" + summary_text(report, locale, tz),
-                TEXT_LIMIT,
+            text = fit_html(
+                closing_heading(month, locale) + "\n\n" + summary_text(report, locale, tz)
             )
             markup = report_buttons(report, locale, latest=latest)
             caption = chart_caption(report, locale)

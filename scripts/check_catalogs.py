@@ -12,7 +12,8 @@ for po in sorted(Path("locales").glob("*/LC_MESSAGES/messages.po")):
     for message in catalog:
         if not message.id:
             continue
-        if not message.string or message.fuzzy:
+        forms = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        if not all(forms) or message.fuzzy:
             missing += 1
             print(f"{po}: untranslated: {message.id!r}")
 print(f"{missing} untranslated entries")

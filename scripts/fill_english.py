@@ -8,7 +8,10 @@ po = Path("locales/en/LC_MESSAGES/messages.po")
 with po.open("rb") as fh:
     catalog = read_po(fh)
 for message in catalog:
-    if message.id and not message.string:
+    if isinstance(message.id, tuple | list):  # a plural: singular and plural forms
+        if not all(message.string):
+            message.string = tuple(message.id)
+    elif message.id and not message.string:
         message.string = message.id
     message.flags.discard("fuzzy")
 with po.open("wb") as fh:

@@ -13,6 +13,7 @@ non-administrators.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -45,6 +46,16 @@ MAX_REASON = 500
 
 async def my_shops(session: AsyncSession, user: User) -> list[tuple[Merchant, str]]:
     return await memberships(session, user)
+
+
+async def has_active_shop(session: AsyncSession, merchant_ids: Sequence[int]) -> bool:
+    """Whether any of these shops is active (not suspended)."""
+    if not merchant_ids:
+        return False
+    query = select(Merchant.id).where(
+        col(Merchant.id).in_(list(merchant_ids)), col(Merchant.status) == MerchantStatus.ACTIVE
+    )
+    return (await session.exec(query)).first() is not None
 
 
 # --- dashboard -----------------------------------------------------------------------------------

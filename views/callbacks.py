@@ -49,11 +49,20 @@ class SearchPageCb(CallbackData, prefix="s"):
 class CartCb(CallbackData, prefix="k"):
     action: str  # add, inc, dec, rm, show
     id: Id = 0
-    src: str = "c"  # "c": from a product card, "k": from the cart screen
+    src: str = "c"  # "c": from a product card ("k": the cart screen of an older version)
+
+
+class CartLineCb(CallbackData, prefix="kl"):
+    """A line's buttons on the cart screen; `page`: the page of lines it was on."""
+
+    action: str  # inc, dec, rm, line (its name and price, as a notice)
+    id: Id
+    page: Id = 0
 
 
 class CartViewCb(CallbackData, prefix="kv"):
-    action: str  # show, clear, checkout
+    action: str  # show, clear, checkout, page (the same screen, another page of lines)
+    page: Id = 0
 
 
 class CheckoutCb(CallbackData, prefix="co"):
@@ -63,7 +72,14 @@ class CheckoutCb(CallbackData, prefix="co"):
 
 class OrderCb(CallbackData, prefix="o"):
     id: Id
-    action: str = "view"
+    action: str = "view"  # view, or a step
+
+
+class OrderLinesCb(CallbackData, prefix="ol"):
+    """Another page of a long order's lines, in the same message."""
+
+    id: Id
+    page: Id
 
 
 class OrdersPageCb(CallbackData, prefix="op"):

@@ -4,56 +4,66 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import BuyerKind, Order, User
 from services import cart as carts
 from views import keyboards as kb
-from views.callbacks import CartCb, CartViewCb, CheckoutCb, OrderCb
-from views.format import button_text, esc, money
+from views.callbacks import CartLineCb, CartViewCb, CheckoutCb, OrderCb
+from views.format import esc, fit_lines, money
 
-MAX_LINES_SHOWN = 40
+# Line buttons per page of the cart screen: 4 buttons a line, so a page holds 32 of them, plus
+# the pager and the checkout rows; every line is always listed in the text.
+LINES_PER_PAGE = 8
 
 
-def cart_screen(cart: carts.Cart, locale: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def cart_line(number: int, line: carts.CartLine, locale: str) -> str:
+    warn = "" if line.available else " " + _("(not available)")
+    return (
+        _("{number}. {name} — {qty} × {price} = {subtotal}").format(
+            number=number,
+            name=esc(line.name),
+            qty=line.quantity,
+            price=money(line.price, locale),
+            subtotal=money(line.subtotal, locale),
+        )
+        + warn
+    )
+
+
+def cart_heading(cart: carts.Cart) -> str:
+    """What the cart holds, counted as people count it: products and units."""
+    lines, units = len(cart.lines), sum(line.quantity for line in cart.lines)
+    return _("🛒 <b>Your cart</b>: {products}, {units}").format(
+        products=ngettext("{n} product", "{n} products", lines).format(n=lines),
+        units=ngettext("{n} unit", "{n} units", units).format(n=units),
+    )
+
+
+def cart_screen(
+    cart: carts.Cart, locale: str, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Every line in the text (numbered, by shop); the buttons of one page of lines."""
+    builder = InlineKeyboardBuilder()
     if cart.is_empty:
-        builder = InlineKeyboardBuilder()
         builder.row(kb.categories_button())
         return _("🛒 Your cart is empty."), builder.as_markup()
-    lines = [_("🛒 <b>Your cart</b>")]
-    builder = InlineKeyboardBuilder()
+    body: list[str] = []
+    numbered = list(enumerate(cart.lines, start=1))
     for group in cart.groups:
-        lines.append(f"\n🏪 <b>{esc(group.merchant_name)}</b>")
-        for line in group.lines[:MAX_LINES_SHOWN]:
-            warn = "" if line.available else " " + _("(not available)")
-            lines.append(
-                _("• {name} × {qty} = {subtotal}").format(
-                    name=esc(line.name), qty=line.quantity, subtotal=money(line.subtotal, locale)
-                )
-                + warn
-            )
-            builder.row(
-                InlineKeyboardButton(
-                    text="➖",
-                    callback_data=CartCb(action="dec", id=line.product_id, src="k").pack(),
-                ),
-                InlineKeyboardButton(
-                    text=button_text(f"{line.name} ({line.quantity})"),
-                    callback_data=CartCb(action="inc", id=line.product_id, src="k").pack(),
-                ),
-                InlineKeyboardButton(
-                    text="➕",
-                    callback_data=CartCb(action="inc", id=line.product_id, src="k").pack(),
-                ),
-                InlineKeyboardButton(
-                    text="🗑", callback_data=CartCb(action="rm", id=line.product_id, src="k").pack()
-                ),
-            )
-    lines.append("\n" + _("<b>Total: {total}</b>").format(total=money(cart.total, locale)))
+        body.append(f"\n🏪 <b>{esc(group.merchant_name)}</b>")
+        body += [cart_line(n, line, locale) for n, line in numbered if line in group.lines]
+    tail = ["\n" + _("<b>Total: {total}</b>").format(total=money(cart.total, locale))]
     if len(cart.groups) > 1:
-        lines.append(
+        tail.append(
             _("Checkout makes one order for each of the {n} shops.").format(n=len(cart.groups))
         )
+    pages = max(1, -(-len(numbered) // LINES_PER_PAGE))
+    page = min(max(0, page), pages - 1)
+    for number, line in numbered[page * LINES_PER_PAGE : (page + 1) * LINES_PER_PAGE]:
+        builder.row(*_line_buttons(number, line, page))
+    kb.pager(builder, page, pages, lambda p: CartViewCb(action="page", page=p))
     builder.row(
         InlineKeyboardButton(
             text=_("✅ Checkout"), callback_data=CartViewCb(action="checkout").pack()
@@ -65,36 +75,59 @@ def cart_screen(cart: carts.Cart, locale: str) -> tuple[str, InlineKeyboardMarku
         ),
         kb.categories_button(),
     )
-    return "\n".join(lines), builder.as_markup()
+    return fit_lines([cart_heading(cart)], body, tail), builder.as_markup()
+
+
+def _line_buttons(number: int, line: carts.CartLine, page: int) -> list[InlineKeyboardButton]:
+    def data(action: str) -> str:
+        return CartLineCb(action=action, id=line.product_id, page=page).pack()
+
+    return [
+        InlineKeyboardButton(text="➖", callback_data=data("dec")),
+        InlineKeyboardButton(text=f"{number}. ×{line.quantity}", callback_data=data("line")),
+        InlineKeyboardButton(text="➕", callback_data=data("inc")),
+        InlineKeyboardButton(text="🗑", callback_data=data("rm")),
+    ]
+
+
+def line_notice(line: carts.CartLine, locale: str) -> str:
+    """What the line's middle button says when tapped (its name may be too long to show)."""
+    return _("{name}: {qty} × {price}").format(
+        name=line.name, qty=line.quantity, price=money(line.price, locale)
+    )
 
 
 def checkout_summary_screen(
     cart: carts.Cart, user: User, key: str, *, qris: bool, locale: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """What checking out will create, and the ways to pay (QRIS when every shop takes it)."""
-    lines = [_("🧾 <b>Order summary</b>")]
+    body: list[str] = []
     for group in cart.groups:
-        lines.append(
+        body.append(
             _("\n🏪 <b>{merchant}</b> — {total}").format(
                 merchant=esc(group.merchant_name), total=money(group.total, locale)
             )
         )
         for line in group.lines:
-            lines.append(
+            body.append(
                 _("• {name} × {qty} = {subtotal}").format(
                     name=esc(line.name), qty=line.quantity, subtotal=money(line.subtotal, locale)
                 )
             )
-    lines.append("\n" + _("<b>Total: {total}</b>").format(total=money(cart.total, locale)))
-    lines.append(
-        _(
-            "This creates {n} order(s), one per shop. You pay each shop directly after "
-            "it accepts your order; the shop confirms your payment."
-        ).format(n=len(cart.groups))
+    tail = ["\n" + _("<b>Total: {total}</b>").format(total=money(cart.total, locale))]
+    shops = len(cart.groups)
+    tail.append(
+        ngettext(
+            "This creates {n} order, for its shop. You pay the shop directly after it accepts "
+            "your order; the shop confirms your payment.",
+            "This creates {n} orders, one per shop. You pay each shop directly after it "
+            "accepts your order; the shop confirms your payment.",
+            shops,
+        ).format(n=shops)
     )
     if user.kind == BuyerKind.ASN:
-        lines.append(_("Paid orders count toward your monthly minimum."))
-    lines.append("\n" + _("How will you pay?"))
+        tail.append(_("Paid orders count toward your monthly minimum."))
+    tail.append("\n" + _("How will you pay?"))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("💵 Order — pay cash"), callback_data=CheckoutCb(key=key, method="cash"))
     builder.button(
@@ -106,7 +139,7 @@ def checkout_summary_screen(
         )
     builder.button(text=_("⬅️ Change the cart"), callback_data=CartViewCb(action="show"))
     builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+    return fit_lines([_("🧾 <b>Order summary</b>")], body, tail), builder.as_markup()
 
 
 def placed_screen(

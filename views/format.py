@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from html.parser import HTMLParser
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from babel.dates import format_date, format_datetime
 
 from services.money import format_rupiah
@@ -103,6 +105,35 @@ def fit_html(markup: str, limit: int = TEXT_LIMIT, *, ellipsis: str = "…") -> 
     return body.rstrip() + ellipsis + closing
 
 
+def fit_lines(
+    head: Sequence[str],
+    body: Sequence[str],
+    tail: Sequence[str] = (),
+    *,
+    limit: int = TEXT_LIMIT,
+) -> str:
+    """Lines of HTML joined into one message: the `head` and the `tail` always (what the
+    message is about, its totals), and as many whole `body` lines between them as fit within
+    `limit`, then "… and N more". Never a cut tag or entity."""
+    fixed = [*head, *tail]
+    budget = limit - visible_length("\n".join(fixed)) - 1
+    kept: list[str] = []
+    for index, line in enumerate(body):
+        rest = len(body) - index - 1
+        reserve = len(_more(rest)) + 1 if rest else 0
+        cost = visible_length(line) + 1
+        if cost + reserve > budget:
+            kept.append(_more(len(body) - index))
+            break
+        kept.append(line)
+        budget -= cost
+    return fit_html("\n".join([*head, *kept, *tail]), limit)
+
+
+def _more(count: int) -> str:
+    return ngettext("… and {n} more", "… and {n} more", count).format(n=count)
+
+
 def money(amount: int, locale: str) -> str:
     return format_rupiah(amount, locale)
 
@@ -116,7 +147,7 @@ def moment(value: datetime, locale: str, tz: tzinfo) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """Plain text cut to `limit` characters with an ellipsis."""
+    """Plain text (not HTML: use `fit_html`) cut to `limit` characters with an ellipsis."""
     text = " ".join(text.split()) if "\n" not in text else text
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 

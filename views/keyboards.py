@@ -99,6 +99,24 @@ def cart_button(count: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=CartViewCb(action="show").pack())
 
 
+# Telegram refuses an inline keyboard of more than 100 buttons ("reply markup is too long") and
+# drops buttons beyond 12 in a row; the bot stays well below, by construction: every list of
+# buttons is paginated (`pager`), and no row has more than MAX_PER_ROW.
+MAX_BUTTONS = 100
+MAX_PER_ROW = 8
+
+
+def within_limits(markup: InlineKeyboardMarkup | None) -> bool:
+    """Whether a keyboard fits Telegram's limits as the bot keeps them (tests check every
+    screen with it)."""
+    if markup is None:
+        return True
+    rows = markup.inline_keyboard
+    return sum(len(row) for row in rows) <= MAX_BUTTONS and all(
+        len(row) <= MAX_PER_ROW for row in rows
+    )
+
+
 def pager(
     builder: InlineKeyboardBuilder, page: int, pages: int, make: Callable[[int], CallbackData]
 ) -> None:

@@ -15,8 +15,8 @@ from models.enums import PAID_STATUSES
 from models.tables import stored_id
 from services import orders
 from views import keyboards as kb
-from views.callbacks import OrderCb, OrdersPageCb, ProofCb, RefundCb
-from views.format import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from views.callbacks import OrderCb, OrderLinesCb, OrdersPageCb, ProofCb, RefundCb
+from views.format import esc, fit_lines, moment, money, shorten, status_label
 from views.i18n import babel_locale
 
 ACTION_LABELS = {
@@ -37,7 +37,18 @@ PAYMENT_LABELS: dict[str, Callable[[], str]] = {
 }
 
 
-def order_text(view: orders.OrderView, locale: str, tz: tzinfo, *, for_merchant: bool) -> str:
+# An order's lines are shown this many at a time; the head and the totals on every page.
+ITEMS_PER_PAGE = 25
+
+
+def item_pages(view: orders.OrderView) -> int:
+    return max(1, -(-len(view.items) // ITEMS_PER_PAGE))
+
+
+def order_text(
+    view: orders.OrderView, locale: str, tz: tzinfo, *, for_merchant: bool, page: int = 0
+) -> str:
+    """The order: who, when, one page of its lines, and always its total and payment."""
     order = view.order
     lines = [
         _("📦 <b>Order #{id}</b> — {status}").format(
@@ -55,14 +66,25 @@ def order_text(view: orders.OrderView, locale: str, tz: tzinfo, *, for_merchant:
         ):
             lines.append(_("📱 {phone}").format(phone=esc(view.buyer.phone)))
     lines.append("")
-    for item in view.items[:50]:
-        lines.append(
-            _("• {name} × {qty} = {subtotal}").format(
-                name=esc(item.name),
-                qty=item.quantity,
-                subtotal=money(item.price * item.quantity, locale),
+    pages = item_pages(view)
+    page = min(max(0, page), pages - 1)
+    shown = view.items[page * ITEMS_PER_PAGE : (page + 1) * ITEMS_PER_PAGE]
+    body = [
+        _("• {name} × {qty} = {subtotal}").format(
+            name=esc(item.name),
+            qty=item.quantity,
+            subtotal=money(item.price * item.quantity, locale),
+        )
+        for item in shown
+    ]
+    if pages > 1:
+        first = page * ITEMS_PER_PAGE + 1
+        body.append(
+            _("Lines {first}–{last} of {total}").format(
+                first=first, last=first + len(shown) - 1, total=len(view.items)
             )
         )
+    head, lines = lines, []
     lines.append("")
     lines.append(_("<b>Total: {total}</b>").format(total=money(order.total, locale)))
     method = PAYMENT_LABELS.get(order.payment_method)
@@ -94,14 +116,17 @@ def order_text(view: orders.OrderView, locale: str, tz: tzinfo, *, for_merchant:
             lines.append(
                 _("It will count toward your minimum once the shop confirms your payment.")
             )
-    return shorten("\n".join(lines), TEXT_LIMIT)
+    return fit_lines(head, body, lines)
 
 
 def _month(when: datetime, locale: str, tz: tzinfo) -> str:
     return format_date(when.astimezone(tz), format="MMMM y", locale=babel_locale(locale))
 
 
-def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboardMarkup | None:
+def order_buttons(
+    view: orders.OrderView, *, for_merchant: bool, page: int = 0
+) -> InlineKeyboardMarkup | None:
+    """The steps this side may take now, the payment buttons, and the pages of a long order."""
     status = OrderStatus(view.order.status)
     order_id = stored_id(view.order.id)
     actions = orders.next_steps(status, orders.Party.OWNER if for_merchant else orders.Party.BUYER)
@@ -118,7 +143,9 @@ def order_buttons(view: orders.OrderView, *, for_merchant: bool) -> InlineKeyboa
     builder.adjust(2)
     for button in extra:
         builder.row(button)
-    return builder.as_markup() if actions or extra else None
+    pages = item_pages(view)
+    kb.pager(builder, min(page, pages - 1), pages, lambda p: OrderLinesCb(id=order_id, page=p))
+    return builder.as_markup() if actions or extra or pages > 1 else None
 
 
 def _payment_buttons(

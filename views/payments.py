@@ -14,7 +14,7 @@ from services import payments
 from services.products import LowStock
 from services.qris import QrisPayload
 from views.callbacks import OrderCb, ProofCb
-from views.format import CAPTION_LIMIT, esc, money, shorten
+from views.format import CAPTION_LIMIT, esc, fit_html, money, shorten
 from views.orders import PAYMENT_LABELS
 
 
@@ -69,7 +69,7 @@ def proof_caption(order: Order, buyer: User, locale: str) -> str:
             ),
         ]
     )
-    return shorten(text, CAPTION_LIMIT)
+    return fit_html(text, CAPTION_LIMIT)
 
 
 def proof_buttons(order_id: int) -> InlineKeyboardMarkup:

@@ -15,6 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from delivery.menus import refresh_menu
 from delivery.notify import notify
 from delivery.sender import Sender
 from handlers.routes import Routes
@@ -92,6 +93,9 @@ async def admin_callback(
         await show(callback, *screens.remove_confirm_screen(await get_user(session, arg), arg))
     elif action == "rm_ok":
         await admins.revoke(session, actor=roles, telegram_id=arg, admin_ids=policy.admin_ids)
+        former = await get_user(session, arg)
+        if former is not None and callback.bot is not None:
+            await refresh_menu(callback.bot, session, former, admin_ids=policy.admin_ids)
         toast(callback_answer, _("Removed."))
         await show(callback, *await _home(session, roles, policy))
     elif action == "audit":
@@ -101,7 +105,7 @@ async def admin_callback(
         )
         await show(callback, *screens.audit_screen(entries, people, locale, policy.tz))
     elif action in ("opd", "opd_page"):
-        await _operator_opd(callback, callback_data, state, session, roles, sender)
+        await _operator_opd(callback, callback_data, state, session, roles, sender, policy)
 
 
 # --- adding ---------------------------------------------------------------------------------
@@ -117,6 +121,7 @@ async def got_who(
     session: AsyncSession,
     roles: Roles,
     sender: Sender,
+    policy: Policy,
 ) -> None:
     telegram_id = await _resolve(session, message)
     if telegram_id is None:
@@ -142,7 +147,10 @@ async def got_who(
         text, markup = screens.opd_choice(opds, 0)
         await message.answer(text, reply_markup=markup)
         return
-    await _grant(message, state, session, roles, sender, telegram_id, AdminRole.ADMIN)
+    await _grant(
+        message, state, session, roles, sender, telegram_id, AdminRole.ADMIN,
+        admin_ids=policy.admin_ids,
+    )  # fmt: skip
 
 
 async def _resolve(session: AsyncSession, message: Message) -> int | None:
@@ -165,6 +173,7 @@ async def _operator_opd(
     session: AsyncSession,
     roles: Roles,
     sender: Sender,
+    policy: Policy,
 ) -> None:
     data = await state.get_data()
     opds = data.get("opd_list") or []
@@ -177,7 +186,8 @@ async def _operator_opd(
         raise ServiceError(Refusal.OPD_REQUIRED)
     await _grant(
         callback.message, state, session, roles, sender,
-        int(data["telegram_id"]), AdminRole.OPD_OPERATOR, opds[callback_data.arg], edit=True,
+        int(data["telegram_id"]), AdminRole.OPD_OPERATOR, opds[callback_data.arg],
+        admin_ids=policy.admin_ids, edit=True,
     )  # fmt: skip
 
 
@@ -191,6 +201,7 @@ async def _grant(
     role: str,
     opd: str | None = None,
     *,
+    admin_ids: frozenset[int],
     edit: bool = False,
 ) -> None:
     try:
@@ -208,3 +219,5 @@ async def _grant(
         await message.answer(text, reply_markup=kb.main_menu())
     if account is not None and not account.unreachable:
         await notify(sender, account, lambda _locale: (screens.welcome_text(role, opd), None))
+        if message.bot is not None:
+            await refresh_menu(message.bot, session, account, admin_ids=admin_ids)

@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from aiogram import Bot
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from delivery.menus import refresh_menu
 from delivery.notify import notify
 from delivery.sender import Sender
 from handlers.routes import Routes
 from services import shop
+from services.policy import Policy
 from services.roles import Roles
 from views.format import esc
 
@@ -28,6 +31,8 @@ async def suspend_command(
     session: AsyncSession,
     roles: Roles,
     sender: Sender,
+    bot: Bot,
+    policy: Policy,
     clock: Callable[[], datetime],
 ) -> None:
     code, _sep, reason = (command.args or "").strip().partition(" ")
@@ -44,6 +49,7 @@ async def suspend_command(
     merchant = result.merchant
     told = 0
     for member in result.notify:
+        await refresh_menu(bot, session, member, admin_ids=policy.admin_ids)
         told += await notify(
             sender,
             member,
@@ -72,6 +78,8 @@ async def reactivate_command(
     session: AsyncSession,
     roles: Roles,
     sender: Sender,
+    bot: Bot,
+    policy: Policy,
     clock: Callable[[], datetime],
 ) -> None:
     code = (command.args or "").strip().split(" ")[0]
@@ -81,6 +89,7 @@ async def reactivate_command(
     result = await shop.reactivate(session, actor=roles, code=code, now=clock())
     merchant = result.merchant
     for member in result.notify:
+        await refresh_menu(bot, session, member, admin_ids=policy.admin_ids)
         await notify(
             sender,
             member,

@@ -15,8 +15,8 @@ from handlers.ui import show, toast
 from models import User
 from services import cart as carts
 from views import keyboards as kb
-from views.callbacks import CartCb, CartViewCb
-from views.cart import cart_screen
+from views.callbacks import CartCb, CartLineCb, CartViewCb
+from views.cart import cart_screen, line_notice
 
 routes = Routes("cart")
 
@@ -36,6 +36,53 @@ async def cart_show(
     text, markup = cart_screen(await carts.get_cart(session, user), locale)
     if isinstance(callback.message, Message):
         await callback.message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(CartViewCb.filter(F.action == "page"))
+async def cart_page(
+    callback: CallbackQuery,
+    callback_data: CartViewCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+) -> None:
+    cart = await carts.get_cart(session, user)
+    await show(callback, *cart_screen(cart, locale, callback_data.page))
+
+
+@routes.callback_query(CartLineCb.filter(F.action == "line"))
+async def cart_line_tapped(
+    callback: CallbackQuery,
+    callback_data: CartLineCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    cart = await carts.get_cart(session, user)
+    line = next((ln for ln in cart.lines if ln.product_id == callback_data.id), None)
+    if line is None:  # removed meanwhile: show the cart as it is now
+        await show(callback, *cart_screen(cart, locale, callback_data.page))
+        return
+    toast(callback_answer, line_notice(line, locale))
+
+
+@routes.callback_query(CartLineCb.filter(F.action.in_({"inc", "dec", "rm"})))
+async def cart_line_changed(
+    callback: CallbackQuery,
+    callback_data: CartLineCb,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+) -> None:
+    if callback_data.action == "rm":
+        await carts.set_quantity(session, user, callback_data.id, 0)
+    else:
+        await carts.add_to_cart(
+            session, user, callback_data.id, 1 if callback_data.action == "inc" else -1
+        )
+    cart = await carts.get_cart(session, user)
+    await show(callback, *cart_screen(cart, locale, callback_data.page))
 
 
 @routes.callback_query(CartViewCb.filter(F.action == "clear"))

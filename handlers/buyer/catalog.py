@@ -216,6 +216,15 @@ async def product_more(
 
 @routes.callback_query(CloseCb.filter())
 async def close_message(callback: CallbackQuery) -> None:
-    if isinstance(callback.message, Message):
-        with contextlib.suppress(TelegramBadRequest):  # already gone after a second tap
-            await callback.message.delete()
+    """Close a card: delete it, or, where Telegram no longer lets the bot (a message older
+    than 48 hours), take its buttons away so that it is visibly closed."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.delete()
+    except TelegramBadRequest as exc:
+        if "not found" in exc.message:
+            return  # already gone after a second tap
+        with contextlib.suppress(TelegramBadRequest):  # nothing left to take away
+            await message.edit_reply_markup(reply_markup=None)

@@ -11,11 +11,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from delivery.menus import set_shop_menu
+from delivery.menus import refresh_menu
 from handlers.routes import Routes
 from models import User
 from services import merchants
 from services.errors import Refusal, ServiceError
+from services.policy import Policy
 from views import keyboards as kb
 from views.callbacks import StartCb
 from views.refusals import describe
@@ -43,7 +44,7 @@ async def ask_merchant_contact(callback: CallbackQuery, state: FSMContext) -> No
 
 @routes.message(MerchantLinkForm.contact, F.contact)
 async def got_merchant_contact(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, locale: str
+    message: Message, state: FSMContext, session: AsyncSession, user: User, policy: Policy
 ) -> None:
     assert message.contact is not None
     try:
@@ -63,7 +64,7 @@ async def got_merchant_contact(
     await state.clear()
     await message.answer(linked_text([m.name for m in linked]), reply_markup=kb.main_menu())
     if message.bot is not None:
-        await set_shop_menu(message.bot, message.chat.id, locale)
+        await refresh_menu(message.bot, session, user, admin_ids=policy.admin_ids)
 
 
 @routes.message(MerchantLinkForm.contact, ~F.contact, F.text != kb.CANCEL)
@@ -81,7 +82,7 @@ async def link_by_token(
     state: FSMContext,
     session: AsyncSession,
     user: User,
-    locale: str,
+    policy: Policy,
 ) -> None:
     await state.clear()
     try:
@@ -91,4 +92,4 @@ async def link_by_token(
         return
     await message.answer(linked_text([merchant.name]), reply_markup=kb.main_menu())
     if message.bot is not None:
-        await set_shop_menu(message.bot, message.chat.id, locale)
+        await refresh_menu(message.bot, session, user, admin_ids=policy.admin_ids)

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from delivery.menus import set_shop_menu
+from delivery.menus import refresh_menu
 from delivery.notify import notify
 from delivery.sender import Sender
 from handlers.routes import Routes
@@ -56,8 +56,11 @@ async def staff_remove(
     session: AsyncSession,
     user: User,
     sender: Sender,
+    policy: Policy,
 ) -> None:
     removed = await shop.remove_staff(session, user, callback_data.m, callback_data.user)
+    if callback.bot is not None:
+        await refresh_menu(callback.bot, session, removed, admin_ids=policy.admin_ids)
     text, markup = await _people(session, user, callback_data.m)
     merchant = await session.get(Merchant, callback_data.m)
     name = merchant.name if merchant is not None else ""
@@ -105,7 +108,7 @@ async def join_by_invite(
     session: AsyncSession,
     user: User,
     sender: Sender,
-    locale: str,
+    policy: Policy,
     clock: Callable[[], datetime],
 ) -> None:
     """The invited person opened the owner's link."""
@@ -124,7 +127,7 @@ async def join_by_invite(
         reply_markup=kb.main_menu(),
     )
     if message.bot is not None:
-        await set_shop_menu(message.bot, message.chat.id, locale)
+        await refresh_menu(message.bot, session, user, admin_ids=policy.admin_ids)
     name = user.full_name or user.first_name
     for member in await member_users(session, merchant.id or 0):
         if member.id == user.id:
