@@ -107,7 +107,7 @@ async def test_killed_mid_broadcast_resumes_without_losses(tg: FakeTelegram, tmp
     second = await _start_bot(tg, url, log)
     try:
         admin = tg.users[ADMIN_ID]
-        await admin.wait_reply(predicate=lambda m: "Delivered" in (m.text or ""), timeout=60)
+        await admin.wait_reply(containing="Delivered", timeout=60)
     except AssertionError:
         raise AssertionError(log.read_text()[-3000:]) from None
     finally:

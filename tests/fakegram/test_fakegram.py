@@ -576,6 +576,21 @@ async def test_files_both_ways(running: FakeTelegram, bot: Bot) -> None:
     await server.settle()
 
 
+async def test_wait_reply_containing_matches_text_or_caption(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    user = server.user(USER, started=True)
+    await bot.send_message(USER, "Menu")
+    await bot.send_photo(USER, BufferedInputFile(png(), "p.png"), caption="Keripik <b>Tempe</b>")
+    await bot.send_message(USER, "Keripik lagi")
+    photo = await user.wait_reply(containing="Tempe")  # "Menu" is skipped
+    assert photo.caption == "Keripik Tempe"
+    again = await user.wait_reply(containing="Keripik", predicate=lambda m: m.photo is None)
+    assert again.text == "Keripik lagi"
+    with pytest.raises(AssertionError, match="no reply to user 1001 containing 'Menu'"):
+        await user.wait_reply(timeout=0.05, containing="Menu")  # consumed on the way
+
+
 async def test_callback_answer_rules(server: FakeTelegram, bot: Bot) -> None:
     user = server.user(USER, started=True)
     await bot.send_message(
