@@ -82,16 +82,23 @@ def clock() -> Clock:
     return Clock()
 
 
+def e2e_settings(tg: FakeTelegram, db: Database, **overrides: object) -> Settings:
+    """The bot's settings for a test: this fake Telegram, this database, ADMIN_ID as the
+    administrator, no scheduler (tests run jobs themselves, with the test clock)."""
+    fields: dict[str, object] = {
+        "bot_token": TOKEN,
+        "database_url": db.url,
+        "telegram_api_url": tg.base_url,
+        "admin_ids": frozenset({ADMIN_ID}),
+        "scheduler_enabled": False,
+        **overrides,
+    }
+    return Settings(_env_file=None, **fields)
+
+
 @pytest.fixture
 def settings(tg: FakeTelegram, db: Database) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=db.url,
-        telegram_api_url=tg.base_url,
-        admin_ids=frozenset({ADMIN_ID}),
-        scheduler_enabled=False,  # tests run jobs themselves, with the test clock
-    )
+    return e2e_settings(tg, db)
 
 
 @pytest.fixture

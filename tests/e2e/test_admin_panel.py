@@ -5,6 +5,7 @@ from __future__ import annotations
 from models import AdminAccount
 from tests import factories as f
 from tests.e2e.conftest import ADMIN_ID, open_bot
+from tests.e2e.helpers import reload
 
 
 async def test_admin_manages_administrators_and_operators(app, tg, session):
@@ -42,9 +43,8 @@ async def test_admin_manages_administrators_and_operators(app, tg, session):
     done = await admin.wait_reply(containing="operator of")
     assert "Budi (3002) is now the operator of Diskominfo" in done.text
     await budi.wait_reply(containing="operator of Diskominfo")
-    async with app.db.session() as s:
-        account = await s.get(AdminAccount, 3002)
-        assert (account.role, account.opd) == ("opd_operator", "Diskominfo")
+    account = await reload(app, AdminAccount, 3002)
+    assert (account.role, account.opd) == ("opd_operator", "Diskominfo")
 
     await admin.send("/admin")
     home = await admin.wait_reply()

@@ -25,8 +25,8 @@ from tests.e2e.broadcast_helpers import (
     unreachable_errors,
     wait_for,
 )
-from tests.e2e.conftest import ADMIN_ID, TOKEN
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.conftest import ADMIN_ID, e2e_settings
+from tests.e2e.helpers import png, reload, shop_with_owner
 from views.i18n import translate
 
 RATE = 50
@@ -35,13 +35,9 @@ ADMIN_FOOTER = "📢 Announcement from the TukuLokal administrators"
 
 @pytest.fixture
 def settings(tg, db) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=db.url,
-        telegram_api_url=tg.base_url,
-        admin_ids=frozenset({ADMIN_ID}),
-        scheduler_enabled=False,
+    return e2e_settings(
+        tg,
+        db,
         broadcast_rate=RATE,
         broadcast_progress_seconds=0.3,
         broadcast_poll_seconds=0.1,
@@ -246,8 +242,7 @@ async def test_opd_operator_reaches_only_their_opd(app, tg, session, clock):
     assert "not allowed" in (await operator.wait_answer(forged))["text"]
     await operator.send("/admin")
     assert "not allowed" in (await operator.wait_reply()).text
-    async with app.db.session() as s:
-        assert (await s.get(Broadcast, other.id)).status == "scheduled"
+    assert (await reload(app, Broadcast, other.id)).status == "scheduled"
 
 
 async def test_429_pauses_every_send_until_retry_after(app, tg, session):

@@ -13,16 +13,12 @@ from services.quota import QuotaPolicy
 from tests import factories as f
 from tests.compliance_world import NOV, OCT, OPDS, WIB, at, build_world, expected
 from tests.e2e.conftest import ADMIN_ID, open_bot
-from tests.e2e.helpers import shop_with_owner
+from tests.e2e.helpers import checkout, shop_with_owner
 
 ASN = 1001
 OWNER = 2001
 OPERATOR = 3001
 POLICY = QuotaPolicy(tz=WIB)
-
-
-def _has(text: str):
-    return lambda m: text in (m.text or "")
 
 
 def _money(amount: int) -> str:
@@ -314,13 +310,7 @@ async def test_shop_refunds_a_paid_order_with_the_button(app, tg, session):
     owner = tg.user(OWNER, first_name="Tin", language_code="en")
     buyer = tg.user(ASN, first_name="Budi", language_code="en")
     await open_bot(owner)
-    card = await open_bot(buyer, f"p{product.id}")
-    await buyer.click("Add to cart", card)
-    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    await buyer.send("/keranjang")
-    cart = await buyer.wait_reply(containing="Your cart")
-    await buyer.click("Checkout", cart)
-    summary = await buyer.wait_reply(containing="Order summary")
+    summary = await checkout(buyer, product.id)
     await buyer.click("pay cash", summary)
     new = await owner.wait_reply(containing="New order")
     assert "Refund" not in str(new.buttons)  # nothing paid yet

@@ -6,20 +6,10 @@ from sqlmodel import select
 from models import CartItem, Order, OrderItem, Product
 from tests import factories as f
 from tests.e2e.conftest import open_bot
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.helpers import png, reload, search, shop_with_owner
 
 OWNER = 2001
 BUYER = 1001
-
-
-async def reload(app, model, ident):
-    """A row as the bot's database has it now (the test's own session may hold a snapshot)."""
-    async with app.db.session() as s:
-        return await s.get(model, ident)
-
-
-def has(text: str):
-    return lambda m: text in (m.text or "")
 
 
 async def _owner(tg, session, **shop):
@@ -27,11 +17,6 @@ async def _owner(tg, session, **shop):
     owner = tg.user(OWNER, first_name="Tin", language_code="en")
     await open_bot(owner)
     return merchant, owner
-
-
-async def _search(buyer, words: str):
-    await buyer.send(words)
-    return await buyer.wait_reply(containing="🔎")
 
 
 async def test_owner_adds_a_product_with_a_photo_and_buyers_find_it(app, tg, session):
@@ -83,7 +68,7 @@ async def test_owner_adds_a_product_with_a_photo_and_buyers_find_it(app, tg, ses
 
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(buyer)
-    results = await _search(buyer, "keripik apel")
+    results = await search(buyer, "keripik apel")
     assert "1</b> products" in (results.html or "") or "1 products" in results.text
     await buyer.click("Batu Apple Chips · Rp27,500", results)
     card = await buyer.wait_reply(predicate=lambda m: m.photo is not None)
@@ -224,7 +209,7 @@ async def test_editing_price_and_stock_sold_out_and_hiding(app, tg, session):
     assert "Stock: 0 · ❌ sold out" in screen.text
 
     # Sold out: shown as such, and it cannot go into a cart.
-    results = await _search(buyer, "keripik tempe")
+    results = await search(buyer, "keripik tempe")
     assert any("Keripik Tempe Sanan · sold out" in b for b in results.buttons)
     await buyer.click("Keripik Tempe Sanan", results)
     card = await buyer.wait_reply(containing="Keripik Tempe Sanan")
@@ -235,29 +220,17 @@ async def test_editing_price_and_stock_sold_out_and_hiding(app, tg, session):
     await owner.click("🙈 Hide", screen)
     hidden = await owner.wait_reply(predicate=lambda m: "👁 Show" in m.buttons)
     assert "Hidden from buyers" in hidden.text
-    assert "Nothing found" in (await _search(buyer, "keripik tempe")).text
+    assert "Nothing found" in (await search(buyer, "keripik tempe")).text
     await owner.click("👁 Show", hidden)
     await owner.wait_reply(predicate=lambda m: "🙈 Hide" in m.buttons)
-    assert "Keripik Tempe Sanan" in str((await _search(buyer, "keripik tempe")).buttons)
+    assert "Keripik Tempe Sanan" in str((await search(buyer, "keripik tempe")).buttons)
 
 
 async def test_delete_is_refused_while_an_open_order_holds_the_product(app, tg, session):
     shop, owner = await _owner(tg, session)
     keripik = await f.product(session, shop, name="Keripik Tempe Sanan", stock=5)
     buyer_user = await f.asn_user(session, BUYER)
-    order = Order(buyer_id=buyer_user.id, merchant_id=shop.id, total=25_000, checkout_key="k1")
-    session.add(order)
-    await session.commit()
-    session.add(
-        OrderItem(
-            order_id=order.id,
-            product_id=keripik.id,
-            name=keripik.name,
-            unit="bungkus",
-            price=25_000,
-            quantity=1,
-        )
-    )
+    order = await f.order(session, buyer_user, keripik, checkout_key="k1")
     other = await f.product(session, shop, name="Sambal Bawang", stock=5)
     session.add(CartItem(user_id=buyer_user.id, product_id=keripik.id, quantity=1))
     await session.commit()
@@ -282,7 +255,7 @@ async def test_delete_is_refused_while_an_open_order_holds_the_product(app, tg, 
 
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(buyer)
-    results = await _search(buyer, "keripik tempe")
+    results = await search(buyer, "keripik tempe")
     assert not any("Keripik Tempe Sanan" in b for b in results.buttons)
     await buyer.send("/keranjang")
     assert "cart is empty" in (await buyer.wait_reply()).text

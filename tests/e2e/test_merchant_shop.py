@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from models import Merchant, MerchantMember, Order, OrderItem, Product
+from models import Merchant, MerchantMember, Order, Product
 from tests import factories as f
 from tests.e2e.conftest import ADMIN_ID, BOT_USERNAME, open_bot
-from tests.e2e.helpers import shop_with_owner
+from tests.e2e.helpers import checkout, reload, search, shop_with_owner
 
 OWNER = 2001
 OTHER_OWNER = 2002
@@ -16,35 +16,12 @@ STAFF = 2101
 BUYER = 1001
 
 
-async def reload(app, model, ident):
-    """A row as the bot's database has it now (the test's own session may hold a snapshot)."""
-    async with app.db.session() as s:
-        return await s.get(model, ident)
-
-
-def has(text: str):
-    return lambda m: text in (m.text or "")
-
-
 async def _order(buyer, product_id: int, method: str = "cash", quantity: int = 1):
     """The buyer puts the product in the cart and checks out; returns the order id."""
-    card = await open_bot(buyer, f"p{product_id}")
-    await buyer.click("Add to cart", card)
-    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    for _ in range(quantity - 1):
-        await buyer.click("➕", buyer.server.message(buyer.id, card.message_id))
-        await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    await buyer.send("/keranjang")
-    await buyer.click("Checkout", await buyer.wait_reply(containing="Your cart"))
-    summary = await buyer.wait_reply(containing="Order summary")
+    summary = await checkout(buyer, product_id, quantity)
     await buyer.click(f"pay {method}" if method != "qris" else "pay by QRIS", summary)
     placed = await buyer.wait_reply(containing="Order placed")
     return int(placed.buttons[0].split("#")[1].split()[0])
-
-
-async def _search(user, words: str):
-    await user.send(words)
-    return await user.wait_reply(containing="🔎")
 
 
 async def test_dashboard_figures_and_closing_hides_the_shop(app, tg, session, clock):
@@ -58,29 +35,17 @@ async def test_dashboard_figures_and_closing_hides_the_shop(app, tg, session, cl
         ("pending", 25_000, now - timedelta(hours=3), None),
         ("accepted", 50_000, now - timedelta(days=1), None),
     ):
-        order = Order(
-            buyer_id=buyer_user.id,
-            merchant_id=shop.id,
-            status=status,
-            total=total,
+        await f.order(
+            session,
+            buyer_user,
+            keripik,
+            quantity=total // keripik.price,
             checkout_key=f"k{total}",
+            status=status,
             created_at=created,
             accepted_at=created if status != "pending" else None,
             paid_at=paid,
         )
-        session.add(order)
-        await session.commit()
-        session.add(
-            OrderItem(
-                order_id=order.id,
-                product_id=keripik.id,
-                name=keripik.name,
-                unit="bungkus",
-                price=25_000,
-                quantity=total // 25_000,
-            )
-        )
-    await session.commit()
     owner = tg.user(OWNER, first_name="Tin", language_code="en")
     await open_bot(owner)
     await owner.send("/toko")
@@ -96,13 +61,13 @@ async def test_dashboard_figures_and_closing_hides_the_shop(app, tg, session, cl
 
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(buyer)
-    assert "Keripik Tempe Sanan" in str((await _search(buyer, "keripik")).buttons)
+    assert "Keripik Tempe Sanan" in str((await search(buyer, "keripik")).buttons)
 
     await owner.click("Close the shop", board)
     closed = await owner.wait_reply(predicate=lambda m: m.message_id == board.message_id)
     assert "🔴 Closed" in closed.text and "Open the shop" in str(closed.buttons)
     assert not (await reload(app, Merchant, shop.id)).is_open
-    assert "Nothing found" in (await _search(buyer, "keripik")).text
+    assert "Nothing found" in (await search(buyer, "keripik")).text
     await buyer.start(f"p{keripik.id}")
     card = await buyer.wait_reply(containing="Keripik Tempe Sanan")
     assert "Not available" in card.text and "➕ Add to cart" not in card.buttons
@@ -118,7 +83,7 @@ async def test_dashboard_figures_and_closing_hides_the_shop(app, tg, session, cl
 
     await owner.click("Open the shop", tg.message(OWNER, board.message_id))
     await owner.wait_reply(containing="🟢 Open")
-    assert "Keripik Tempe Sanan" in str((await _search(buyer, "keripik")).buttons)
+    assert "Keripik Tempe Sanan" in str((await search(buyer, "keripik")).buttons)
 
 
 async def test_staff_invitation_and_what_staff_may_not_do(app, tg, session, clock):
@@ -221,7 +186,7 @@ async def test_admin_suspends_and_reactivates_a_shop(app, tg, session):
     assert "Reason: NIB <tidak> valid" in told.text
     merchant = await reload(app, Merchant, shop.id)
     assert (merchant.status, merchant.suspended_reason) == ("suspended", "NIB <tidak> valid")
-    assert "Nothing found" in (await _search(buyer, "keripik")).text
+    assert "Nothing found" in (await search(buyer, "keripik")).text
     await owner.send("/toko")
     board = await owner.wait_reply(containing="Keripik Sanan Bu Tin")
     assert "Suspended by the city's administrators: NIB <tidak> valid" in board.text
@@ -230,7 +195,7 @@ async def test_admin_suspends_and_reactivates_a_shop(app, tg, session):
     await admin.send("/aktifkan M001")
     await admin.wait_reply(containing="is active again")
     await owner.wait_reply(containing="is active again")
-    assert "Keripik Tempe Sanan" in str((await _search(buyer, "keripik")).buttons)
+    assert "Keripik Tempe Sanan" in str((await search(buyer, "keripik")).buttons)
     await admin.send("/aktifkan M999")
     assert "No shop has the code M999" in (await admin.wait_reply()).text
 

@@ -12,7 +12,7 @@ from services.qr_image import render_png
 from services.qris import make_dynamic
 from tests import factories as f
 from tests.e2e.conftest import open_bot
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.helpers import checkout, png, reload, shop_with_owner
 
 OWNER = 2001
 OTHER_OWNER = 2002
@@ -24,15 +24,6 @@ STATIC, DYNAMIC_15000 = (
     for line in _VECTORS.read_text().splitlines()
     if line.strip() and not line.startswith("#")
 )
-
-
-async def reload(app, model, ident):
-    async with app.db.session() as s:
-        return await s.get(model, ident)
-
-
-def has(text: str):
-    return lambda m: text in (m.text or "")
 
 
 def decode(image: bytes) -> list[str]:
@@ -118,17 +109,6 @@ async def test_staff_cannot_register_a_qris(app, tg, session):
     assert (await reload(app, Merchant, shop.id)).qris is None
 
 
-async def _checkout_by_qris(buyer, product_id: int):
-    card = await open_bot(buyer, f"p{product_id}")
-    await buyer.click("Add to cart", card)
-    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    await buyer.click("➕", buyer.server.message(buyer.id, card.message_id))
-    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    await buyer.send("/keranjang")
-    await buyer.click("Checkout", await buyer.wait_reply(containing="Your cart"))
-    return await buyer.wait_reply(containing="Order summary")
-
-
 async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session):
     shop = await shop_with_owner(session, OWNER)
     shop.qris = STATIC
@@ -143,7 +123,7 @@ async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session)
     for user in (owner, other_owner, buyer):
         await open_bot(user)
 
-    summary = await _checkout_by_qris(buyer, keripik.id)
+    summary = await checkout(buyer, keripik.id, quantity=2)
     assert any("pay cash" in b for b in summary.buttons)  # other ways stay available
     assert any("pay by transfer" in b for b in summary.buttons)
     await buyer.click("pay by QRIS", summary)
@@ -225,7 +205,7 @@ async def test_no_qris_choice_for_a_shop_without_one(app, tg, session):
     await f.asn_user(session, BUYER)
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(tg.user(OWNER, first_name="Tin", language_code="en"))
-    summary = await _checkout_by_qris(buyer, keripik.id)
+    summary = await checkout(buyer, keripik.id, quantity=2)
     assert not any("QRIS" in b for b in summary.buttons)
     cash = summary.button("pay cash")["callback_data"]
     forged = await buyer.click_data(summary, cash.replace(":cash", ":qris"))

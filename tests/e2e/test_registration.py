@@ -5,6 +5,7 @@ from sqlmodel import select
 from models import Registration, User
 from tests import factories as f
 from tests.e2e.conftest import ADMIN_ID, open_bot
+from tests.e2e.helpers import register_across_a_restart
 
 
 async def _user_row(db, telegram_id):
@@ -152,14 +153,4 @@ async def test_general_buyer_registers_with_name_and_phone(app, tg, db):
 
 
 async def test_flow_survives_a_restart(app, tg, db, session):
-    await f.roster(session, phone="+6281234567890")
-    budi = tg.user(1009, first_name="Budi", language_code="en", phone="+6281234567890")
-    await open_bot(budi)
-    await budi.click("Register as ASN")
-    await budi.wait_reply(containing="type your")
-    await budi.send(f.PNS_NIP)
-    await budi.wait_reply(containing="Found")
-    await app.restart()
-    await budi.press("Share my phone number")
-    done = await budi.wait_reply()
-    assert "Registered" in done.text
+    await register_across_a_restart(app, tg, session)

@@ -39,7 +39,7 @@ from services.roles import roles_of
 from tests import factories as f
 from tests.compliance_world import MINIMUMS, NOV, WIB, at, build_world, expected
 from tests.e2e.broadcast_helpers import crowd, forgive, received, wait_for
-from tests.e2e.conftest import ADMIN_ID, TOKEN, open_bot
+from tests.e2e.conftest import ADMIN_ID, e2e_settings, open_bot
 from tests.e2e.helpers import shop_with_owner
 from views.format import money
 from views.i18n import translate
@@ -54,13 +54,9 @@ TTL = timedelta(seconds=90)
 
 @pytest.fixture
 def settings(tg, db) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=db.url,
-        telegram_api_url=tg.base_url,
-        admin_ids=frozenset({ADMIN_ID}),
-        scheduler_enabled=False,  # jobs are run by the tests, with the test clock
+    return e2e_settings(
+        tg,
+        db,
         broadcast_rate=200,
         broadcast_poll_seconds=3600,  # scheduled broadcasts start through the scheduler job
         broadcast_progress_seconds=0.3,

@@ -5,7 +5,7 @@ from sqlmodel import select
 from models import Order, Product
 from tests import factories as f
 from tests.e2e.conftest import BOT_USERNAME, open_bot
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.helpers import png, reload, shop_with_owner
 from tests.factories import fresh
 
 BUYER = 1001
@@ -88,8 +88,7 @@ async def test_browse_category_and_product_card(app, tg, session, tmp_path):
     again = await user.wait_reply()
     assert again.photo == photo_card.photo
     assert len(tg.calls("sendPhoto")) == uploads_before + 1
-    async with app.db.session() as s:
-        assert (await s.get(Product, keripik.id)).photo_file_id
+    assert (await reload(app, Product, keripik.id)).photo_file_id
 
 
 async def test_deep_link_opens_the_card_for_anyone(app, tg, session, tmp_path):
