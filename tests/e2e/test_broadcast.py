@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
@@ -19,6 +18,7 @@ from services import broadcasts as svc
 from services.quota import QuotaPolicy
 from services.roles import roles_of
 from tests.e2e.broadcast_helpers import (
+    broadcasts_settled,
     crowd,
     forgive,
     received,
@@ -188,7 +188,7 @@ async def test_audience_choice_counts_and_exact_preview(app, tg, session):
     assert tg.message(ADMIN_ID, preview.message_id).text == preview.text
     await admin.click("Cancel", confirm)
     await admin.wait_reply(containing="Nothing was sent")
-    await tg.settle()
+    await broadcasts_settled(app)
     assert received(tg, "RAPAT-7").keys() == {ADMIN_ID}
 
 
@@ -226,7 +226,7 @@ async def test_opd_operator_reaches_only_their_opd(app, tg, session, clock):
     assert not any("Everyone" in b or "Shops" in b or "OPD:" in b for b in setup.buttons)
     forged = await operator.click_data(setup, "bsu:kind:2")  # a forged "everyone"
     await operator.wait_answer(forged)
-    await tg.settle()
+    await app.wait_handled()
     assert _recipients(tg_message(operator, setup.message_id)) == 4
     await operator.click("Preview", setup)
     preview = await operator.wait_reply(containing="APEL-1")
@@ -272,9 +272,9 @@ async def test_pause_resume_cancel(app, tg, session):
     await admin.click("Pause", progress)
     paused = await admin.wait_reply(containing="paused")
     assert "Resume" in str(paused.buttons)
-    await tg.settle(quiet=0.5)
+    await broadcasts_settled(app)  # the job has stopped, no send is in flight
     stopped_at = sent()
-    await asyncio.sleep(0.5)
+    await broadcasts_settled(app)  # the runner looked again: a paused broadcast stays paused
     assert sent() == stopped_at
     # paused early enough to leave the rest of the test something to resume and cancel
     assert stopped_at <= 100, f"the pause came late: {stopped_at} of 200 already sent"
@@ -290,7 +290,7 @@ async def test_pause_resume_cancel(app, tg, session):
         containing="Not sent", predicate=lambda m: m.message_id != progress.message_id
     )
     assert "cancelled" in report.text
-    await tg.settle(quiet=0.5)
+    await broadcasts_settled(app)
     counts = received(tg, "PAUSE-3")
     assert set(counts.values()) == {1}  # nobody got it twice
     not_sent = int(re.search(r"Not sent \(cancelled\): (\d+)", report.text).group(1))
@@ -315,7 +315,7 @@ async def test_scheduled_broadcast_waits_for_its_time(app, tg, session, clock):
     await admin.send("/broadcasts")
     listing = await admin.wait_reply(containing="Broadcasts")
     assert "scheduled" in listing.text
-    await asyncio.sleep(0.3)  # the runner looked (every 0.1 s): not due yet
+    await broadcasts_settled(app)  # the runner looked: not due yet
     assert received(tg, "LATER-4").keys() == {ADMIN_ID}
     clock.advance(days=1)
     report = await admin.wait_reply(containing="Delivered: 10")

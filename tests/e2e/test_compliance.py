@@ -216,7 +216,7 @@ async def test_opd_operator_sees_only_their_opd_and_an_asn_is_refused(app, tg, s
     refused = await asn.wait_reply(containing="not allowed")
     forged = await asn.click_data(refused, summary.button("Spreadsheet")["callback_data"])
     assert "not allowed" in (await asn.wait_answer(forged))["text"]
-    await tg.settle()
+    await app.wait_handled()
     assert not any(m.document or m.photo for m in asn.bot_messages)
 
 

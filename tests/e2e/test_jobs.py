@@ -60,5 +60,5 @@ async def test_second_scheduler_process_does_nothing_while_the_first_holds_the_l
     assert await second.lease.acquire()
     assert await order_hygiene(first) == {}  # not the holder: runs nothing
     assert (await order_hygiene(second))["nudged"] == 1
-    await tg.settle()
+    await app.wait_handled()
     assert len([m for m in owner.bot_messages if "still waiting" in (m.text or "")]) == 1

@@ -131,7 +131,7 @@ async def test_roster_without_phone_waits_for_admin_approval(app, tg, db, sessio
         admin.server.message(ADMIN_ID, request.message_id),
         request.inline_keyboard[0][0]["callback_data"],
     )
-    await tg.settle()
+    await app.wait_handled()
     assert len([m for m in sri.bot_messages if "was approved" in (m.text or "")]) == 1
     async with db.session() as s:
         regs = (await s.exec(select(Registration))).all()

@@ -355,7 +355,7 @@ async def test_the_month_closes_once_and_the_summary_goes_to_admins_and_operator
     await operator.wait_reply(predicate=lambda m: m.photo_file is not None)
     await admin.click("Spreadsheet", summary)  # the summary's buttons work
     await admin.wait_reply(predicate=lambda m: m.document_file is not None)
-    await tg.settle()
+    await app.wait_handled()
     for person in (admin, operator):
         closed = [m for m in person.bot_messages if "is closed" in (m.text or "")]
         charts = [m for m in person.bot_messages if m.photo_file is not None]
@@ -436,7 +436,7 @@ async def test_a_long_city_summary_chart_comes_as_an_album(app, tg, session, clo
     clock.now = at(1, 0, month=DEC) + timedelta(minutes=1)
     assert await month_closing(ctx) == {"closed": 1, "summaries": 1}
     await admin.wait_reply(containing="November 2026 is closed")
-    await tg.settle()
+    await app.wait_handled()
     pages = [m for m in admin.bot_messages if m.photo_file is not None]
     assert len(pages) >= 2 and len({m.media_group_id for m in pages}) == 1
     assert pages[0].media_group_id is not None and "the whole city" in pages[0].text

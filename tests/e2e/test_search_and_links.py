@@ -114,7 +114,7 @@ async def redis_url():
 async def test_conversation_state_in_redis_survives_a_restart(
     tg, settings, clock, session, redis_url
 ):
-    app = BotApp(settings.model_copy(update={"redis_url": redis_url}), clock)
+    app = BotApp(settings.model_copy(update={"redis_url": redis_url}), clock, tg)
     await app.start()
     try:
         await register_across_a_restart(app, tg, session)

@@ -112,7 +112,7 @@ async def test_cart_respects_stock_and_double_taps(app, tg, session, tmp_path):
     answers = [await buyer.wait_answer(first), await buyer.wait_answer(second)]
     # A double tap adds the product once; one of the taps says so.
     assert [a.get("text") for a in answers].count("Added to your cart.") >= 1
-    await tg.settle()
+    await app.wait_handled()
     edited = tg.message(BUYER, card.message_id)
     assert "1 in cart" in edited.buttons
     await buyer.click("➕", edited)
@@ -177,7 +177,7 @@ async def test_checkout_makes_one_order_per_shop_once(app, tg, session, tmp_path
     assert "Batik Tulis Malangan × 1 = Rp350,000" in new_b.text
     assert "Budi Santoso" in new_a.text
     assert "+62812" not in new_a.text  # the phone is shared only once the shop accepts
-    await tg.settle()
+    await app.wait_handled()
     assert len([m for m in owner_a.bot_messages if "New order" in (m.text or "")]) == 1
     async with app.db.session() as s:
         orders = (await s.exec(select(Order))).all()

@@ -470,6 +470,18 @@ async def test_get_updates_offsets_long_poll_and_conflict(server: FakeTelegram, 
     assert await bot.get_updates(offset=update.update_id + 1, timeout=0) == []
 
 
+async def test_updates_are_confirmed_by_a_later_offset(server: FakeTelegram, bot: Bot) -> None:
+    user = server.user(USER)
+    await user.send("satu")
+    with pytest.raises(TimeoutError, match="did not confirm updates"):
+        await server.wait_updates_confirmed(timeout=0.05)  # nobody polls
+    first = await bot.get_updates(timeout=0)
+    assert server.pending_updates == [] and len(server.unconfirmed_updates) == 1
+    await bot.get_updates(offset=first[-1].update_id + 1, timeout=0)
+    await server.wait_updates_confirmed(timeout=0.05)
+    assert server.unconfirmed_updates == []
+
+
 # ---------------------------------------------------------------------- end to end
 
 
