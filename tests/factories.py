@@ -7,7 +7,7 @@ import itertools
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Category, Merchant, Product, RosterEntry, User
+from models import Category, Merchant, Order, OrderItem, Product, RosterEntry, User
 from models.enums import BuyerKind
 
 _seq = itertools.count(1)
@@ -122,6 +122,40 @@ async def asn_user(
     session.add(user)
     await session.commit()
     return user
+
+
+async def order(
+    session: AsyncSession,
+    buyer: User,
+    item: Product,
+    *,
+    quantity: int = 1,
+    checkout_key: str | None = None,
+    **order_fields: object,
+) -> Order:
+    """An order of ``quantity`` of one product at its price (status and dates in
+    ``order_fields``)."""
+    row = Order(
+        buyer_id=buyer.id,
+        merchant_id=item.merchant_id,
+        total=item.price * quantity,
+        checkout_key=checkout_key or f"k{next(_seq)}",
+        **order_fields,
+    )
+    session.add(row)
+    await session.commit()
+    session.add(
+        OrderItem(
+            order_id=row.id,
+            product_id=item.id,
+            name=item.name,
+            unit=item.unit,
+            price=item.price,
+            quantity=quantity,
+        )
+    )
+    await session.commit()
+    return row
 
 
 async def fresh(session: AsyncSession, model: type, ident: object) -> object:

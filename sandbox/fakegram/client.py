@@ -310,8 +310,15 @@ class FakeUser:
         self,
         timeout: float = 5.0,
         predicate: Callable[[BotMessage], bool] | None = None,
+        *,
+        containing: str | None = None,
     ) -> BotMessage:
         """The next bot message sent or edited in this chat after the user's last action.
+
+        ``containing``: only a message whose text contains this string; the text of a photo
+        or document is its caption (``BotMessage.text`` holds either). ``predicate``: only a
+        message it accepts. Given both, a message must satisfy both; messages that don't are
+        skipped (consumed).
 
         Returns a snapshot taken at that event (``edited`` > 0 for an edit); each call
         consumes events, so consecutive calls return consecutive replies.
@@ -320,27 +327,38 @@ class FakeUser:
         while True:
             for event in self._new_events():
                 self._cursor = event.seq
-                if event.kind in ("sent", "edited") and (
-                    predicate is None or predicate(event.message)
+                if event.kind in ("sent", "edited") and _matches(
+                    event.message, containing, predicate
                 ):
                     return event.message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(self._no_reply_report(timeout))
+                raise AssertionError(self._no_reply_report(timeout, containing))
             await self.server.wait_changed(remaining)
 
     def _new_events(self) -> list[ChatEvent]:
         return [e for e in self.server.chat_events(self.id) if e.seq > self._cursor]
 
-    def _no_reply_report(self, timeout: float) -> str:
+    def _no_reply_report(self, timeout: float, containing: str | None = None) -> str:
         tail = "\n  ".join(repr(m) for m in self.messages[-5:]) or "(empty chat)"
         errors = (
             "\n  ".join(f"{c.method} -> {c.error}" for c in self.server.errors[-5:]) or "(none)"
         )
+        wanted = f" containing {containing!r}" if containing is not None else ""
         return (
-            f"no reply to user {self.id} within {timeout}s.\n"
+            f"no reply to user {self.id}{wanted} within {timeout}s.\n"
             f"last messages:\n  {tail}\nrecent API errors:\n  {errors}"
         )
+
+
+def _matches(
+    message: BotMessage,
+    containing: str | None,
+    predicate: Callable[[BotMessage], bool] | None,
+) -> bool:
+    if containing is not None and containing not in (message.text or ""):
+        return False
+    return predicate is None or predicate(message)
 
 
 def _message_id(value: BotMessage | int | None) -> int | None:

@@ -392,6 +392,35 @@ class FakeTelegram:
     def pending_updates(self) -> list[dict[str, Any]]:
         return [u for u in self._updates if u["update_id"] > self._fetched_update_id]
 
+    @property
+    def unconfirmed_updates(self) -> list[dict[str, Any]]:
+        """Updates queued for the bot that it has not confirmed yet.
+
+        A polling bot confirms the updates it got by asking getUpdates for a higher offset
+        (until then Telegram would deliver them again). A bot that handles its updates one
+        at a time asks only once it has handled them; aiogram's default polling starts a
+        task per update and asks as soon as the tasks are started.
+        """
+        return list(self._updates)
+
+    async def wait_updates_confirmed(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has confirmed every update queued so far (see
+        ``unconfirmed_updates``): it has taken each of them in hand.
+
+        Unlike ``settle`` this waits for no quiet period. Before asserting that the bot did
+        *not* react to something, also wait until it has finished handling what it took
+        (for aiogram's task per update, the e2e tests' ``BotApp.wait_handled``).
+        """
+        deadline = time.monotonic() + timeout
+        while self._updates:
+            if time.monotonic() >= deadline:
+                ids = [u["update_id"] for u in self._updates]
+                raise TimeoutError(
+                    f"the bot did not confirm updates {ids} within {timeout}s "
+                    f"(is it polling?); errors: {self._error_summary()}"
+                )
+            await asyncio.sleep(0.01)  # confirming (a getUpdates call starting) notifies no one
+
     async def wait_callback_answer(self, cq_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """Wait until the bot answers this callback query; return its parameters."""
         record = self.callback_queries[cq_id]

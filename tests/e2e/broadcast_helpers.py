@@ -79,6 +79,17 @@ async def wait_for(
         await asyncio.sleep(0.05)
 
 
+async def broadcasts_settled(app) -> None:
+    """Wait until the bot has handled every update so far, its broadcast runner has looked
+    for work once more (``poll()``, as its own loop and the scheduler do) and no broadcast is
+    being sent: a broadcast that is paused, cancelled or not due yet has had its chance to be
+    sent wrongly, and what the chats hold now is final."""
+    await app.wait_handled()
+    runner = app.dp["broadcasts"]
+    await runner.poll()
+    await wait_for(lambda: not runner.jobs, what=lambda: f"still sending {sorted(runner.jobs)}")
+
+
 def forgive(tg: FakeTelegram, expected: Callable[[ApiCall], bool]) -> None:
     """Drop API errors a test provoked on purpose (the `app` fixture fails on the others)."""
     tg.requests[:] = [c for c in tg.requests if c.ok or not expected(c)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,9 +40,10 @@ class Clock:
 
 
 class BotApp:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, tg: FakeTelegram) -> None:
         self.settings = settings
         self.clock = clock
+        self.tg = tg
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -68,6 +70,26 @@ class BotApp:
         await self.stop()
         await self.start()
 
+    async def wait_handled(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has handled every update sent to it so far, replies included.
+
+        The bot has taken an update in hand once it confirmed it to the fake server (asked
+        getUpdates for a later offset); aiogram handles each update in a task of its own, so
+        this then waits until those tasks have ended. Use it before asserting that the bot
+        did *not* do something in reply to what users did. Work the bot does on its own
+        (sending a broadcast, scheduled jobs) is not covered.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            await self.tg.wait_updates_confirmed(max(0.0, deadline - time.monotonic()))
+            # aiogram keeps the tasks of the updates it is handling here (Dispatcher._polling)
+            handling = [t for t in self.dp._handle_update_tasks if not t.done()]
+            if not handling:
+                return
+            _, pending = await asyncio.wait(handling, timeout=deadline - time.monotonic())
+            if pending:
+                raise TimeoutError(f"{len(pending)} updates still being handled after {timeout}s")
+
 
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegram]:
@@ -82,21 +104,28 @@ def clock() -> Clock:
     return Clock()
 
 
+def e2e_settings(tg: FakeTelegram, db: Database, **overrides: object) -> Settings:
+    """The bot's settings for a test: this fake Telegram, this database, ADMIN_ID as the
+    administrator, no scheduler (tests run jobs themselves, with the test clock)."""
+    fields: dict[str, object] = {
+        "bot_token": TOKEN,
+        "database_url": db.url,
+        "telegram_api_url": tg.base_url,
+        "admin_ids": frozenset({ADMIN_ID}),
+        "scheduler_enabled": False,
+        **overrides,
+    }
+    return Settings(_env_file=None, **fields)
+
+
 @pytest.fixture
 def settings(tg: FakeTelegram, db: Database) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=db.url,
-        telegram_api_url=tg.base_url,
-        admin_ids=frozenset({ADMIN_ID}),
-        scheduler_enabled=False,  # tests run jobs themselves, with the test clock
-    )
+    return e2e_settings(tg, db)
 
 
 @pytest.fixture
 async def app(settings: Settings, clock: Clock, tg: FakeTelegram) -> AsyncIterator[BotApp]:
-    application = BotApp(settings, clock)
+    application = BotApp(settings, clock, tg)
     await application.start()
     yield application
     await application.stop()

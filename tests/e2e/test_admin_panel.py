@@ -5,6 +5,7 @@ from __future__ import annotations
 from models import AdminAccount
 from tests import factories as f
 from tests.e2e.conftest import ADMIN_ID, open_bot
+from tests.e2e.helpers import reload
 
 
 async def test_admin_manages_administrators_and_operators(app, tg, session):
@@ -20,13 +21,13 @@ async def test_admin_manages_administrators_and_operators(app, tg, session):
     home = await admin.wait_reply()
     assert "Admin (900) — set in the configuration" in home.text
     await admin.click("➕ Administrator", home)
-    await admin.wait_reply(predicate=lambda m: "Who?" in (m.text or ""))
+    await admin.wait_reply(containing="Who?")
     await admin.send("@nobody_here")
     assert "I don't know that account" in (await admin.wait_reply()).text
     await admin.send("@Siti_Malang")
-    done = await admin.wait_reply(predicate=lambda m: "is now an administrator" in (m.text or ""))
+    done = await admin.wait_reply(containing="is now an administrator")
     assert "Siti (@siti_malang, 3001)" in done.text
-    welcome = await siti.wait_reply(predicate=lambda m: "administrator" in (m.text or ""))
+    welcome = await siti.wait_reply(containing="administrator")
     assert "/broadcast" in welcome.text
     await siti.send("/admin")  # Siti may now use the administration herself
     assert "Administration" in (await siti.wait_reply()).text
@@ -34,17 +35,16 @@ async def test_admin_manages_administrators_and_operators(app, tg, session):
     await admin.send("/admin")
     home = await admin.wait_reply()
     await admin.click("➕ OPD operator", home)
-    await admin.wait_reply(predicate=lambda m: "Who?" in (m.text or ""))
+    await admin.wait_reply(containing="Who?")
     await admin.send("3002")
-    choice = await admin.wait_reply(predicate=lambda m: "Which OPD" in (m.text or ""))
+    choice = await admin.wait_reply(containing="Which OPD")
     assert choice.buttons[:2] == ["Dinas Kesehatan", "Diskominfo"]  # from the roster
     await admin.click("Diskominfo", choice)
-    done = await admin.wait_reply(predicate=lambda m: "operator of" in (m.text or ""))
+    done = await admin.wait_reply(containing="operator of")
     assert "Budi (3002) is now the operator of Diskominfo" in done.text
-    await budi.wait_reply(predicate=lambda m: "operator of Diskominfo" in (m.text or ""))
-    async with app.db.session() as s:
-        account = await s.get(AdminAccount, 3002)
-        assert (account.role, account.opd) == ("opd_operator", "Diskominfo")
+    await budi.wait_reply(containing="operator of Diskominfo")
+    account = await reload(app, AdminAccount, 3002)
+    assert (account.role, account.opd) == ("opd_operator", "Diskominfo")
 
     await admin.send("/admin")
     home = await admin.wait_reply()
@@ -52,15 +52,15 @@ async def test_admin_manages_administrators_and_operators(app, tg, session):
     await admin.click("Remove", home)
     choose = await admin.wait_reply()
     await admin.click("Siti", choose)
-    sure = await admin.wait_reply(predicate=lambda m: "Remove" in (m.text or ""))
+    sure = await admin.wait_reply(containing="Remove")
     await admin.click("Yes, remove", sure)
-    home = await admin.wait_reply(predicate=lambda m: "Administration" in (m.text or ""))
+    home = await admin.wait_reply(containing="Administration")
     assert "Siti" not in home.text
     await siti.send("/admin")
     assert "not allowed" in (await siti.wait_reply()).text
 
     await admin.click("Audit log", home)
-    log = await admin.wait_reply(predicate=lambda m: "Audit log" in (m.text or ""))
+    log = await admin.wait_reply(containing="Audit log")
     lines = log.text.splitlines()[1:]
     assert "role removed" in lines[0] and "telegram_id=3001" in lines[0]
     assert "role granted" in lines[1] and "opd=Diskominfo" in lines[1]

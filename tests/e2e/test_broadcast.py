@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
@@ -19,14 +18,15 @@ from services import broadcasts as svc
 from services.quota import QuotaPolicy
 from services.roles import roles_of
 from tests.e2e.broadcast_helpers import (
+    broadcasts_settled,
     crowd,
     forgive,
     received,
     unreachable_errors,
     wait_for,
 )
-from tests.e2e.conftest import ADMIN_ID, TOKEN
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.conftest import ADMIN_ID, e2e_settings
+from tests.e2e.helpers import png, reload, shop_with_owner
 from views.i18n import translate
 
 RATE = 50
@@ -35,13 +35,9 @@ ADMIN_FOOTER = "📢 Announcement from the TukuLokal administrators"
 
 @pytest.fixture
 def settings(tg, db) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=db.url,
-        telegram_api_url=tg.base_url,
-        admin_ids=frozenset({ADMIN_ID}),
-        scheduler_enabled=False,
+    return e2e_settings(
+        tg,
+        db,
         broadcast_rate=RATE,
         broadcast_progress_seconds=0.3,
         broadcast_poll_seconds=0.1,
@@ -51,9 +47,9 @@ def settings(tg, db) -> Settings:
 
 async def _compose(admin, html: str):
     await admin.send("/broadcast")
-    await admin.wait_reply(predicate=lambda m: "New broadcast" in (m.text or ""))
+    await admin.wait_reply(containing="New broadcast")
     await admin.send(html, html=True)
-    return await admin.wait_reply(predicate=lambda m: "Who should receive it" in (m.text or ""))
+    return await admin.wait_reply(containing="Who should receive it")
 
 
 async def test_broadcast_reaches_every_reachable_user_once(app, tg, session):
@@ -69,18 +65,18 @@ async def test_broadcast_reaches_every_reachable_user_once(app, tg, session):
     setup = await _compose(admin, "<b>Pasar UMKM</b> on Friday! Kode: PASAR-42")
     assert "Recipients: <b>310</b>" in setup.html or "Recipients: 310" in setup.text
     await admin.click("Preview", setup)
-    preview = await admin.wait_reply(predicate=lambda m: "PASAR-42" in (m.text or ""))
+    preview = await admin.wait_reply(containing="PASAR-42")
     assert preview.html.startswith("<b>Pasar UMKM</b> on Friday!")
     assert "Announcement from the TukuLokal administrators" in preview.text
-    confirm = await admin.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    confirm = await admin.wait_reply(containing="exactly what")
     await admin.click("Send now", confirm)
-    await admin.wait_reply(predicate=lambda m: "on its way" in (m.text or ""))
+    await admin.wait_reply(containing="on its way")
     # The bot keeps answering while the broadcast runs.
     asker = tg.user(10_100)
     await asker.send("/bantuan")
     await asker.wait_reply(predicate=lambda m: "help" in (m.text or "").lower(), timeout=3)
     assert len(received(tg, "PASAR-42")) < 300, "the help came only after the broadcast"
-    report = await admin.wait_reply(predicate=lambda m: "Delivered" in (m.text or ""), timeout=30)
+    report = await admin.wait_reply(containing="Delivered", timeout=30)
     counts = received(tg, "PASAR-42")
     reachable = {u.telegram_id for u in users} | set(range(10_301, 10_311))
     reachable -= set(blocked) | set(deleted)
@@ -182,17 +178,17 @@ async def test_audience_choice_counts_and_exact_preview(app, tg, session):
     setup = await tap("Shop now")
     assert "Buttons under the message: 🛍️ Shop now" in setup.text
     await admin.click("Preview", setup)
-    preview = await admin.wait_reply(predicate=lambda m: "RAPAT-7" in (m.text or ""))
+    preview = await admin.wait_reply(containing="RAPAT-7")
     assert preview.html.startswith("Rapat <i>koordinasi</i> UMKM — RAPAT-7")
     assert preview.buttons == ["🛍️ Shop now"]
-    confirm = await admin.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    confirm = await admin.wait_reply(containing="exactly what")
     assert _recipients(confirm) == 6
     await admin.click("Shop now", preview)  # the button works, the announcement stays
-    await admin.wait_reply(predicate=lambda m: "Choose a category" in (m.text or ""))
+    await admin.wait_reply(containing="Choose a category")
     assert tg.message(ADMIN_ID, preview.message_id).text == preview.text
     await admin.click("Cancel", confirm)
-    await admin.wait_reply(predicate=lambda m: "Nothing was sent" in (m.text or ""))
-    await tg.settle()
+    await admin.wait_reply(containing="Nothing was sent")
+    await broadcasts_settled(app)
     assert received(tg, "RAPAT-7").keys() == {ADMIN_ID}
 
 
@@ -200,10 +196,10 @@ async def _send_now(sender, html: str, marker: str):
     """Compose, preview and send to the default audience; returns the progress message."""
     setup = await _compose(sender, html)
     await sender.click("Preview", setup)
-    await sender.wait_reply(predicate=lambda m: marker in (m.text or ""))
-    confirm = await sender.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    await sender.wait_reply(containing=marker)
+    confirm = await sender.wait_reply(containing="exactly what")
     await sender.click("Send now", confirm)
-    await sender.wait_reply(predicate=lambda m: "on its way" in (m.text or ""))
+    await sender.wait_reply(containing="on its way")
     return tg_message(sender, confirm.message_id)
 
 
@@ -230,24 +226,23 @@ async def test_opd_operator_reaches_only_their_opd(app, tg, session, clock):
     assert not any("Everyone" in b or "Shops" in b or "OPD:" in b for b in setup.buttons)
     forged = await operator.click_data(setup, "bsu:kind:2")  # a forged "everyone"
     await operator.wait_answer(forged)
-    await tg.settle()
+    await app.wait_handled()
     assert _recipients(tg_message(operator, setup.message_id)) == 4
     await operator.click("Preview", setup)
-    preview = await operator.wait_reply(predicate=lambda m: "APEL-1" in (m.text or ""))
+    preview = await operator.wait_reply(containing="APEL-1")
     assert preview.text.endswith("📢 Announcement from Diskominfo via TukuLokal")
-    confirm = await operator.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    confirm = await operator.wait_reply(containing="exactly what")
     await operator.click("Send now", confirm)
-    await operator.wait_reply(predicate=lambda m: "Delivered: 4" in (m.text or ""), timeout=10)
+    await operator.wait_reply(containing="Delivered: 4", timeout=10)
     assert set(received(tg, "APEL-1")) == {950, 20_001, 20_002, 20_003, 20_021}
     await operator.send("/broadcasts")
-    listing = await operator.wait_reply(predicate=lambda m: "Broadcasts" in (m.text or ""))
+    listing = await operator.wait_reply(containing="Broadcasts")
     assert f"#{other.id}" not in listing.text and listing.buttons == [f"#{other.id + 1}"]
     forged = await operator.click_data(listing, f"bct:{other.id}:cancel")
     assert "not allowed" in (await operator.wait_answer(forged))["text"]
     await operator.send("/admin")
     assert "not allowed" in (await operator.wait_reply()).text
-    async with app.db.session() as s:
-        assert (await s.get(Broadcast, other.id)).status == "scheduled"
+    assert (await reload(app, Broadcast, other.id)).status == "scheduled"
 
 
 async def test_429_pauses_every_send_until_retry_after(app, tg, session):
@@ -256,7 +251,7 @@ async def test_429_pauses_every_send_until_retry_after(app, tg, session):
     await _send_now(admin, "Info 429 — WAIT-2", "WAIT-2")
     await wait_for(lambda: len(received(tg, "WAIT-2")) >= 15)
     tg.force_retry_after(2)
-    await admin.wait_reply(predicate=lambda m: "Delivered: 60" in (m.text or ""), timeout=20)
+    await admin.wait_reply(containing="Delivered: 60", timeout=20)
     (refusal,) = [c for c in tg.errors if c.status == 429]
     during = [s for s in tg.sent_messages() if refusal.at < s.at < refusal.at + 2 - 0.02]
     assert during == [] and tg.refused_during_pause == []
@@ -275,11 +270,11 @@ async def test_pause_resume_cancel(app, tg, session):
 
     await wait_for(lambda: sent() >= 20)
     await admin.click("Pause", progress)
-    paused = await admin.wait_reply(predicate=lambda m: "paused" in (m.text or ""))
+    paused = await admin.wait_reply(containing="paused")
     assert "Resume" in str(paused.buttons)
-    await tg.settle(quiet=0.5)
+    await broadcasts_settled(app)  # the job has stopped, no send is in flight
     stopped_at = sent()
-    await asyncio.sleep(0.5)
+    await broadcasts_settled(app)  # the runner looked again: a paused broadcast stays paused
     assert sent() == stopped_at
     # paused early enough to leave the rest of the test something to resume and cancel
     assert stopped_at <= 100, f"the pause came late: {stopped_at} of 200 already sent"
@@ -292,10 +287,10 @@ async def test_pause_resume_cancel(app, tg, session):
     sure = await admin.wait_reply(predicate=lambda m: "Yes, cancel it" in str(m.buttons))
     await admin.click("Yes, cancel it", sure)
     report = await admin.wait_reply(
-        predicate=lambda m: "Not sent" in (m.text or "") and m.message_id != progress.message_id
+        containing="Not sent", predicate=lambda m: m.message_id != progress.message_id
     )
     assert "cancelled" in report.text
-    await tg.settle(quiet=0.5)
+    await broadcasts_settled(app)
     counts = received(tg, "PAUSE-3")
     assert set(counts.values()) == {1}  # nobody got it twice
     not_sent = int(re.search(r"Not sent \(cancelled\): (\d+)", report.text).group(1))
@@ -309,21 +304,21 @@ async def test_scheduled_broadcast_waits_for_its_time(app, tg, session, clock):
     admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
     setup = await _compose(admin, "Besok pagi — LATER-4")
     await admin.click("Preview", setup)
-    confirm = await admin.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    confirm = await admin.wait_reply(containing="exactly what")
     await admin.click("Schedule", confirm)
-    await admin.wait_reply(predicate=lambda m: "When should it be sent" in (m.text or ""))
+    await admin.wait_reply(containing="When should it be sent")
     await admin.send("27.11.2026 09:00")  # the clock says 10:00 WIB
     assert "already passed" in (await admin.wait_reply()).text
     await admin.send("28.11.2026 08:00")
-    done = await admin.wait_reply(predicate=lambda m: "scheduled for" in (m.text or ""))
+    done = await admin.wait_reply(containing="scheduled for")
     assert "28 Nov 2026 08:00" in done.text
     await admin.send("/broadcasts")
-    listing = await admin.wait_reply(predicate=lambda m: "Broadcasts" in (m.text or ""))
+    listing = await admin.wait_reply(containing="Broadcasts")
     assert "scheduled" in listing.text
-    await asyncio.sleep(0.3)  # the runner looked (every 0.1 s): not due yet
+    await broadcasts_settled(app)  # the runner looked: not due yet
     assert received(tg, "LATER-4").keys() == {ADMIN_ID}
     clock.advance(days=1)
-    report = await admin.wait_reply(predicate=lambda m: "Delivered: 10" in (m.text or ""))
+    report = await admin.wait_reply(containing="Delivered: 10")
     assert "finished" in report.text
     assert len(received(tg, "LATER-4")) == 11
 
@@ -332,21 +327,21 @@ async def test_photo_announcement_and_refused_content(app, tg, session):
     await crowd(session, tg, range(70_001, 70_006))
     admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en", phone="+6281200000900")
     await admin.send("/broadcast")
-    await admin.wait_reply(predicate=lambda m: "New broadcast" in (m.text or ""))
+    await admin.wait_reply(containing="New broadcast")
     await admin.send_contact("+6281200000900")
     assert "text, a photo or a document" in (await admin.wait_reply()).text
     await admin.send("x" * 4090)
     too_long = await admin.wait_reply()
     assert "too long: 4090 characters" in too_long.text
     await admin.send_photo(png(), caption="<b>Bazar</b> PHOTO-5", html=True)
-    setup = await admin.wait_reply(predicate=lambda m: "Who should receive it" in (m.text or ""))
+    setup = await admin.wait_reply(containing="Who should receive it")
     await admin.click("Preview", setup)
     preview = await admin.wait_reply(predicate=lambda m: m.photo is not None)
     assert preview.html.startswith("<b>Bazar</b> PHOTO-5")
     assert preview.caption.endswith(ADMIN_FOOTER)
-    confirm = await admin.wait_reply(predicate=lambda m: "exactly what" in (m.text or ""))
+    confirm = await admin.wait_reply(containing="exactly what")
     await admin.click("Send now", confirm)
-    await admin.wait_reply(predicate=lambda m: "Delivered: 5" in (m.text or ""), timeout=10)
+    await admin.wait_reply(containing="Delivered: 5", timeout=10)
     for telegram_id in range(70_001, 70_006):
         (message,) = [m for m in tg.chat(telegram_id) if m.from_bot]
         assert message.photo == png() and "PHOTO-5" in message.caption

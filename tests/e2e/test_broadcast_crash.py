@@ -10,7 +10,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,7 +27,7 @@ from services.categories import ensure_categories
 from services.quota import QuotaPolicy
 from services.roles import roles_of
 from tests.e2e.broadcast_helpers import crowd, received, wait_for
-from tests.e2e.conftest import ADMIN_ID, BOT_USERNAME, TOKEN
+from tests.e2e.conftest import ADMIN_ID, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 50
@@ -36,14 +35,6 @@ USERS = range(60_001, 60_301)
 BLOCKED = (60_010, 60_020, 60_030)
 DELETED = (60_040, 60_050)
 MARKER = "KILL-TEST-9"
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def _start_bot(tg: FakeTelegram, url: str, log: Path) -> asyncio.subprocess.Process:
@@ -107,7 +98,7 @@ async def test_killed_mid_broadcast_resumes_without_losses(tg: FakeTelegram, tmp
     second = await _start_bot(tg, url, log)
     try:
         admin = tg.users[ADMIN_ID]
-        await admin.wait_reply(predicate=lambda m: "Delivered" in (m.text or ""), timeout=60)
+        await admin.wait_reply(containing="Delivered", timeout=60)
     except AssertionError:
         raise AssertionError(log.read_text()[-3000:]) from None
     finally:

@@ -13,16 +13,12 @@ from services.quota import QuotaPolicy
 from tests import factories as f
 from tests.compliance_world import NOV, OCT, OPDS, WIB, at, build_world, expected
 from tests.e2e.conftest import ADMIN_ID, open_bot
-from tests.e2e.helpers import shop_with_owner
+from tests.e2e.helpers import checkout, shop_with_owner
 
 ASN = 1001
 OWNER = 2001
 OPERATOR = 3001
 POLICY = QuotaPolicy(tz=WIB)
-
-
-def _has(text: str):
-    return lambda m: text in (m.text or "")
 
 
 def _money(amount: int) -> str:
@@ -41,39 +37,39 @@ async def test_minimum_changed_from_next_month_leaves_this_month_unchanged(
     await f.asn_user(session, ASN)  # golongan III
     admin = await _admin(tg)
     await admin.send("/kuota_atur")
-    rules = await admin.wait_reply(predicate=_has("Minimum spend rules"))
+    rules = await admin.wait_reply(containing="Minimum spend rules")
     assert "Golongan III: Rp500,000" in rules.text
     await admin.click("III", rules)
-    await admin.wait_reply(predicate=_has("new monthly minimum for golongan III"))
+    await admin.wait_reply(containing="new monthly minimum for golongan III")
     await admin.send("750rb")
-    choice = await admin.wait_reply(predicate=_has("From which month on?"))
+    choice = await admin.wait_reply(containing="From which month on?")
     assert choice.buttons == ["November 2026", "December 2026", "January 2027"]
     await admin.send("2026-10")  # a past month is refused, and another can be given
-    await admin.wait_reply(predicate=_has("past months keep the rule they had"))
+    await admin.wait_reply(containing="past months keep the rule they had")
     await admin.click("December 2026", choice)
-    await admin.wait_reply(predicate=_has("minimum Rp750,000 from December 2026 onward"))
-    rules = await admin.wait_reply(predicate=_has("Minimum spend rules"))
+    await admin.wait_reply(containing="minimum Rp750,000 from December 2026 onward")
+    rules = await admin.wait_reply(containing="Minimum spend rules")
     assert "Golongan III: Rp500,000 → Rp750,000 from December 2026" in rules.text
 
     buyer = tg.user(ASN, first_name="Budi", language_code="en")
     await open_bot(buyer)
     await buyer.send("/kuota")
-    november = await buyer.wait_reply(predicate=_has("Minimum spend"))
+    november = await buyer.wait_reply(containing="Minimum spend")
     assert "Minimum: Rp500,000" in november.text
     clock.now = at(2, month=date(2026, 12, 1))
     await buyer.send("/kuota")
-    december = await buyer.wait_reply(predicate=_has("Minimum spend"))
+    december = await buyer.wait_reply(containing="Minimum spend")
     assert "December 2026" in december.text and "Minimum: Rp750,000" in december.text
     # The deadline day, from next month on too.
     clock.now = at(27)
     await admin.send("/kuota_atur")
-    rules = await admin.wait_reply(predicate=_has("Minimum spend rules"))
+    rules = await admin.wait_reply(containing="Minimum spend rules")
     await admin.click("Deadline day", rules)
-    await admin.wait_reply(predicate=_has("Type the deadline day"))
+    await admin.wait_reply(containing="Type the deadline day")
     await admin.send("25")
-    choice = await admin.wait_reply(predicate=_has("From which month on?"))
+    choice = await admin.wait_reply(containing="From which month on?")
     await admin.click("December 2026", choice)
-    rules = await admin.wait_reply(predicate=_has("Minimum spend rules"))
+    rules = await admin.wait_reply(containing="Minimum spend rules")
     assert "the last day of the month (this month: 30 November 2026)" in rules.text
     assert "day 25 of the month from December 2026" in rules.text
     async with app.db.session() as s:
@@ -81,7 +77,7 @@ async def test_minimum_changed_from_next_month_leaves_this_month_unchanged(
     assert actions == ["set_minimum", "set_deadline_day"]
     # Nobody else may change the rules, not even with a forged tap.
     await buyer.send("/kuota_atur")
-    await buyer.wait_reply(predicate=_has("not allowed"))
+    await buyer.wait_reply(containing="not allowed")
     forged = await buyer.click_data(december, "qa:cls:III:0:0")
     assert "not allowed" in (await buyer.wait_answer(forged))["text"]
 
@@ -91,48 +87,46 @@ async def test_exemption_removes_the_asn_from_figures_and_kuota_says_so(app, tg,
     await f.roster(session, f.PNS_NIP_2, name="Siti Aminah", phone=None)
     admin = await _admin(tg)
     await admin.send("/laporan")
-    before = await admin.wait_reply(predicate=_has("TukuLokal report"))
+    before = await admin.wait_reply(containing="TukuLokal report")
     assert "Met the minimum: 0 of 2" in before.text
 
     await admin.send("/kuota_atur")
-    rules = await admin.wait_reply(predicate=_has("Minimum spend rules"))
+    rules = await admin.wait_reply(containing="Minimum spend rules")
     await admin.click("Exemptions", rules)
-    listing = await admin.wait_reply(predicate=_has("Exemptions"))
+    listing = await admin.wait_reply(containing="Exemptions")
     assert "Nobody is exempt." in listing.text
     await admin.click("Exempt an ASN", listing)
-    await admin.wait_reply(predicate=_has("Type the NIP"))
+    await admin.wait_reply(containing="Type the NIP")
     await admin.send("1234")
-    await admin.wait_reply(predicate=_has("not in the ASN roster"))
+    await admin.wait_reply(containing="not in the ASN roster")
     await admin.send(f.PNS_NIP)
-    await admin.wait_reply(predicate=_has("Budi Santoso (Diskominfo). For which months?"))
+    await admin.wait_reply(containing="Budi Santoso (Diskominfo). For which months?")
     await admin.send("2027-01 2026-11")
-    await admin.wait_reply(predicate=_has("not a valid range"))
+    await admin.wait_reply(containing="not a valid range")
     await admin.send("2026-11 2027-01")
-    reasons = await admin.wait_reply(predicate=_has("Why?"))
+    reasons = await admin.wait_reply(containing="Why?")
     await admin.click("study assignment", reasons)
-    await admin.wait_reply(
-        predicate=_has("Budi Santoso is exempt from November 2026 to January 2027")
-    )
-    listing = await admin.wait_reply(predicate=_has("Exemptions"))
+    await admin.wait_reply(containing="Budi Santoso is exempt from November 2026 to January 2027")
+    listing = await admin.wait_reply(containing="Exemptions")
     assert "Budi Santoso" in listing.text and "study assignment" in listing.text
 
     buyer = tg.user(ASN, first_name="Budi", language_code="en")
     await open_bot(buyer)
     await buyer.send("/kuota")
-    quota = await buyer.wait_reply(predicate=_has("Minimum spend"))
+    quota = await buyer.wait_reply(containing="Minimum spend")
     assert "You are exempt from the minimum from November 2026 to January 2027" in quota.text
     assert "study assignment" in quota.text and "Remaining" not in quota.text
 
     await admin.send("/laporan")
-    after = await admin.wait_reply(predicate=_has("TukuLokal report"))
+    after = await admin.wait_reply(containing="TukuLokal report")
     assert "Exempt this month: 1" in after.text
     assert "Registered ASN: 1 of 2" in after.text
     assert "Met the minimum: 0 of 1" in after.text
     # Ending the exemption brings the ASN back into the figures.
     await admin.click("End: Budi Santoso", listing)
-    await admin.wait_reply(predicate=lambda m: "Nobody is exempt." in (m.text or ""))
+    await admin.wait_reply(containing="Nobody is exempt.")
     await admin.send("/laporan")
-    again = await admin.wait_reply(predicate=_has("TukuLokal report"))
+    again = await admin.wait_reply(containing="TukuLokal report")
     assert "Met the minimum: 0 of 2" in again.text and "Exempt this month" not in again.text
 
 
@@ -140,7 +134,7 @@ async def test_report_figures_chart_and_workbook_match_the_data(app, tg, session
     world = await build_world(session)
     admin = await _admin(tg)
     await admin.send("/laporan 2026-10")
-    summary = await admin.wait_reply(predicate=_has("TukuLokal report — October 2026"))
+    summary = await admin.wait_reply(containing="TukuLokal report — October 2026")
     want = expected(world, OCT)
     assert f"Registered ASN: {want.registered} of {want.roster} in the roster" in summary.text
     assert f"Met the minimum: {want.compliant} of {want.roster - want.exempt}" in summary.text
@@ -188,7 +182,7 @@ async def test_report_figures_chart_and_workbook_match_the_data(app, tg, session
     assert summary_sheet["Paid into UMKM"] == want.total_paid
 
     await admin.click("Compare with September 2026", summary)
-    comparison = await admin.wait_reply(predicate=_has("October 2026 vs September 2026"))
+    comparison = await admin.wait_reply(containing="October 2026 vs September 2026")
     assert all(opd in comparison.text for opd in OPDS)
 
 
@@ -200,7 +194,7 @@ async def test_opd_operator_sees_only_their_opd_and_an_asn_is_refused(app, tg, s
     operator = tg.user(OPERATOR, first_name="Operator", language_code="en")
     await open_bot(operator)
     await operator.send("/laporan")
-    summary = await operator.wait_reply(predicate=_has("TukuLokal report — November 2026"))
+    summary = await operator.wait_reply(containing="TukuLokal report — November 2026")
     want = expected(world, NOV, opd=opd)
     assert f"Scope: {opd}" in summary.text
     assert f"Registered ASN: {want.registered} of {want.roster}" in summary.text
@@ -212,17 +206,17 @@ async def test_opd_operator_sees_only_their_opd_and_an_asn_is_refused(app, tg, s
     assert {row[7] for row in book["Orders"].iter_rows(min_row=2, values_only=True)} == {opd}
     assert [row[0] for row in book["OPD"].iter_rows(min_row=2, values_only=True)] == [opd]
     await operator.click("Compare with", summary)
-    comparison = await operator.wait_reply(predicate=_has("vs October 2026"))
+    comparison = await operator.wait_reply(containing="vs October 2026")
     assert opd in comparison.text and not any(o in comparison.text for o in OPDS if o != opd)
 
     # An ASN can obtain none of it: not by command, nor by a forged button.
     asn = tg.user(50_000, first_name="ASN", language_code="en")
     await open_bot(asn)
     await asn.send("/laporan")
-    refused = await asn.wait_reply(predicate=_has("not allowed"))
+    refused = await asn.wait_reply(containing="not allowed")
     forged = await asn.click_data(refused, summary.button("Spreadsheet")["callback_data"])
     assert "not allowed" in (await asn.wait_answer(forged))["text"]
-    await tg.settle()
+    await app.wait_handled()
     assert not any(m.document or m.photo for m in asn.bot_messages)
 
 
@@ -255,12 +249,12 @@ async def test_closing_then_refund_keeps_closed_figures_and_shows_the_adjustment
     await open_bot(buyer)
     await open_bot(owner)
     await owner.send(f"/refund {orders[0].id} barang rusak")
-    await owner.wait_reply(predicate=_has(f"Order #{orders[0].id} refunded (Rp300,000)"))
-    told = await buyer.wait_reply(predicate=_has("This order was refunded"))
+    await owner.wait_reply(containing=f"Order #{orders[0].id} refunded (Rp300,000)")
+    told = await buyer.wait_reply(containing="This order was refunded")
     assert "barang rusak" in told.text and "Refunded" in told.text
     # Someone else's shop, or an ASN, cannot refund it.
     await buyer.send(f"/refund {orders[1].id} mau uangnya")
-    await buyer.wait_reply(predicate=_has("not allowed"))
+    await buyer.wait_reply(containing="not allowed")
 
     async with app.db.session() as s:
         recorded = (await s.exec(select(MonthResult))).all()
@@ -268,7 +262,7 @@ async def test_closing_then_refund_keeps_closed_figures_and_shows_the_adjustment
 
     admin = await _admin(tg)
     await admin.send("/laporan 2026-10")
-    closed = await admin.wait_reply(predicate=_has("TukuLokal report — October 2026"))
+    closed = await admin.wait_reply(containing="TukuLokal report — October 2026")
     assert "Month closed on 1 Nov 2026 00:00" in closed.text
     assert "Met the minimum: 1 of 1" in closed.text
     assert "Counted toward the minimums: Rp550,000" in closed.text
@@ -276,7 +270,7 @@ async def test_closing_then_refund_keeps_closed_figures_and_shows_the_adjustment
     assert "1 ASN changed by -Rp300,000: refunds Rp300,000, late payments Rp0" in closed.text
     assert "Compliance would now differ for 1 ASN." in closed.text
     await admin.send("/laporan")
-    november = await admin.wait_reply(predicate=_has("TukuLokal report — November 2026"))
+    november = await admin.wait_reply(containing="TukuLokal report — November 2026")
     assert "Adjustments to October 2026" in november.text
     await admin.click("Spreadsheet (XLSX)", closed)
     document = await admin.wait_reply(timeout=20, predicate=lambda m: m.document is not None)
@@ -286,9 +280,9 @@ async def test_closing_then_refund_keeps_closed_figures_and_shows_the_adjustment
 
     # The ASN's history: October as recorded (✓), November so far.
     await buyer.send("/kuota")
-    quota = await buyer.wait_reply(predicate=_has("Minimum spend"))
+    quota = await buyer.wait_reply(containing="Minimum spend")
     await buyer.click("Last months", quota)
-    history = await buyer.wait_reply(predicate=_has("Your last months"))
+    history = await buyer.wait_reply(containing="Your last months")
     assert "October 2026: Rp550,000 / Rp500,000 ✓" in history.text
     assert "November 2026: Rp0 / Rp500,000 … so far" in history.text
 
@@ -298,7 +292,7 @@ async def test_a_city_with_many_opds_gets_the_chart_as_an_album(app, tg, session
         await f.roster(session, f"198503122010011{i + 1:03d}", opd=f"OPD {i:02d}", phone=None)
     admin = await _admin(tg)
     await admin.send("/laporan")
-    await admin.wait_reply(predicate=_has("TukuLokal report"))
+    await admin.wait_reply(containing="TukuLokal report")
     for _ in range(3):
         await admin.wait_reply(timeout=20, predicate=lambda m: m.photo is not None)
     photos = [m for m in admin.bot_messages if m.photo is not None]
@@ -316,35 +310,29 @@ async def test_shop_refunds_a_paid_order_with_the_button(app, tg, session):
     owner = tg.user(OWNER, first_name="Tin", language_code="en")
     buyer = tg.user(ASN, first_name="Budi", language_code="en")
     await open_bot(owner)
-    card = await open_bot(buyer, f"p{product.id}")
-    await buyer.click("Add to cart", card)
-    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    await buyer.send("/keranjang")
-    cart = await buyer.wait_reply(predicate=_has("Your cart"))
-    await buyer.click("Checkout", cart)
-    summary = await buyer.wait_reply(predicate=_has("Order summary"))
+    summary = await checkout(buyer, product.id)
     await buyer.click("pay cash", summary)
-    new = await owner.wait_reply(predicate=_has("New order"))
+    new = await owner.wait_reply(containing="New order")
     assert "Refund" not in str(new.buttons)  # nothing paid yet
     await owner.click("Accept", new)
     accepted = await owner.wait_reply(predicate=lambda m: "Payment received" in str(m.buttons))
     await owner.click("Payment received", accepted)
     paid = await owner.wait_reply(predicate=lambda m: "Refund" in str(m.buttons))
-    await buyer.wait_reply(predicate=_has("confirmed your payment"))
+    await buyer.wait_reply(containing="confirmed your payment")
     # A stranger's forged tap is refused.
     forged = await buyer.click_data(summary, paid.button("Refund")["callback_data"])
     assert "not allowed" in (await buyer.wait_answer(forged))["text"]
     await owner.click("Refund", paid)
-    await owner.wait_reply(predicate=_has("Type the reason for the buyer"))
+    await owner.wait_reply(containing="Type the reason for the buyer")
     await owner.send("Stok rusak")
-    done = await owner.wait_reply(predicate=_has("refunded (Rp120,000)"))
+    done = await owner.wait_reply(containing="refunded (Rp120,000)")
     assert done
-    shown = await owner.wait_reply(predicate=_has("Refunded"))
+    shown = await owner.wait_reply(containing="Refunded")
     assert "Refund" not in str(shown.buttons)
-    told = await buyer.wait_reply(predicate=_has("This order was refunded"))
+    told = await buyer.wait_reply(containing="This order was refunded")
     assert "Stok rusak" in told.text and "no longer counts toward your minimum" in told.text
     await buyer.send("/kuota")
-    quota = await buyer.wait_reply(predicate=_has("Minimum spend"))
+    quota = await buyer.wait_reply(containing="Minimum spend")
     assert "Counted so far: Rp0" in quota.text
     async with app.db.session() as s:
         assert (await f.fresh(s, type(product), product.id)).stock == 3  # back in stock

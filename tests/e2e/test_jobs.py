@@ -24,9 +24,9 @@ async def _pending_order(app, tg, session):
     await buyer.send("/keranjang")
     cart = await buyer.wait_reply()
     await buyer.click("Checkout", cart)
-    summary = await buyer.wait_reply(predicate=lambda m: "Order summary" in (m.text or ""))
+    summary = await buyer.wait_reply(containing="Order summary")
     await buyer.click("pay cash", summary)
-    await owner.wait_reply(predicate=lambda m: "New order" in (m.text or ""))
+    await owner.wait_reply(containing="New order")
     return owner, buyer, product
 
 
@@ -39,15 +39,15 @@ async def test_unanswered_order_is_nudged_once_then_expires(app, tg, session, cl
     ctx = _ctx(app, clock)
     clock.advance(hours=25)
     assert (await order_hygiene(ctx))["nudged"] == 1
-    nudge = await owner.wait_reply(predicate=lambda m: "still waiting" in (m.text or ""))
+    nudge = await owner.wait_reply(containing="still waiting")
     assert "Accept" in str(nudge.buttons)
     clock.advance(hours=1)
     assert (await order_hygiene(ctx))["nudged"] == 0
     clock.advance(hours=23)
     assert (await order_hygiene(ctx))["expired"] == 1
-    told = await buyer.wait_reply(predicate=lambda m: "expired" in (m.text or ""))
+    told = await buyer.wait_reply(containing="expired")
     assert "another shop" in told.text
-    await owner.wait_reply(predicate=lambda m: "expired" in (m.text or ""))
+    await owner.wait_reply(containing="expired")
     assert (await fresh(session, Product, product.id)).stock == 4
 
 
@@ -60,5 +60,5 @@ async def test_second_scheduler_process_does_nothing_while_the_first_holds_the_l
     assert await second.lease.acquire()
     assert await order_hygiene(first) == {}  # not the holder: runs nothing
     assert (await order_hygiene(second))["nudged"] == 1
-    await tg.settle()
+    await app.wait_handled()
     assert len([m for m in owner.bot_messages if "still waiting" in (m.text or "")]) == 1

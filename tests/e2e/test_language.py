@@ -19,7 +19,7 @@ async def test_language_switch_is_remembered_across_restarts(app, tg):
     await user.send("/bahasa")
     choice = await user.wait_reply()
     await user.click("English", choice)
-    changed = await user.wait_reply(predicate=lambda m: "Language changed" in (m.text or ""))
+    changed = await user.wait_reply(containing="Language changed")
     assert changed.message_id == choice.message_id
     menu = await user.wait_reply()
     assert "🛍️ Catalog" in user.keyboard_buttons

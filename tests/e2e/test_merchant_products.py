@@ -6,20 +6,10 @@ from sqlmodel import select
 from models import CartItem, Order, OrderItem, Product
 from tests import factories as f
 from tests.e2e.conftest import open_bot
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.helpers import png, reload, search, shop_with_owner
 
 OWNER = 2001
 BUYER = 1001
-
-
-async def reload(app, model, ident):
-    """A row as the bot's database has it now (the test's own session may hold a snapshot)."""
-    async with app.db.session() as s:
-        return await s.get(model, ident)
-
-
-def has(text: str):
-    return lambda m: text in (m.text or "")
 
 
 async def _owner(tg, session, **shop):
@@ -29,35 +19,30 @@ async def _owner(tg, session, **shop):
     return merchant, owner
 
 
-async def _search(buyer, words: str):
-    await buyer.send(words)
-    return await buyer.wait_reply(predicate=lambda m: "🔎" in (m.text or ""))
-
-
 async def test_owner_adds_a_product_with_a_photo_and_buyers_find_it(app, tg, session):
     shop, owner = await _owner(tg, session)
     await owner.send("/produk")
-    listing = await owner.wait_reply(predicate=has("Products of Keripik Sanan Bu Tin"))
+    listing = await owner.wait_reply(containing="Products of Keripik Sanan Bu Tin")
     assert "No products yet" in listing.text
     await owner.click("Add product", listing)
-    await owner.wait_reply(predicate=has("New product for Keripik Sanan Bu Tin"))
+    await owner.wait_reply(containing="New product for Keripik Sanan Bu Tin")
     await owner.send("Keripik Apel <Batu> & Co")
-    categories = await owner.wait_reply(predicate=has("Which category"))
+    categories = await owner.wait_reply(containing="Which category")
     assert "Keripik Apel <Batu> & Co" in categories.text  # shown literally, not as HTML
     await owner.click("Food & Drinks", categories)
-    await owner.wait_reply(predicate=has("What is the price"))
+    await owner.wait_reply(containing="What is the price")
     await owner.send("Rp 27.500")
-    await owner.wait_reply(predicate=has("Per which unit"))
+    await owner.wait_reply(containing="Per which unit")
     await owner.send("bungkus")
-    await owner.wait_reply(predicate=has("How many are in stock"))
+    await owner.wait_reply(containing="How many are in stock")
     await owner.send("12")
-    await owner.wait_reply(predicate=has("Describe the product"))
+    await owner.wait_reply(containing="Describe the product")
     await owner.send("Keripik apel asli Batu,\nrenyah tanpa pengawet.")
-    await owner.wait_reply(predicate=has("name in English"))
+    await owner.wait_reply(containing="name in English")
     await owner.send("Batu Apple Chips")
-    await owner.wait_reply(predicate=has("description in English"))
+    await owner.wait_reply(containing="description in English")
     await owner.press("Skip")
-    await owner.wait_reply(predicate=has("send a photo of the product"))
+    await owner.wait_reply(containing="send a photo of the product")
     photo = png("red")
     await owner.send_photo(photo)
     preview = await owner.wait_reply(predicate=lambda m: m.photo is not None)
@@ -67,7 +52,7 @@ async def test_owner_adds_a_product_with_a_photo_and_buyers_find_it(app, tg, ses
     async with app.db.session() as s:  # nothing is written before "Save"
         assert (await s.exec(select(Product))).all() == []
     await owner.click("Save", preview)
-    await owner.wait_reply(predicate=has("is in your shop now"))
+    await owner.wait_reply(containing="is in your shop now")
 
     async with app.db.session() as s:
         product = (await s.exec(select(Product))).one()
@@ -83,7 +68,7 @@ async def test_owner_adds_a_product_with_a_photo_and_buyers_find_it(app, tg, ses
 
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(buyer)
-    results = await _search(buyer, "keripik apel")
+    results = await search(buyer, "keripik apel")
     assert "1</b> products" in (results.html or "") or "1 products" in results.text
     await buyer.click("Batu Apple Chips · Rp27,500", results)
     card = await buyer.wait_reply(predicate=lambda m: m.photo is not None)
@@ -95,9 +80,9 @@ async def test_bad_input_at_every_step_is_explained_and_cancel_saves_nothing(app
     _shop, owner = await _owner(tg, session)
     await f.product(session, _shop, name="Keripik Tempe Sanan")
     await owner.send("/produk")
-    listing = await owner.wait_reply(predicate=has("Products of"))
+    listing = await owner.wait_reply(containing="Products of")
     await owner.click("Add product", listing)
-    await owner.wait_reply(predicate=has("New product"))
+    await owner.wait_reply(containing="New product")
 
     await owner.send("A" * 2000)
     assert "2000 characters; at most 120" in (await owner.wait_reply()).text
@@ -106,13 +91,13 @@ async def test_bad_input_at_every_step_is_explained_and_cancel_saves_nothing(app
     await owner.send("keripik tempe sanan")  # another product of the shop has this name
     assert "already has a product called “Keripik Tempe Sanan”" in (await owner.wait_reply()).text
     await owner.send("Sambal Bawang")
-    await owner.wait_reply(predicate=has("Which category"))
+    await owner.wait_reply(containing="Which category")
 
     await owner.send("Food")
     assert "with the buttons" in (await owner.wait_reply()).text
     categories = [m for m in owner.bot_messages if "Which category" in (m.text or "")][-1]
     await owner.click("Food & Drinks", categories)
-    await owner.wait_reply(predicate=has("What is the price"))
+    await owner.wait_reply(containing="What is the price")
 
     await owner.send("harga: abc")
     assert "This is not an amount (examples: 25000, 25.000" in (await owner.wait_reply()).text
@@ -121,26 +106,26 @@ async def test_bad_input_at_every_step_is_explained_and_cancel_saves_nothing(app
     await owner.send("-5.000")
     assert "cannot be negative" in (await owner.wait_reply()).text
     await owner.send("25rb")
-    await owner.wait_reply(predicate=has("Per which unit"))
+    await owner.wait_reply(containing="Per which unit")
 
     await owner.send("x" * 31)
     assert "at most 30 characters" in (await owner.wait_reply()).text
     await owner.send("botol")
-    await owner.wait_reply(predicate=has("How many"))
+    await owner.wait_reply(containing="How many")
 
     await owner.send("-3")
     assert "cannot be negative" in (await owner.wait_reply()).text
     await owner.send("lima")
     assert "whole number" in (await owner.wait_reply()).text
     await owner.send("5")
-    await owner.wait_reply(predicate=has("Describe"))
+    await owner.wait_reply(containing="Describe")
 
     await owner.send("y" * 3001)
     assert "3001 characters; at most 3000" in (await owner.wait_reply()).text
     await owner.press("Skip")
-    await owner.wait_reply(predicate=has("name in English"))
+    await owner.wait_reply(containing="name in English")
     await owner.press("Skip")
-    await owner.wait_reply(predicate=has("send a photo"))
+    await owner.wait_reply(containing="send a photo")
 
     await owner.send_document(png(), "sambal.png", "image/png")
     assert "as a <b>file</b>" in ((await owner.wait_reply()).html or "")
@@ -160,8 +145,8 @@ async def test_bad_input_at_every_step_is_explained_and_cancel_saves_nothing(app
 async def test_cancel_on_the_preview_saves_nothing(app, tg, session):
     shop, owner = await _owner(tg, session)
     await owner.send("/produk")
-    await owner.click("Add product", await owner.wait_reply(predicate=has("Products of")))
-    await owner.wait_reply(predicate=has("New product"))
+    await owner.click("Add product", await owner.wait_reply(containing="Products of"))
+    await owner.wait_reply(containing="New product")
     for answer, prompt in (
         ("Kopi Dampit", "Which category"),
         (None, "What is the price"),
@@ -176,10 +161,10 @@ async def test_cancel_on_the_preview_saves_nothing(app, tg, session):
             await owner.click("Food & Drinks")
         else:
             await owner.send(answer)
-        reply = await owner.wait_reply(predicate=has(prompt))
+        reply = await owner.wait_reply(containing=prompt)
     assert "Kopi Dampit" in reply.text and "Rp45,000 / pack" in reply.text
     await owner.click("Cancel", reply)
-    assert "Nothing was saved" in (await owner.wait_reply(predicate=has("Cancelled"))).text
+    assert "Nothing was saved" in (await owner.wait_reply(containing="Cancelled")).text
     async with app.db.session() as s:
         assert (await s.exec(select(Product))).all() == []
     # A stale "Save" tap after cancelling saves nothing either.
@@ -192,7 +177,7 @@ async def test_cancel_on_the_preview_saves_nothing(app, tg, session):
 
 async def _manage(owner, name: str):
     await owner.send("/produk")
-    listing = await owner.wait_reply(predicate=has("Products of"))
+    listing = await owner.wait_reply(containing="Products of")
     await owner.click(name, listing)
     return await owner.wait_reply(predicate=lambda m: "💰 Price" in m.buttons)
 
@@ -205,29 +190,29 @@ async def test_editing_price_and_stock_sold_out_and_hiding(app, tg, session):
 
     screen = await _manage(owner, "Keripik Tempe Sanan")
     await owner.click("💰 Price", screen)
-    await owner.wait_reply(predicate=has("Type the new price"))
+    await owner.wait_reply(containing="Type the new price")
     await owner.send("harga: abc")
     assert "This is not an amount" in (await owner.wait_reply()).text
     await owner.send("Rp 30.000")
-    await owner.wait_reply(predicate=has("Saved"))
+    await owner.wait_reply(containing="Saved")
     screen = await owner.wait_reply(predicate=lambda m: "💰 Price" in m.buttons)
     assert "Rp30,000 / bungkus" in screen.text
     assert (await reload(app, Product, product.id)).price == 30_000
 
     await owner.click("📦 Stock", screen)
-    await owner.wait_reply(predicate=has("Type the new stock"))
+    await owner.wait_reply(containing="Type the new stock")
     await owner.send("-1")
     assert "cannot be negative" in (await owner.wait_reply()).text
     await owner.send("0")
-    await owner.wait_reply(predicate=has("Saved"))
+    await owner.wait_reply(containing="Saved")
     screen = await owner.wait_reply(predicate=lambda m: "💰 Price" in m.buttons)
     assert "Stock: 0 · ❌ sold out" in screen.text
 
     # Sold out: shown as such, and it cannot go into a cart.
-    results = await _search(buyer, "keripik tempe")
+    results = await search(buyer, "keripik tempe")
     assert any("Keripik Tempe Sanan · sold out" in b for b in results.buttons)
     await buyer.click("Keripik Tempe Sanan", results)
-    card = await buyer.wait_reply(predicate=has("Keripik Tempe Sanan"))
+    card = await buyer.wait_reply(containing="Keripik Tempe Sanan")
     assert "Sold out" in card.text and "➕ Add to cart" not in card.buttons
     forged = await buyer.click_data(card, f"k:add:{product.id}:c")
     assert "sold out" in (await buyer.wait_answer(forged))["text"]
@@ -235,29 +220,17 @@ async def test_editing_price_and_stock_sold_out_and_hiding(app, tg, session):
     await owner.click("🙈 Hide", screen)
     hidden = await owner.wait_reply(predicate=lambda m: "👁 Show" in m.buttons)
     assert "Hidden from buyers" in hidden.text
-    assert "Nothing found" in (await _search(buyer, "keripik tempe")).text
+    assert "Nothing found" in (await search(buyer, "keripik tempe")).text
     await owner.click("👁 Show", hidden)
     await owner.wait_reply(predicate=lambda m: "🙈 Hide" in m.buttons)
-    assert "Keripik Tempe Sanan" in str((await _search(buyer, "keripik tempe")).buttons)
+    assert "Keripik Tempe Sanan" in str((await search(buyer, "keripik tempe")).buttons)
 
 
 async def test_delete_is_refused_while_an_open_order_holds_the_product(app, tg, session):
     shop, owner = await _owner(tg, session)
     keripik = await f.product(session, shop, name="Keripik Tempe Sanan", stock=5)
     buyer_user = await f.asn_user(session, BUYER)
-    order = Order(buyer_id=buyer_user.id, merchant_id=shop.id, total=25_000, checkout_key="k1")
-    session.add(order)
-    await session.commit()
-    session.add(
-        OrderItem(
-            order_id=order.id,
-            product_id=keripik.id,
-            name=keripik.name,
-            unit="bungkus",
-            price=25_000,
-            quantity=1,
-        )
-    )
+    order = await f.order(session, buyer_user, keripik, checkout_key="k1")
     other = await f.product(session, shop, name="Sambal Bawang", stock=5)
     session.add(CartItem(user_id=buyer_user.id, product_id=keripik.id, quantity=1))
     await session.commit()
@@ -276,21 +249,21 @@ async def test_delete_is_refused_while_an_open_order_holds_the_product(app, tg, 
     await session.commit()
     screen = await _manage(owner, "Keripik Tempe Sanan")
     await owner.click("🗑 Delete", screen)
-    confirm = await owner.wait_reply(predicate=has("Delete Keripik Tempe Sanan?"))
+    confirm = await owner.wait_reply(containing="Delete Keripik Tempe Sanan?")
     await owner.click("Yes, delete it", confirm)
-    await owner.wait_reply(predicate=has("was deleted"))
+    await owner.wait_reply(containing="was deleted")
 
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(buyer)
-    results = await _search(buyer, "keripik tempe")
+    results = await search(buyer, "keripik tempe")
     assert not any("Keripik Tempe Sanan" in b for b in results.buttons)
     await buyer.send("/keranjang")
     assert "cart is empty" in (await buyer.wait_reply()).text
     await buyer.start(f"p{keripik.id}")
-    card = await buyer.wait_reply(predicate=has("Keripik Tempe Sanan"))
+    card = await buyer.wait_reply(containing="Keripik Tempe Sanan")
     assert "Not available" in card.text
     await owner.send("/produk")
-    listing = await owner.wait_reply(predicate=has("Products of"))
+    listing = await owner.wait_reply(containing="Products of")
     assert "Keripik Tempe" not in listing.text and "Sambal Bawang" in listing.text
     async with app.db.session() as s:  # the past order keeps its line
         line = (await s.exec(select(OrderItem))).one()
@@ -303,10 +276,10 @@ async def test_deleted_name_can_be_added_again(app, tg, session):
     await f.product(session, shop, name="Kopi Dampit", stock=1)
     screen = await _manage(owner, "Kopi Dampit")
     await owner.click("🗑 Delete", screen)
-    await owner.click("Yes, delete it", await owner.wait_reply(predicate=has("Delete Kopi")))
-    await owner.wait_reply(predicate=has("was deleted"))
+    await owner.click("Yes, delete it", await owner.wait_reply(containing="Delete Kopi"))
+    await owner.wait_reply(containing="was deleted")
     await owner.send("/produk")
-    await owner.click("Add product", await owner.wait_reply(predicate=has("Products of")))
-    await owner.wait_reply(predicate=has("New product"))
+    await owner.click("Add product", await owner.wait_reply(containing="Products of"))
+    await owner.wait_reply(containing="New product")
     await owner.send("Kopi Dampit")
     assert "Which category" in (await owner.wait_reply()).text

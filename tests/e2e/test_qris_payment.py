@@ -12,7 +12,7 @@ from services.qr_image import render_png
 from services.qris import make_dynamic
 from tests import factories as f
 from tests.e2e.conftest import open_bot
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.helpers import checkout, png, reload, shop_with_owner
 
 OWNER = 2001
 OTHER_OWNER = 2002
@@ -26,15 +26,6 @@ STATIC, DYNAMIC_15000 = (
 )
 
 
-async def reload(app, model, ident):
-    async with app.db.session() as s:
-        return await s.get(model, ident)
-
-
-def has(text: str):
-    return lambda m: text in (m.text or "")
-
-
 def decode(image: bytes) -> list[str]:
     """Read QR codes with zxing-cpp directly (not through the bot's own helper)."""
     with Image.open(io.BytesIO(image)) as picture:
@@ -43,10 +34,10 @@ def decode(image: bytes) -> list[str]:
 
 async def _open_qris_screen(owner):
     await owner.send("/toko")
-    board = await owner.wait_reply(predicate=has("Keripik Sanan Bu Tin"))
+    board = await owner.wait_reply(containing="Keripik Sanan Bu Tin")
     await owner.click("QRIS", board)
-    screen = await owner.wait_reply(predicate=has("QRIS"))
-    await owner.wait_reply(predicate=has("Waiting for the photo or the text"))
+    screen = await owner.wait_reply(containing="QRIS")
+    await owner.wait_reply(containing="Waiting for the photo or the text")
     return screen
 
 
@@ -67,14 +58,14 @@ async def test_registering_qris_by_text(app, tg, session):
         assert "This QRIS cannot be used" in reply.text and reason in reply.text, bad
     assert (await reload(app, Merchant, shop.id)).qris is None
     await owner.send(f"  {STATIC}\n")
-    done = await owner.wait_reply(predicate=has("QRIS registered"))
+    done = await owner.wait_reply(containing="QRIS registered")
     assert "Warung Sayur Bu Sugeng, Kab. Demak · NMID ID1020017611473" in done.text
     assert (await reload(app, Merchant, shop.id)).qris == STATIC
     # Registered: the dashboard says so, and the screen offers to remove it.
     screen = await _open_qris_screen(owner)
     assert "Registered: Warung Sayur Bu Sugeng" in screen.text
     await owner.click("Remove the QRIS", screen)
-    await owner.wait_reply(predicate=has("QRIS was removed"))
+    await owner.wait_reply(containing="QRIS was removed")
     assert (await reload(app, Merchant, shop.id)).qris is None
 
 
@@ -97,7 +88,7 @@ async def test_registering_qris_by_photo(app, tg, session):
         buffer = io.BytesIO()
         photo.save(buffer, format="JPEG", quality=85)
     await owner.send_photo(buffer.getvalue())
-    done = await owner.wait_reply(predicate=has("QRIS registered"))
+    done = await owner.wait_reply(containing="QRIS registered")
     assert "Warung Sayur Bu Sugeng" in done.text
     assert (await reload(app, Merchant, shop.id)).qris == STATIC
 
@@ -118,17 +109,6 @@ async def test_staff_cannot_register_a_qris(app, tg, session):
     assert (await reload(app, Merchant, shop.id)).qris is None
 
 
-async def _checkout_by_qris(buyer, product_id: int):
-    card = await open_bot(buyer, f"p{product_id}")
-    await buyer.click("Add to cart", card)
-    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    await buyer.click("➕", buyer.server.message(buyer.id, card.message_id))
-    await buyer.wait_reply(predicate=lambda m: m.message_id == card.message_id)
-    await buyer.send("/keranjang")
-    await buyer.click("Checkout", await buyer.wait_reply(predicate=has("Your cart")))
-    return await buyer.wait_reply(predicate=has("Order summary"))
-
-
 async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session):
     shop = await shop_with_owner(session, OWNER)
     shop.qris = STATIC
@@ -143,12 +123,12 @@ async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session)
     for user in (owner, other_owner, buyer):
         await open_bot(user)
 
-    summary = await _checkout_by_qris(buyer, keripik.id)
+    summary = await checkout(buyer, keripik.id, quantity=2)
     assert any("pay cash" in b for b in summary.buttons)  # other ways stay available
     assert any("pay by transfer" in b for b in summary.buttons)
     await buyer.click("pay by QRIS", summary)
-    await buyer.wait_reply(predicate=has("Order placed"))
-    new = await owner.wait_reply(predicate=has("New order"))
+    await buyer.wait_reply(containing="Order placed")
+    new = await owner.wait_reply(containing="New order")
     assert "Payment: QRIS" in new.text
     order_id = int(new.text.split("#")[1].split()[0])
 
@@ -159,7 +139,7 @@ async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session)
         assert "not allowed" in (await other_owner.wait_answer(tap))["text"], data
 
     await owner.click("Accept", new)
-    await buyer.wait_reply(predicate=has("was accepted"))
+    await buyer.wait_reply(containing="was accepted")
     qr = await buyer.wait_reply(predicate=lambda m: m.photo is not None)
     expected = make_dynamic(STATIC, 50_000)
     assert decode(qr.photo) == [expected]
@@ -168,17 +148,17 @@ async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session)
     assert "5405500005802ID" in expected  # tag 54 = 50000, in tag order before 58
 
     await buyer.send("/kuota")
-    quota = await buyer.wait_reply(predicate=has("Minimum spend"))
+    quota = await buyer.wait_reply(containing="Minimum spend")
     assert "Counted so far: Rp0" in quota.text
 
     # The buyer sends a proof; the shop sees it with its two answers; the quota is unchanged.
     await buyer.click("Send payment proof", qr)
-    await buyer.wait_reply(predicate=has("Send a photo or screenshot of your payment"))
+    await buyer.wait_reply(containing="Send a photo or screenshot of your payment")
     await buyer.send_document(png("green"), "bukti.png", "image/png")
     assert "as a photo" in (await buyer.wait_reply()).text
     proof_bytes = png("green")
     await buyer.send_photo(proof_bytes)
-    await buyer.wait_reply(predicate=has("was sent to the shop"))
+    await buyer.wait_reply(containing="was sent to the shop")
     proof = await owner.wait_reply(predicate=lambda m: m.photo is not None)
     assert proof.photo == proof_bytes
     assert f"Payment proof for order #{order_id}" in proof.text and "Rp50,000" in proof.text
@@ -186,7 +166,7 @@ async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session)
     order = await reload(app, Order, order_id)
     assert order.status == "accepted" and order.proof_file_id and order.paid_at is None
     await buyer.send("/kuota")
-    assert "Counted so far: Rp0" in (await buyer.wait_reply(predicate=has("Minimum"))).text
+    assert "Counted so far: Rp0" in (await buyer.wait_reply(containing="Minimum")).text
 
     # A forged "payment received" from the other shop on the proof is refused too.
     tap = await other_owner.click_data(
@@ -196,19 +176,19 @@ async def test_order_paid_by_qris_from_acceptance_to_the_quota(app, tg, session)
 
     # "Not received": the buyer is asked to check, and sends a new proof.
     await owner.click("Not received", proof)
-    told = await buyer.wait_reply(predicate=has("has not received your payment"))
+    told = await buyer.wait_reply(containing="has not received your payment")
     assert (await reload(app, Order, order_id)).proof_file_id is None
     await buyer.click("Send payment proof", told)
-    await buyer.wait_reply(predicate=has("Send a photo"))
+    await buyer.wait_reply(containing="Send a photo")
     await buyer.send_photo(png("blue"))
-    await buyer.wait_reply(predicate=has("was sent to the shop"))
+    await buyer.wait_reply(containing="was sent to the shop")
     proof = await owner.wait_reply(predicate=lambda m: m.photo == png("blue"))
 
     await owner.click("Payment received", proof)
-    paid = await buyer.wait_reply(predicate=has("confirmed your payment"))
+    paid = await buyer.wait_reply(containing="confirmed your payment")
     assert "Counts toward your minimum" in paid.text
     await buyer.send("/kuota")
-    after = await buyer.wait_reply(predicate=has("Minimum spend"))
+    after = await buyer.wait_reply(containing="Minimum spend")
     assert "Counted so far: Rp50,000" in after.text
     assert f"#{order_id} Keripik Sanan Bu Tin" in after.text
     order = await reload(app, Order, order_id)
@@ -225,7 +205,7 @@ async def test_no_qris_choice_for_a_shop_without_one(app, tg, session):
     await f.asn_user(session, BUYER)
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(tg.user(OWNER, first_name="Tin", language_code="en"))
-    summary = await _checkout_by_qris(buyer, keripik.id)
+    summary = await checkout(buyer, keripik.id, quantity=2)
     assert not any("QRIS" in b for b in summary.buttons)
     cash = summary.button("pay cash")["callback_data"]
     forged = await buyer.click_data(summary, cash.replace(":cash", ":qris"))

@@ -5,6 +5,7 @@ from sqlmodel import select
 from models import Registration, User
 from tests import factories as f
 from tests.e2e.conftest import ADMIN_ID, open_bot
+from tests.e2e.helpers import register_across_a_restart
 
 
 async def _user_row(db, telegram_id):
@@ -37,7 +38,7 @@ async def test_malformed_nips_get_precise_reasons_and_change_nothing(app, tg, db
     user = tg.user(1002, first_name="Ani", language_code="en", phone="+6281234567890")
     await open_bot(user)
     await user.click("Register as ASN")
-    await user.wait_reply(predicate=lambda m: "type your" in (m.text or ""))
+    await user.wait_reply(containing="type your")
     cases = {
         "12345": "18",  # wrong length
         "19851312201001 1001": "date",  # month 13 in the birth date
@@ -59,9 +60,9 @@ async def test_forwarded_contact_and_wrong_phone_are_refused(app, tg, db, sessio
     user = tg.user(1003, first_name="Budi", language_code="en", phone="+6281299990000")
     await open_bot(user)
     await user.click("Register as ASN")
-    await user.wait_reply(predicate=lambda m: "type your" in (m.text or ""))
+    await user.wait_reply(containing="type your")
     await user.send(f.PNS_NIP)
-    await user.wait_reply(predicate=lambda m: "Found" in (m.text or ""))
+    await user.wait_reply(containing="Found")
     await user.send_contact("+6281234567890", own=False)  # someone else's card
     reply = await user.wait_reply()
     assert "your own" in reply.text
@@ -78,19 +79,19 @@ async def test_second_account_for_same_nip_is_refused_and_admin_told(app, tg, db
     first = tg.user(1004, first_name="Budi", language_code="en", phone="+6281234567890")
     await open_bot(first)
     await first.click("Register as ASN")
-    await first.wait_reply(predicate=lambda m: "type your" in (m.text or ""))
+    await first.wait_reply(containing="type your")
     await first.send(f.PNS_NIP)
-    await first.wait_reply(predicate=lambda m: "Found" in (m.text or ""))
+    await first.wait_reply(containing="Found")
     await first.press("Share my phone number")
-    await first.wait_reply(predicate=lambda m: "Registered" in (m.text or ""))
+    await first.wait_reply(containing="Registered")
     intruder = tg.user(1005, first_name="Mallory", language_code="en", phone="+6281234567890")
     await open_bot(intruder)
     await intruder.click("Register as ASN")
-    await intruder.wait_reply(predicate=lambda m: "type your" in (m.text or ""))
+    await intruder.wait_reply(containing="type your")
     await intruder.send(f.PNS_NIP)
-    reply = await intruder.wait_reply(predicate=lambda m: "another Telegram account" in m.text)
+    reply = await intruder.wait_reply(containing="another Telegram account")
     assert "cannot be registered" in reply.text
-    alert = await admin.wait_reply(predicate=lambda m: "Mallory" in (m.text or ""))
+    alert = await admin.wait_reply(containing="Mallory")
     assert f.PNS_NIP in alert.text
     assert (await _user_row(db, 1005)).nip is None
 
@@ -104,14 +105,14 @@ async def test_roster_without_phone_waits_for_admin_approval(app, tg, db, sessio
     sri = tg.user(1006, first_name="Sri", language_code="en", phone="+6285711112222")
     await open_bot(sri)
     await sri.click("Register as ASN")
-    await sri.wait_reply(predicate=lambda m: "type your" in (m.text or ""))
+    await sri.wait_reply(containing="type your")
     await sri.send(f.PPPK_NIP)
-    await sri.wait_reply(predicate=lambda m: "Found" in (m.text or ""))
+    await sri.wait_reply(containing="Found")
     await sri.press("Share my phone number")
     waiting = await sri.wait_reply()
     assert "administrator" in waiting.text
     assert (await _user_row(db, 1006)).kind == "guest"
-    request = await admin.wait_reply(predicate=lambda m: "Registration to check" in (m.text or ""))
+    request = await admin.wait_reply(containing="Registration to check")
     assert "Sri Wahyuni" in request.text and "+6285711112222" in request.text
     # A non-admin forging the approve button is refused.
     mallory = tg.user(1007, first_name="Mallory", language_code="en")
@@ -122,7 +123,7 @@ async def test_roster_without_phone_waits_for_admin_approval(app, tg, db, sessio
     assert (await _user_row(db, 1006)).kind == "guest"
     tap = await admin.click("Approve", request)
     await admin.wait_answer(tap)
-    approved = await sri.wait_reply(predicate=lambda m: "approved" in (m.text or ""))
+    approved = await sri.wait_reply(containing="approved")
     assert "Sri Wahyuni" in approved.text
     assert (await _user_row(db, 1006)).kind == "asn"
     # A second tap on the same button changes nothing and sends nothing new.
@@ -130,7 +131,7 @@ async def test_roster_without_phone_waits_for_admin_approval(app, tg, db, sessio
         admin.server.message(ADMIN_ID, request.message_id),
         request.inline_keyboard[0][0]["callback_data"],
     )
-    await tg.settle()
+    await app.wait_handled()
     assert len([m for m in sri.bot_messages if "was approved" in (m.text or "")]) == 1
     async with db.session() as s:
         regs = (await s.exec(select(Registration))).all()
@@ -141,9 +142,9 @@ async def test_general_buyer_registers_with_name_and_phone(app, tg, db):
     siti = tg.user(1008, first_name="Siti", language_code="en", phone="+6281388887777")
     await open_bot(siti)
     await siti.click("Register as general buyer")
-    await siti.wait_reply(predicate=lambda m: "full name" in (m.text or ""))
+    await siti.wait_reply(containing="full name")
     await siti.send("<b>Siti</b> Aminah")
-    await siti.wait_reply(predicate=lambda m: "Share my phone number" in (m.text or ""))
+    await siti.wait_reply(containing="Share my phone number")
     await siti.press("Share my phone number")
     done = await siti.wait_reply()
     assert "general buyer" in done.text
@@ -152,14 +153,4 @@ async def test_general_buyer_registers_with_name_and_phone(app, tg, db):
 
 
 async def test_flow_survives_a_restart(app, tg, db, session):
-    await f.roster(session, phone="+6281234567890")
-    budi = tg.user(1009, first_name="Budi", language_code="en", phone="+6281234567890")
-    await open_bot(budi)
-    await budi.click("Register as ASN")
-    await budi.wait_reply(predicate=lambda m: "type your" in (m.text or ""))
-    await budi.send(f.PNS_NIP)
-    await budi.wait_reply(predicate=lambda m: "Found" in (m.text or ""))
-    await app.restart()
-    await budi.press("Share my phone number")
-    done = await budi.wait_reply()
-    assert "Registered" in done.text
+    await register_across_a_restart(app, tg, session)

@@ -39,7 +39,7 @@ from services.roles import roles_of
 from tests import factories as f
 from tests.compliance_world import MINIMUMS, NOV, WIB, at, build_world, expected
 from tests.e2e.broadcast_helpers import crowd, forgive, received, wait_for
-from tests.e2e.conftest import ADMIN_ID, TOKEN, open_bot
+from tests.e2e.conftest import ADMIN_ID, e2e_settings, open_bot
 from tests.e2e.helpers import shop_with_owner
 from views.format import money
 from views.i18n import translate
@@ -54,13 +54,9 @@ TTL = timedelta(seconds=90)
 
 @pytest.fixture
 def settings(tg, db) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=db.url,
-        telegram_api_url=tg.base_url,
-        admin_ids=frozenset({ADMIN_ID}),
-        scheduler_enabled=False,  # jobs are run by the tests, with the test clock
+    return e2e_settings(
+        tg,
+        db,
         broadcast_rate=200,
         broadcast_poll_seconds=3600,  # scheduled broadcasts start through the scheduler job
         broadcast_progress_seconds=0.3,
@@ -249,11 +245,11 @@ async def test_reminder_buttons_open_the_catalog_and_the_search(app, tg, session
     reminder = await buyer.wait_reply(predicate=_is_reminder)
     assert "Only 1 day left" in reminder.text
     await buyer.click("Open the catalog", reminder)
-    catalog = await buyer.wait_reply(predicate=lambda m: "Choose a category" in (m.text or ""))
+    catalog = await buyer.wait_reply(containing="Choose a category")
     assert catalog.message_id != reminder.message_id
     assert MARK in tg.message(1001, reminder.message_id).text  # the reminder stays as it was
     await buyer.click("Search products", reminder)
-    await buyer.wait_reply(predicate=lambda m: "Type what you are looking for" in (m.text or ""))
+    await buyer.wait_reply(containing="Type what you are looking for")
 
 
 async def test_two_scheduler_processes_send_each_reminder_once(app, tg, session, clock):
@@ -346,22 +342,20 @@ async def test_the_month_closes_once_and_the_summary_goes_to_admins_and_operator
     figures = expected(world, NOV)
     assert recorded == figures.roster
 
-    summary = await admin.wait_reply(
-        predicate=lambda m: "November 2026 is closed" in (m.text or "")
-    )
+    summary = await admin.wait_reply(containing="November 2026 is closed")
     assert "Scope: the whole city" in summary.text
     subject = figures.roster - figures.exempt
     assert f"Met the minimum: {figures.compliant} of {subject}" in summary.text
     chart = await admin.wait_reply(predicate=lambda m: m.photo_file is not None)
     assert "the whole city" in chart.text
-    mine = await operator.wait_reply(predicate=lambda m: "is closed" in (m.text or ""))
+    mine = await operator.wait_reply(containing="is closed")
     assert "Scope: Diskominfo" in mine.text
     asn, exempt, compliant, _spent = expected(world, NOV, opd="Diskominfo").per_opd["Diskominfo"]
     assert f"Met the minimum: {compliant} of {asn - exempt}" in mine.text
     await operator.wait_reply(predicate=lambda m: m.photo_file is not None)
     await admin.click("Spreadsheet", summary)  # the summary's buttons work
     await admin.wait_reply(predicate=lambda m: m.document_file is not None)
-    await tg.settle()
+    await app.wait_handled()
     for person in (admin, operator):
         closed = [m for m in person.bot_messages if "is closed" in (m.text or "")]
         charts = [m for m in person.bot_messages if m.photo_file is not None]
@@ -391,14 +385,14 @@ async def test_an_order_completed_on_its_own_counts_for_the_month_it_was_paid(
     results = await run_all_jobs(ctx)
     assert results["order_hygiene"]["completed"] == 1
     assert results["month_closing"]["closed"] == 1
-    await customer.wait_reply(predicate=lambda m: "completed automatically" in (m.text or ""))
+    await customer.wait_reply(containing="completed automatically")
     async with app.db.session() as s:
         row = await s.get(Order, order.id)
         assert (row.status, row.paid_at) == ("completed", paid)
         result = await s.get(MonthResult, (NOV, buyer.nip))
     assert (result.spent, result.compliant) == (600_000, True)
     await customer.send("/kuota")
-    december = await customer.wait_reply(predicate=lambda m: "Minimum spend" in (m.text or ""))
+    december = await customer.wait_reply(containing="Minimum spend")
     assert "December 2026" in december.text and "Counted so far: Rp0" in december.text
 
 
@@ -423,7 +417,7 @@ async def test_a_scheduled_broadcast_is_started_on_time_by_one_process(app, tg, 
             results = await asyncio.gather(scheduled_broadcasts(other), scheduled_broadcasts(here))
             # The bot process holds the "broadcasts" lease: it starts and sends; the other waits.
             assert [r["started"] for r in results] == [0, 1]
-            await admin.wait_reply(predicate=lambda m: "Delivered: 10" in (m.text or ""))
+            await admin.wait_reply(containing="Delivered: 10")
         finally:
             await runner.stop()
     got = received(tg, "SCHED-1")
@@ -441,8 +435,8 @@ async def test_a_long_city_summary_chart_comes_as_an_album(app, tg, session, clo
     await month_closing(ctx)
     clock.now = at(1, 0, month=DEC) + timedelta(minutes=1)
     assert await month_closing(ctx) == {"closed": 1, "summaries": 1}
-    await admin.wait_reply(predicate=lambda m: "November 2026 is closed" in (m.text or ""))
-    await tg.settle()
+    await admin.wait_reply(containing="November 2026 is closed")
+    await app.wait_handled()
     pages = [m for m in admin.bot_messages if m.photo_file is not None]
     assert len(pages) >= 2 and len({m.media_group_id for m in pages}) == 1
     assert pages[0].media_group_id is not None and "the whole city" in pages[0].text

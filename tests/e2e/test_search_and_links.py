@@ -6,6 +6,7 @@ import redis.asyncio as aioredis
 from models import MerchantMember
 from tests import factories as f
 from tests.e2e.conftest import BotApp, open_bot
+from tests.e2e.helpers import register_across_a_restart
 
 
 async def _catalog(session):
@@ -113,19 +114,9 @@ async def redis_url():
 async def test_conversation_state_in_redis_survives_a_restart(
     tg, settings, clock, session, redis_url
 ):
-    await f.roster(session, phone="+6281234567890")
-    app = BotApp(settings.model_copy(update={"redis_url": redis_url}), clock)
+    app = BotApp(settings.model_copy(update={"redis_url": redis_url}), clock, tg)
     await app.start()
     try:
-        budi = tg.user(1009, first_name="Budi", language_code="en", phone="+6281234567890")
-        await open_bot(budi)
-        await budi.click("Register as ASN")
-        await budi.wait_reply(predicate=lambda m: "type your" in (m.text or ""))
-        await budi.send(f.PNS_NIP)
-        await budi.wait_reply(predicate=lambda m: "Found" in (m.text or ""))
-        await app.restart()
-        await budi.press("Share my phone number")
-        done = await budi.wait_reply()
-        assert "Registered" in done.text
+        await register_across_a_restart(app, tg, session)
     finally:
         await app.stop()

@@ -5,7 +5,7 @@ from sqlmodel import select
 from models import Order, Product
 from tests import factories as f
 from tests.e2e.conftest import BOT_USERNAME, open_bot
-from tests.e2e.helpers import png, shop_with_owner
+from tests.e2e.helpers import png, reload, shop_with_owner
 from tests.factories import fresh
 
 BUYER = 1001
@@ -57,7 +57,7 @@ async def test_browse_category_and_product_card(app, tg, session, tmp_path):
     user = tg.user(3001, first_name="Tamu", language_code="en")
     await open_bot(user)
     await user.send("/katalog")
-    await user.wait_reply(predicate=lambda m: "Choose a category" in (m.text or ""))
+    await user.wait_reply(containing="Choose a category")
     await user.click("Food & Drinks")
     page1 = await user.wait_reply()
     assert "12 products" in page1.text
@@ -88,18 +88,17 @@ async def test_browse_category_and_product_card(app, tg, session, tmp_path):
     again = await user.wait_reply()
     assert again.photo == photo_card.photo
     assert len(tg.calls("sendPhoto")) == uploads_before + 1
-    async with app.db.session() as s:
-        assert (await s.get(Product, keripik.id)).photo_file_id
+    assert (await reload(app, Product, keripik.id)).photo_file_id
 
 
 async def test_deep_link_opens_the_card_for_anyone(app, tg, session, tmp_path):
     *_, batik = await _catalog(session, tmp_path)
     stranger = tg.user(3002, first_name="Alice", language_code="en")
     await stranger.start(f"p{batik.id}")
-    card = await stranger.wait_reply(predicate=lambda m: "Batik Tulis Malangan" in (m.text or ""))
+    card = await stranger.wait_reply(containing="Batik Tulis Malangan")
     assert "Rp350,000" in card.text and "Klojen" in card.text
     await stranger.start("p999999")
-    missing = await stranger.wait_reply(predicate=lambda m: "does not exist" in (m.text or ""))
+    missing = await stranger.wait_reply(containing="does not exist")
     assert missing
 
 
@@ -113,7 +112,7 @@ async def test_cart_respects_stock_and_double_taps(app, tg, session, tmp_path):
     answers = [await buyer.wait_answer(first), await buyer.wait_answer(second)]
     # A double tap adds the product once; one of the taps says so.
     assert [a.get("text") for a in answers].count("Added to your cart.") >= 1
-    await tg.settle()
+    await app.wait_handled()
     edited = tg.message(BUYER, card.message_id)
     assert "1 in cart" in edited.buttons
     await buyer.click("➕", edited)
@@ -148,11 +147,11 @@ async def _fill_cart_and_checkout(buyer, tg, keripik, batik):
             await buyer.click("➕", tg.message(BUYER, card_id))
             await buyer.wait_reply(predicate=lambda m, card_id=card_id: m.message_id == card_id)
     await buyer.send("/keranjang")
-    cart = await buyer.wait_reply(predicate=lambda m: "Your cart" in (m.text or ""))
+    cart = await buyer.wait_reply(containing="Your cart")
     assert "Total: Rp400,000" in cart.text
     assert "one order for each of the 2 shops" in cart.text
     await buyer.click("Checkout", cart)
-    summary = await buyer.wait_reply(predicate=lambda m: "Order summary" in (m.text or ""))
+    summary = await buyer.wait_reply(containing="Order summary")
     return summary
 
 
@@ -170,15 +169,15 @@ async def test_checkout_makes_one_order_per_shop_once(app, tg, session, tmp_path
     confirm = summary.button("pay cash")["callback_data"]
     await buyer.click_data(summary, confirm)
     await buyer.click_data(summary, confirm)  # impatient double tap
-    placed = await buyer.wait_reply(predicate=lambda m: "Order placed" in (m.text or ""))
+    placed = await buyer.wait_reply(containing="Order placed")
     assert len(placed.buttons) == 2
-    new_a = await owner_a.wait_reply(predicate=lambda m: "New order" in (m.text or ""))
-    new_b = await owner_b.wait_reply(predicate=lambda m: "New order" in (m.text or ""))
+    new_a = await owner_a.wait_reply(containing="New order")
+    new_b = await owner_b.wait_reply(containing="New order")
     assert "Keripik Tempe Sanan × 2 = Rp50,000" in new_a.text
     assert "Batik Tulis Malangan × 1 = Rp350,000" in new_b.text
     assert "Budi Santoso" in new_a.text
     assert "+62812" not in new_a.text  # the phone is shared only once the shop accepts
-    await tg.settle()
+    await app.wait_handled()
     assert len([m for m in owner_a.bot_messages if "New order" in (m.text or "")]) == 1
     async with app.db.session() as s:
         orders = (await s.exec(select(Order))).all()
@@ -197,8 +196,8 @@ async def test_lifecycle_with_notifications_quota_and_forged_callbacks(app, tg, 
     await open_bot(buyer)
     summary = await _fill_cart_and_checkout(buyer, tg, keripik, batik)
     await buyer.click("pay cash", summary)
-    new_a = await owner_a.wait_reply(predicate=lambda m: "New order" in (m.text or ""))
-    new_b = await owner_b.wait_reply(predicate=lambda m: "New order" in (m.text or ""))
+    new_a = await owner_a.wait_reply(containing="New order")
+    new_b = await owner_b.wait_reply(containing="New order")
 
     # Shop B forges shop A's "accept" button: refused, nothing changes.
     forged = await owner_b.click_data(new_b, new_a.button("Accept")["callback_data"])
@@ -209,35 +208,35 @@ async def test_lifecycle_with_notifications_quota_and_forged_callbacks(app, tg, 
     assert "not possible" in (await owner_a.wait_answer(early))["text"]
 
     await owner_a.click("Accept", new_a)
-    accepted = await buyer.wait_reply(predicate=lambda m: "was accepted" in (m.text or ""))
+    accepted = await buyer.wait_reply(containing="was accepted")
     assert f"Order #{order_a}" in accepted.text
     shown = await owner_a.wait_reply(predicate=lambda m: m.message_id == new_a.message_id)
     assert "+6281234567890" in shown.text  # now the shop can reach the buyer
     await buyer.send("/kuota")
-    before = await buyer.wait_reply(predicate=lambda m: "Minimum spend" in (m.text or ""))
+    before = await buyer.wait_reply(containing="Minimum spend")
     assert "Counted so far: Rp0" in before.text and "Remaining: Rp500,000" in before.text
 
     await owner_a.click("Payment received", shown)
-    paid = await buyer.wait_reply(predicate=lambda m: "confirmed your payment" in (m.text or ""))
+    paid = await buyer.wait_reply(containing="confirmed your payment")
     assert "Counts toward your minimum" in paid.text
     await buyer.send("/kuota")
-    after = await buyer.wait_reply(predicate=lambda m: "Minimum spend" in (m.text or ""))
+    after = await buyer.wait_reply(containing="Minimum spend")
     assert "Counted so far: Rp50,000" in after.text and "Remaining: Rp450,000" in after.text
     assert f"#{order_a} Keripik Sanan Bu Tin" in after.text
     assert "30 November 2026" in after.text and "3 days left" in after.text
 
     msg = tg.message(OWNER_A, new_a.message_id)
     await owner_a.click("Ready for pickup", msg)
-    ready = await buyer.wait_reply(predicate=lambda m: "ready for pickup" in (m.text or ""))
+    ready = await buyer.wait_reply(containing="ready for pickup")
     await buyer.click("I received it", ready)
-    done = await owner_a.wait_reply(predicate=lambda m: "confirmed receiving" in (m.text or ""))
+    done = await owner_a.wait_reply(containing="confirmed receiving")
     assert "Completed" in done.text
 
     # Shop B rejects with a reason; the stock comes back and the buyer is told why.
     await owner_b.click("Reject", new_b)
-    await owner_b.wait_reply(predicate=lambda m: "Why do you reject" in (m.text or ""))
+    await owner_b.wait_reply(containing="Why do you reject")
     await owner_b.send("Stok kain <habis>")
-    rejected = await buyer.wait_reply(predicate=lambda m: "rejected your order" in (m.text or ""))
+    rejected = await buyer.wait_reply(containing="rejected your order")
     assert "Stok kain <habis>" in rejected.text
     assert (await fresh(session, Product, batik.id)).stock == 2
     # The rejected order can no longer be paid, even with a forged tap.
@@ -246,7 +245,7 @@ async def test_lifecycle_with_notifications_quota_and_forged_callbacks(app, tg, 
     assert "not possible" in (await owner_b.wait_answer(late))["text"]
 
     await buyer.send("/pesanan")
-    listing = await buyer.wait_reply(predicate=lambda m: "Your orders" in (m.text or ""))
+    listing = await buyer.wait_reply(containing="Your orders")
     assert "Completed" in listing.text and "Rejected" in listing.text
     await buyer.click(f"#{order_b}", listing)
     detail = await buyer.wait_reply()
@@ -263,11 +262,11 @@ async def test_buyer_cancels_before_acceptance_and_stock_returns(app, tg, sessio
     await open_bot(buyer)
     summary = await _fill_cart_and_checkout(buyer, tg, keripik, batik)
     await buyer.click("pay cash", summary)
-    placed = await buyer.wait_reply(predicate=lambda m: "Order placed" in (m.text or ""))
+    placed = await buyer.wait_reply(containing="Order placed")
     await buyer.click("Rp50,000", placed)  # the order at shop A
     detail = await buyer.wait_reply(predicate=lambda m: any("Cancel" in b for b in m.buttons))
     await buyer.click("Cancel order", detail)
-    notice = await owner_a.wait_reply(predicate=lambda m: "cancelled" in (m.text or ""))
+    notice = await owner_a.wait_reply(containing="cancelled")
     assert "Cancelled" in notice.text
     assert (await fresh(session, Product, keripik.id)).stock == 5
 
@@ -282,5 +281,5 @@ async def test_unregistered_buyer_is_asked_to_register_at_checkout(app, tg, sess
     await guest.send("/keranjang")
     cart = await guest.wait_reply()
     await guest.click("Checkout", cart)
-    prompt = await guest.wait_reply(predicate=lambda m: "register first" in (m.text or ""))
+    prompt = await guest.wait_reply(containing="register first")
     assert any("Register as ASN (NIP)" in b for b in prompt.buttons)

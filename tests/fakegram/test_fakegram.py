@@ -470,6 +470,18 @@ async def test_get_updates_offsets_long_poll_and_conflict(server: FakeTelegram, 
     assert await bot.get_updates(offset=update.update_id + 1, timeout=0) == []
 
 
+async def test_updates_are_confirmed_by_a_later_offset(server: FakeTelegram, bot: Bot) -> None:
+    user = server.user(USER)
+    await user.send("satu")
+    with pytest.raises(TimeoutError, match="did not confirm updates"):
+        await server.wait_updates_confirmed(timeout=0.05)  # nobody polls
+    first = await bot.get_updates(timeout=0)
+    assert server.pending_updates == [] and len(server.unconfirmed_updates) == 1
+    await bot.get_updates(offset=first[-1].update_id + 1, timeout=0)
+    await server.wait_updates_confirmed(timeout=0.05)
+    assert server.unconfirmed_updates == []
+
+
 # ---------------------------------------------------------------------- end to end
 
 
@@ -574,6 +586,21 @@ async def test_files_both_ways(running: FakeTelegram, bot: Bot) -> None:
     assert len({m.media_group_id for m in album}) == 1
     assert album[0].caption == "satu"
     await server.settle()
+
+
+async def test_wait_reply_containing_matches_text_or_caption(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    user = server.user(USER, started=True)
+    await bot.send_message(USER, "Menu")
+    await bot.send_photo(USER, BufferedInputFile(png(), "p.png"), caption="Keripik <b>Tempe</b>")
+    await bot.send_message(USER, "Keripik lagi")
+    photo = await user.wait_reply(containing="Tempe")  # "Menu" is skipped
+    assert photo.caption == "Keripik Tempe"
+    again = await user.wait_reply(containing="Keripik", predicate=lambda m: m.photo is None)
+    assert again.text == "Keripik lagi"
+    with pytest.raises(AssertionError, match="no reply to user 1001 containing 'Menu'"):
+        await user.wait_reply(timeout=0.05, containing="Menu")  # consumed on the way
 
 
 async def test_callback_answer_rules(server: FakeTelegram, bot: Bot) -> None:
