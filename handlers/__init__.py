@@ -6,8 +6,9 @@ build several, e.g. a restart in the tests or the sandbox):
 1. `start`: /start without a payload, help, language, cancel (cancel works inside any flow);
 2. `buyer`, then `orders` and `refunds` (both buyers and shops), then `merchant`;
 3. `admin`: filtered by role, then a "not allowed" for everyone else;
-4. `search`: any other text outside a conversation is a search;
-5. `fallback`: unknown links, stale buttons, odd messages.
+4. links no feature took (started as a plain /start), then `search`: any other text outside a
+   conversation is a search;
+5. `fallback`: stale buttons, odd messages.
 
 The error path (`handlers.errors`) is registered on the root.
 """
@@ -33,6 +34,7 @@ def build_router() -> Router:
         refunds.routes.router(),
         merchant.router(),
         admin.router(),
+        fallback.links.router(),
         search.routes.router(),
         fallback.routes.router(),
     )

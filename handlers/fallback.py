@@ -16,9 +16,11 @@ from models import User
 from views import keyboards as kb
 
 routes = Routes("fallback")
+# Before the search (which takes any other command as unknown): links no feature took.
+links = Routes("unknown_links")
 
 
-@routes.message(CommandStart(deep_link=True))
+@links.message(CommandStart(deep_link=True))
 async def unknown_link(message: Message, state: FSMContext, user: User) -> None:
     """A /start payload no feature knows: start as if there was none."""
     await start(message, state, user)

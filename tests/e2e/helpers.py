@@ -65,7 +65,7 @@ async def register_across_a_restart(app, tg, session: AsyncSession) -> None:
     await budi.click("Register as ASN")
     await budi.wait_reply(containing="type your")
     await budi.send(f.PNS_NIP)
-    await budi.wait_reply(containing="Found")
+    await budi.wait_reply(containing="We will check NIP")
     await app.restart()
     await budi.press("Share my phone number")
     done = await budi.wait_reply()

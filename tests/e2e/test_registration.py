@@ -23,8 +23,10 @@ async def test_asn_registers_in_indonesian_with_nip_and_own_phone(app, tg, db, s
     prompt = await budi.wait_reply()
     assert "NIP" in prompt.text
     await budi.send("19850312 201001 1 001")
-    found = await budi.wait_reply()
-    assert "Budi Santoso" in found.text and "Diskominfo" in found.text
+    asked = await budi.wait_reply()
+    # Nothing about the roster before the phone number proves who it is.
+    assert f.PNS_NIP in asked.text and "Budi Santoso" not in asked.text
+    assert "Diskominfo" not in asked.text
     assert any(b.get("request_contact") for row in budi.keyboard["keyboard"] for b in row)
     await budi.press("📱")
     done = await budi.wait_reply()
@@ -50,8 +52,10 @@ async def test_malformed_nips_get_precise_reasons_and_change_nothing(app, tg, db
         reply = await user.wait_reply()
         assert hint in reply.text.lower(), (nip, reply.text)
     await user.send("200012312024211001")  # a valid PPPK number, but not in the roster
+    await user.wait_reply(containing="We will check NIP")
+    await user.press("Share my phone number")
     reply = await user.wait_reply()
-    assert "roster" in reply.text
+    assert "could not confirm NIP 200012312024211001" in reply.text
     assert (await _user_row(db, 1002)).kind == "guest"
 
 
@@ -62,13 +66,13 @@ async def test_forwarded_contact_and_wrong_phone_are_refused(app, tg, db, sessio
     await user.click("Register as ASN")
     await user.wait_reply(containing="type your")
     await user.send(f.PNS_NIP)
-    await user.wait_reply(containing="Found")
+    await user.wait_reply(containing="We will check NIP")
     await user.send_contact("+6281234567890", own=False)  # someone else's card
     reply = await user.wait_reply()
     assert "your own" in reply.text
     await user.press("Share my phone number")  # own number, but not the roster's
     reply = await user.wait_reply()
-    assert "does not match" in reply.text
+    assert "could not confirm" in reply.text
     assert (await _user_row(db, 1003)).kind == "guest"
 
 
@@ -81,7 +85,7 @@ async def test_second_account_for_same_nip_is_refused_and_admin_told(app, tg, db
     await first.click("Register as ASN")
     await first.wait_reply(containing="type your")
     await first.send(f.PNS_NIP)
-    await first.wait_reply(containing="Found")
+    await first.wait_reply(containing="We will check NIP")
     await first.press("Share my phone number")
     await first.wait_reply(containing="Registered")
     intruder = tg.user(1005, first_name="Mallory", language_code="en", phone="+6281234567890")
@@ -89,8 +93,11 @@ async def test_second_account_for_same_nip_is_refused_and_admin_told(app, tg, db
     await intruder.click("Register as ASN")
     await intruder.wait_reply(containing="type your")
     await intruder.send(f.PNS_NIP)
-    reply = await intruder.wait_reply(containing="another Telegram account")
-    assert "cannot be registered" in reply.text
+    await intruder.wait_reply(containing="We will check NIP")
+    await intruder.press("Share my phone number")
+    reply = await intruder.wait_reply()
+    # The intruder learns nothing (the same answer as for any NIP that cannot be confirmed).
+    assert "could not confirm" in reply.text and "another Telegram account" not in reply.text
     alert = await admin.wait_reply(containing="Mallory")
     assert f.PNS_NIP in alert.text
     assert (await _user_row(db, 1005)).nip is None
@@ -107,7 +114,7 @@ async def test_roster_without_phone_waits_for_admin_approval(app, tg, db, sessio
     await sri.click("Register as ASN")
     await sri.wait_reply(containing="type your")
     await sri.send(f.PPPK_NIP)
-    await sri.wait_reply(containing="Found")
+    await sri.wait_reply(containing="We will check NIP")
     await sri.press("Share my phone number")
     waiting = await sri.wait_reply()
     assert "administrator" in waiting.text

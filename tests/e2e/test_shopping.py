@@ -128,7 +128,7 @@ async def test_cart_respects_stock_and_double_taps(app, tg, session, tmp_path):
     await buyer.send("/keranjang")
     cart = await buyer.wait_reply()
     assert "Sambal Bawang &lt;Pedas&gt;" not in cart.text  # escaped once, shown literally
-    assert "Sambal Bawang <Pedas> & Co × 1 = Rp30,000" in cart.text
+    assert "1. Sambal Bawang <Pedas> & Co — 1 × Rp30,000 = Rp30,000" in cart.text
     assert "Total: Rp30,000" in cart.text
 
 
