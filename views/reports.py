@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -20,7 +21,7 @@ from babel.numbers import format_compact_decimal, format_decimal
 from services import report_workbook
 from services.quota import month_code, next_month
 from services.report_workbook import AdjustmentLabels, FigureLabels, SheetLabels, WorkbookLabels
-from services.reports import Report
+from services.reports import CategorySpend, OpdFigures, Report
 from views.callbacks import ReportCb
 from views.format import STATUS_LABELS, TEXT_LIMIT, esc, moment, money, shorten, status_label
 from views.i18n import babel_locale
@@ -49,7 +50,7 @@ def compact_money(amount: float, locale: str) -> str:
     return "Rp" + format_compact_decimal(amount, locale=_numbers(locale), fraction_digits=1)
 
 
-def month_name(month, locale: str) -> str:
+def month_name(month: date, locale: str) -> str:
     return format_date(month, format="MMMM y", locale=babel_locale(locale))
 
 
@@ -71,9 +72,20 @@ def scope_name(report: Report) -> str:
 
 
 def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
-    month = month_name(report.month, locale)
     lines = [
-        _("📊 <b>TukuLokal report — {month}</b>").format(month=month),
+        *_heading_lines(report, locale, tz),
+        *_figure_lines(report, locale),
+        *_category_lines(report, locale),
+        *_compliance_range_lines(report, locale),
+        *_adjustment_lines(report, locale),
+    ]
+    return shorten("\n".join(lines), TEXT_LIMIT)
+
+
+def _heading_lines(report: Report, locale: str, tz: ZoneInfo) -> list[str]:
+    """The month, the scope and whether the figures are final."""
+    lines = [
+        _("📊 <b>TukuLokal report — {month}</b>").format(month=month_name(report.month, locale)),
         _("🏛 Scope: {scope}").format(scope=scope_name(report)),
     ]
     if report.closed_at is not None:
@@ -88,8 +100,13 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
                 when=moment(report.as_of, locale, tz)
             )
         )
+    return lines
+
+
+def _figure_lines(report: Report, locale: str) -> list[str]:
+    """Registration, compliance and spend."""
     registered_pct = 100.0 * report.registered / report.roster if report.roster else None
-    lines += [
+    lines = [
         "",
         _("👥 Registered ASN: <b>{registered}</b> of {roster} in the roster ({pct})").format(
             registered=count(report.registered, locale),
@@ -119,30 +136,47 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
             without=count(report.merchants_without_sales, locale),
         ),
     ]
-    if report.categories:
-        lines += ["", _("<b>Spend by category</b>")]
-        total = sum(c.amount for c in report.categories) or 1
-        for c in report.categories:
-            lines.append(
-                "{emoji} {name}: {amount} ({pct})".format(
-                    emoji=c.emoji or "•",
-                    name=esc(category_name(c.slug, c.name_id, c.name_en, locale)),
-                    amount=money(c.amount, locale),
-                    pct=percent(100.0 * c.amount / total, locale),
-                )
+    return lines
+
+
+def _category_lines(report: Report, locale: str) -> list[str]:
+    if not report.categories:
+        return []
+    lines = ["", _("<b>Spend by category</b>")]
+    total = sum(c.amount for c in report.categories) or 1
+    for c in report.categories:
+        lines.append(
+            "{emoji} {name}: {amount} ({pct})".format(
+                emoji=c.emoji or "•",
+                name=esc(category_name(c.slug, c.name_id, c.name_en, locale)),
+                amount=money(c.amount, locale),
+                pct=percent(100.0 * c.amount / total, locale),
             )
-    if report.opds and report.opd is None:
-        ranked = [o for o in report.opds if o.pct is not None]
-        if len(ranked) > 1:
-            lines += [
-                "",
-                _("🔻 Lowest compliance: {opd} ({pct})").format(
-                    opd=esc(ranked[0].opd), pct=percent(ranked[0].pct, locale)
-                ),
-                _("🔺 Highest compliance: {opd} ({pct})").format(
-                    opd=esc(ranked[-1].opd), pct=percent(ranked[-1].pct, locale)
-                ),
-            ]
+        )
+    return lines
+
+
+def _compliance_range_lines(report: Report, locale: str) -> list[str]:
+    """The city's lowest and highest OPD (report.opds is sorted by compliance)."""
+    if not report.opds or report.opd is not None:
+        return []
+    ranked = [o for o in report.opds if o.pct is not None]
+    if len(ranked) <= 1:
+        return []
+    return [
+        "",
+        _("🔻 Lowest compliance: {opd} ({pct})").format(
+            opd=esc(ranked[0].opd), pct=percent(ranked[0].pct, locale)
+        ),
+        _("🔺 Highest compliance: {opd} ({pct})").format(
+            opd=esc(ranked[-1].opd), pct=percent(ranked[-1].pct, locale)
+        ),
+    ]
+
+
+def _adjustment_lines(report: Report, locale: str) -> list[str]:
+    """What changed in closed months after they were closed."""
+    lines: list[str] = []
     for adjustment in report.adjustments:
         lines += [
             "",
@@ -162,7 +196,7 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
                     n=count(adjustment.compliance_changed, locale)
                 )
             )
-    return shorten("\n".join(lines), TEXT_LIMIT)
+    return lines
 
 
 def comparison_text(report: Report, locale: str) -> str:
@@ -251,7 +285,7 @@ def _wrap(label: str) -> str:
     return "\n".join(textwrap.wrap(label, 22, max_lines=2, placeholder="…")) or "–"
 
 
-def _opd_panel(report: Report, opds: list, locale: str, suffix: str = "") -> dict:
+def _opd_panel(report: Report, opds: list[OpdFigures], locale: str, suffix: str = "") -> dict:
     month = month_name(report.month, locale)
     panel = {
         "title": _("Compliance per OPD — {month}").format(month=month) + suffix,
@@ -270,7 +304,7 @@ def _opd_panel(report: Report, opds: list, locale: str, suffix: str = "") -> dic
     return panel
 
 
-def _category_panel(categories: list, locale: str) -> dict:
+def _category_panel(categories: list[CategorySpend], locale: str) -> dict:
     return {
         "title": _("Spend per category"),
         "labels": [_wrap(category_name(c.slug, c.name_id, c.name_en, locale)) for c in categories],
