@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -65,15 +66,19 @@ class XlsxBook:
     goes to disk as soon as the next one starts and memory stays flat however long a sheet.
 
     Rows must therefore be appended in order, one sheet after the other. `close` returns the
-    file's bytes.
+    file's bytes. Used as a context manager, a book left unfinished by an error leaves no
+    temporary files behind.
     """
 
     def __init__(self) -> None:
         self._output = io.BytesIO()
+        # XlsxWriter's row files; removed with the directory whether or not the book is closed.
+        self._temporary = tempfile.TemporaryDirectory(prefix="tukulokal-xlsx-")
         self._book = xlsxwriter.Workbook(
             self._output,
             {
                 "constant_memory": True,
+                "tmpdir": self._temporary.name,
                 # Only `write()` guesses; XlsxSheet never calls it. Off all the same.
                 "strings_to_formulas": False,
                 "strings_to_numbers": False,
@@ -119,10 +124,19 @@ class XlsxBook:
         return sheet
 
     def close(self) -> bytes:
-        for sheet in self._sheets:
-            sheet.finish()
-        self._book.close()
+        try:
+            for sheet in self._sheets:
+                sheet.finish()
+            self._book.close()
+        finally:
+            self._temporary.cleanup()
         return self._output.getvalue()
+
+    def __enter__(self) -> XlsxBook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._temporary.cleanup()
 
 
 class XlsxSheet:

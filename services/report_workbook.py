@@ -148,15 +148,15 @@ def workbook_xlsx(report: Report, labels: WorkbookLabels, tz: ZoneInfo) -> bytes
     details = report.details
     if details is None:
         raise ValueError("build the report with details=True for a workbook")
-    book = XlsxBook()
-    _summary_sheet(book, report, labels, tz)
-    _opd_sheet(book, report, labels.opd)
-    _asn_sheet(book, details.asn, labels)
-    _shop_sheet(book, details.merchants, labels.shops)
-    _order_sheet(book, details.orders, labels, tz)
-    if details.adjustments:
-        _adjustment_sheet(book, details.adjustments, labels.adjustments)
-    return book.close()
+    with XlsxBook() as book:
+        _summary_sheet(book, report, labels, tz)
+        _opd_sheet(book, report, labels.opd)
+        _asn_sheet(book, details.asn, labels)
+        _shop_sheet(book, details.merchants, labels.shops)
+        _order_sheet(book, details.orders, labels, tz)
+        if details.adjustments:
+            _adjustment_sheet(book, details.adjustments, labels.adjustments)
+        return book.close()
 
 
 def _columns(labels: SheetLabels, layout: Sequence[tuple[float, str | None]]) -> list[Column]:

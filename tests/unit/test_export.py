@@ -7,9 +7,11 @@ formula (CSV/formula injection).
 
 import csv
 import io
+import tempfile
 from datetime import UTC, date, datetime
 
 import openpyxl
+import pytest
 
 from services.export import Column, XlsxBook, csv_bytes
 from services.reports import (
@@ -172,3 +174,17 @@ def test_csv_quotes_text_that_would_start_a_formula():
         ["'\r=1", "plain"],
         ["'@x", "'+1"],
     ]
+
+
+def test_a_book_leaves_no_temporary_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(ValueError, match="2 values for 1 columns"), XlsxBook() as book:
+        sheet = book.sheet("Export", [Column("Name", 10)])
+        sheet.append(("a",))
+        assert list(tmp_path.iterdir())  # XlsxWriter's row file, in the book's directory
+        sheet.append(("a", "b"))
+    assert not list(tmp_path.iterdir())
+    with XlsxBook() as book:
+        book.sheet("Export", [Column("Name", 10)]).append(("a",))
+        assert book.close().startswith(b"PK")
+    assert not list(tmp_path.iterdir())
