@@ -8,7 +8,7 @@ times, for the whole city (an administrator):
 
 - summary: build_report (every aggregate in SQL) + the summary message;
 - chart: the PNG (matplotlib, 1080 px wide);
-- workbook: build_report with every ASN, merchant and order row + the XLSX (openpyxl);
+- workbook: build_report with every ASN, merchant and order row + the XLSX (XlsxWriter);
 
 and the monthly closing of the previous month. Each figure is the median of --runs runs
 (the first, cold run is shown too). Target: each of the three <= 3 s on each backend.

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, case, distinct, union_all
+from sqlalchemy import Subquery, and_, case, distinct, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from models import (
     Category,
@@ -247,10 +249,16 @@ def _paid_in(start: datetime, end: datetime, opd: str | None) -> list[ColumnElem
     ]
 
 
-async def _opd_figures(session: AsyncSession, asn) -> list[OpdFigures]:
+def _select(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`select` of more than four columns: sqlmodel's `select` is typed for at most four (for
+    more it builds this same Select). The rows' values are converted where they are read."""
+    return Select(*columns)
+
+
+async def _opd_figures(session: AsyncSession, asn: Subquery) -> list[OpdFigures]:
     rows = (
         await session.exec(
-            select(
+            _select(
                 asn.c.opd,
                 func.count(),
                 _count(asn.c.registered),
@@ -265,7 +273,7 @@ async def _opd_figures(session: AsyncSession, asn) -> list[OpdFigures]:
     return [OpdFigures(row[0], *(int(v) for v in row[1:])) for row in rows]
 
 
-async def _median(session: AsyncSession, asn, subject: int) -> float:
+async def _median(session: AsyncSession, asn: Subquery, subject: int) -> float:
     if subject <= 0:
         return 0.0
     values = (
@@ -359,9 +367,61 @@ async def build_report(
         raise ServiceError(Refusal.MONTH_IN_FUTURE)
     query, closing = await asn_query(session, month, policy=policy, opd=opd)
     asn = query.subquery("asn")
-    roster, registered, exempt, compliant, counted = (
+    totals = await _asn_totals(session, asn)
+    median = await _median(session, asn, totals.roster - totals.exempt)
+    opds = await _opd_figures(session, asn)
+    opds.sort(key=lambda o: (o.pct is None, o.pct or 0.0, o.opd))
+
+    start, end = month_bounds(month, policy.tz)
+    paid = _paid_in(start, end, opd)
+    sales = await _sales(session, paid)
+    categories = await _category_spend(session, paid)
+
+    previous = next_month(month, -1)
+    prev_query, _prev_closing = await asn_query(session, previous, policy=policy, opd=opd)
+    previous_opds = await _opd_figures(session, prev_query.subquery("prev"))
+    adjustments = await _adjustments(session, (previous, month), policy=policy, opd=opd)
+
+    report = Report(
+        month=month,
+        opd=opd,
+        as_of=now,
+        closed_at=closing.closed_at if closing else None,
+        roster=totals.roster,
+        registered=totals.registered,
+        exempt=totals.exempt,
+        compliant=totals.compliant,
+        counted_spend=totals.counted_spend,
+        total_paid=sales.total_paid,
+        median_spend=median,
+        merchants_with_sales=sales.with_sales,
+        merchants_without_sales=sales.without_sales,
+        categories=categories,
+        opds=opds,
+        previous_month=previous,
+        previous_opds=previous_opds,
+        adjustments=adjustments,
+    )
+    if details:
+        report.details = await _details(session, report, asn, policy=policy)
+    await session.commit()  # end the read transaction (SQLite keeps a snapshot otherwise)
+    return report
+
+
+@dataclass(frozen=True)
+class _AsnTotals:
+    roster: int
+    registered: int
+    exempt: int
+    compliant: int
+    counted_spend: int
+
+
+async def _asn_totals(session: AsyncSession, asn: Subquery) -> _AsnTotals:
+    """The compliance figures over every ASN in scope."""
+    row = (
         await session.exec(
-            select(
+            _select(
                 func.count(),
                 _count(asn.c.registered),
                 _count(asn.c.exempt),
@@ -370,18 +430,22 @@ async def build_report(
             )
         )
     ).one()
-    roster, exempt = int(roster), int(exempt)
-    median = await _median(session, asn, roster - exempt)
-    opds = await _opd_figures(session, asn)
-    opds.sort(key=lambda o: (o.pct is None, o.pct or 0.0, o.opd))
+    return _AsnTotals(*(int(value) for value in row))
 
-    start, end = month_bounds(month, policy.tz)
-    paid = _paid_in(start, end, opd)
+
+@dataclass(frozen=True)
+class _Sales:
+    total_paid: int
+    with_sales: int  # merchants with a paid order
+    without_sales: int  # active merchants without one
+
+
+async def _sales(session: AsyncSession, paid: list[ColumnElement]) -> _Sales:
     total_paid, with_sales = (
         await session.exec(
             select(
                 func.coalesce(func.sum(Order.total), 0),
-                func.count(distinct(Order.merchant_id)),
+                func.count(distinct(col(Order.merchant_id))),
             ).where(*paid)
         )
     ).one()
@@ -395,9 +459,14 @@ async def build_report(
             )
         )
     ).one()
-    category_rows = (
+    return _Sales(int(total_paid), int(with_sales), int(without_sales))
+
+
+async def _category_spend(session: AsyncSession, paid: list[ColumnElement]) -> list[CategorySpend]:
+    """Spend per category of the paid orders' lines, largest first."""
+    rows = (
         await session.exec(
-            select(
+            _select(
                 Category.slug,
                 Category.name_id,
                 Category.name_en,
@@ -410,67 +479,54 @@ async def build_report(
             .outerjoin(Category, col(Category.id) == col(Product.category_id))
             .where(*paid)
             .group_by(
-                Category.id, Category.slug, Category.name_id, Category.name_en, Category.emoji
+                col(Category.id),
+                col(Category.slug),
+                col(Category.name_id),
+                col(Category.name_en),
+                col(Category.emoji),
             )
         )
     ).all()
-    categories = sorted(
+    return sorted(
         (
             CategorySpend(slug, name_id or "", name_en or "", emoji or "", int(amount or 0))
-            for slug, name_id, name_en, emoji, amount in category_rows
+            for slug, name_id, name_en, emoji, amount in rows
         ),
         key=lambda c: -c.amount,
     )
 
-    previous = next_month(month, -1)
-    prev_query, _prev_closing = await asn_query(session, previous, policy=policy, opd=opd)
-    previous_opds = await _opd_figures(session, prev_query.subquery("prev"))
 
-    adjustments = []
-    for closed_month in (previous, month):
-        closed = await session.get(MonthClosing, closed_month)
-        if closed is not None:
-            found = await _adjustment(session, closed, policy=policy, opd=opd)
-            if found is not None:
-                adjustments.append(found)
-
-    report = Report(
-        month=month,
-        opd=opd,
-        as_of=now,
-        closed_at=closing.closed_at if closing else None,
-        roster=roster,
-        registered=int(registered),
-        exempt=exempt,
-        compliant=int(compliant),
-        counted_spend=int(counted),
-        total_paid=int(total_paid),
-        median_spend=median,
-        merchants_with_sales=int(with_sales),
-        merchants_without_sales=int(without_sales),
-        categories=categories,
-        opds=opds,
-        previous_month=previous,
-        previous_opds=previous_opds,
-        adjustments=adjustments,
-    )
-    if details:
-        report.details = await _details(session, report, asn, policy=policy)
-    await session.commit()  # end the read transaction (SQLite keeps a snapshot otherwise)
-    return report
+async def _adjustments(
+    session: AsyncSession, months: tuple[date, ...], *, policy: QuotaPolicy, opd: str | None
+) -> list[Adjustment]:
+    """What changed after closing in those of `months` that are closed."""
+    found = []
+    for month in months:
+        closing = await session.get(MonthClosing, month)
+        if closing is not None:
+            adjustment = await _adjustment(session, closing, policy=policy, opd=opd)
+            if adjustment is not None:
+                found.append(adjustment)
+    return found
 
 
 async def _details(
-    session: AsyncSession,
-    report: Report,
-    asn,
-    *,
-    policy: QuotaPolicy,
+    session: AsyncSession, report: Report, asn: Subquery, *, policy: QuotaPolicy
 ) -> ReportDetails:
-    opd = report.opd
-    asn_rows = (
+    start, end = month_bounds(report.month, policy.tz)
+    return ReportDetails(
+        asn=await _asn_rows(session, asn),
+        merchants=await _merchant_rows(session, _paid_in(start, end, report.opd), report.opd),
+        orders=await _order_rows(session, start, end, report.opd),
+        adjustments=await _adjustment_rows(session, report, policy=policy),
+    )
+
+
+async def _asn_rows(session: AsyncSession, asn: Subquery) -> list[AsnRow]:
+    """Every ASN in scope, by OPD and name."""
+    rows = (
         await session.exec(
-            select(
+            _select(
                 asn.c.nip,
                 asn.c.name,
                 asn.c.opd,
@@ -484,20 +540,40 @@ async def _details(
             ).order_by(asn.c.opd, asn.c.name, asn.c.nip)
         )
     ).all()
-    start, end = month_bounds(report.month, policy.tz)
-    paid = _paid_in(start, end, opd)
+    return [
+        AsnRow(
+            nip,
+            name,
+            o,
+            golongan,
+            cls,
+            int(minimum),
+            int(spent),
+            bool(exempt),
+            bool(compliant),
+            bool(registered),
+        )
+        for nip, name, o, golongan, cls, minimum, spent, exempt, compliant, registered in rows
+    ]
+
+
+async def _merchant_rows(
+    session: AsyncSession, paid: list[ColumnElement], opd: str | None
+) -> list[MerchantRow]:
+    """The city's report: every merchant; an OPD's: the merchants its ASN bought from.
+    Largest revenue first."""
     sales = (
         select(
             col(Order.merchant_id).label("merchant_id"),
             func.count().label("orders"),
-            func.count(distinct(Order.buyer_id)).label("buyers"),
+            func.count(distinct(col(Order.buyer_id))).label("buyers"),
             func.sum(Order.total).label("revenue"),
         )
         .where(*paid)
         .group_by(col(Order.merchant_id))
         .subquery("sales")
     )
-    merchants = select(
+    merchants = _select(
         Merchant.code,
         Merchant.name,
         Merchant.kecamatan,
@@ -509,14 +585,21 @@ async def _details(
         merchants = merchants.outerjoin(sales, sales.c.merchant_id == col(Merchant.id))
     else:
         merchants = merchants.join(sales, sales.c.merchant_id == col(Merchant.id))
-    merchant_rows = (
+    rows = (
         await session.exec(
             merchants.order_by(func.coalesce(sales.c.revenue, 0).desc(), col(Merchant.name))
         )
     ).all()
-    # Orders of the month: placed in it, or placed before and paid in it (two index ranges).
+    return [MerchantRow(*row[:3], *(int(v) for v in row[3:])) for row in rows]
+
+
+async def _order_rows(
+    session: AsyncSession, start: datetime, end: datetime, opd: str | None
+) -> list[OrderRow]:
+    """Orders of the month: placed in it, or placed before and paid in it (two index ranges).
+    In the order they were placed."""
     columns = (
-        select(
+        _select(
             col(Order.id).label("id"),
             col(Order.created_at).label("created_at"),
             col(Order.paid_at).label("paid_at"),
@@ -545,19 +628,27 @@ async def _details(
             *scope,
         ),
     ).subquery("month_orders")
-    order_rows = (
+    rows = (
         await session.exec(
-            select(*month_orders.c).order_by(month_orders.c.created_at, month_orders.c.id)
+            _select(*month_orders.c).order_by(month_orders.c.created_at, month_orders.c.id)
         )
     ).all()
-    adjustment_rows: list[AdjustmentRow] = []
+    return [OrderRow(*row) for row in rows]
+
+
+async def _adjustment_rows(
+    session: AsyncSession, report: Report, *, policy: QuotaPolicy
+) -> list[AdjustmentRow]:
+    """Per adjusted month, each ASN whose spend now differs from the recorded one."""
+    opd = report.opd
+    found: list[AdjustmentRow] = []
     for adjustment in report.adjustments:
-        a_start, a_end = month_bounds(adjustment.month, policy.tz)
-        live = paid_spend(a_start, a_end)
+        start, end = month_bounds(adjustment.month, policy.tz)
+        live = paid_spend(start, end)
         now_spent = func.coalesce(live.c.spent, 0)
         rows = (
             await session.exec(
-                select(
+                _select(
                     MonthResult.nip,
                     func.coalesce(RosterEntry.name, ""),
                     MonthResult.opd,
@@ -574,29 +665,8 @@ async def _details(
                 .order_by(col(MonthResult.opd), col(MonthResult.nip))
             )
         ).all()
-        adjustment_rows.extend(
-            AdjustmentRow(adjustment.month, nip, name, o, int(rec), int(cur))
-            for nip, name, o, rec, cur in rows
+        found.extend(
+            AdjustmentRow(adjustment.month, nip, name, o, int(recorded), int(now))
+            for nip, name, o, recorded, now in rows
         )
-    return ReportDetails(
-        asn=[
-            AsnRow(
-                nip,
-                name,
-                o,
-                golongan,
-                cls,
-                int(minimum),
-                int(spent),
-                bool(exempt),
-                bool(compliant),
-                bool(registered),
-            )
-            for nip, name, o, golongan, cls, minimum, spent, exempt, compliant, registered in (
-                asn_rows
-            )
-        ],
-        merchants=[MerchantRow(*row[:3], *(int(v) for v in row[3:])) for row in merchant_rows],
-        orders=[OrderRow(*row) for row in order_rows],
-        adjustments=adjustment_rows,
-    )
+    return found

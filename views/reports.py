@@ -8,11 +8,8 @@ active (`i18n.use_locale`); `chart_png` and `workbook_xlsx` are CPU work: run th
 from __future__ import annotations
 
 import io
-import re
 import textwrap
-import zipfile
-from datetime import datetime
-from xml.sax.saxutils import escape
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -21,17 +18,16 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_decimal
 
+from services import report_workbook
 from services.quota import month_code, next_month
-from services.reports import Report
+from services.report_workbook import AdjustmentLabels, FigureLabels, SheetLabels, WorkbookLabels
+from services.reports import CategorySpend, OpdFigures, Report
 from views.callbacks import ReportCb
-from views.format import TEXT_LIMIT, esc, moment, money, shorten, status_label
+from views.format import STATUS_LABELS, TEXT_LIMIT, esc, moment, money, shorten, status_label
 from views.i18n import babel_locale
 from views.orders import PAYMENT_LABELS
 
 MAX_COMPARISON_LINES = 60
-RUPIAH_FORMAT = '"Rp"#,##0'
-PERCENT_FORMAT = "0.0%"
-DATE_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def _numbers(locale: str) -> str:
@@ -54,7 +50,7 @@ def compact_money(amount: float, locale: str) -> str:
     return "Rp" + format_compact_decimal(amount, locale=_numbers(locale), fraction_digits=1)
 
 
-def month_name(month, locale: str) -> str:
+def month_name(month: date, locale: str) -> str:
     return format_date(month, format="MMMM y", locale=babel_locale(locale))
 
 
@@ -76,9 +72,20 @@ def scope_name(report: Report) -> str:
 
 
 def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
-    month = month_name(report.month, locale)
     lines = [
-        _("📊 <b>TukuLokal report — {month}</b>").format(month=month),
+        *_heading_lines(report, locale, tz),
+        *_figure_lines(report, locale),
+        *_category_lines(report, locale),
+        *_compliance_range_lines(report, locale),
+        *_adjustment_lines(report, locale),
+    ]
+    return shorten("\n".join(lines), TEXT_LIMIT)
+
+
+def _heading_lines(report: Report, locale: str, tz: ZoneInfo) -> list[str]:
+    """The month, the scope and whether the figures are final."""
+    lines = [
+        _("📊 <b>TukuLokal report — {month}</b>").format(month=month_name(report.month, locale)),
         _("🏛 Scope: {scope}").format(scope=scope_name(report)),
     ]
     if report.closed_at is not None:
@@ -93,8 +100,13 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
                 when=moment(report.as_of, locale, tz)
             )
         )
+    return lines
+
+
+def _figure_lines(report: Report, locale: str) -> list[str]:
+    """Registration, compliance and spend."""
     registered_pct = 100.0 * report.registered / report.roster if report.roster else None
-    lines += [
+    lines = [
         "",
         _("👥 Registered ASN: <b>{registered}</b> of {roster} in the roster ({pct})").format(
             registered=count(report.registered, locale),
@@ -124,30 +136,47 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
             without=count(report.merchants_without_sales, locale),
         ),
     ]
-    if report.categories:
-        lines += ["", _("<b>Spend by category</b>")]
-        total = sum(c.amount for c in report.categories) or 1
-        for c in report.categories:
-            lines.append(
-                "{emoji} {name}: {amount} ({pct})".format(
-                    emoji=c.emoji or "•",
-                    name=esc(category_name(c.slug, c.name_id, c.name_en, locale)),
-                    amount=money(c.amount, locale),
-                    pct=percent(100.0 * c.amount / total, locale),
-                )
+    return lines
+
+
+def _category_lines(report: Report, locale: str) -> list[str]:
+    if not report.categories:
+        return []
+    lines = ["", _("<b>Spend by category</b>")]
+    total = sum(c.amount for c in report.categories) or 1
+    for c in report.categories:
+        lines.append(
+            "{emoji} {name}: {amount} ({pct})".format(
+                emoji=c.emoji or "•",
+                name=esc(category_name(c.slug, c.name_id, c.name_en, locale)),
+                amount=money(c.amount, locale),
+                pct=percent(100.0 * c.amount / total, locale),
             )
-    if report.opds and report.opd is None:
-        ranked = [o for o in report.opds if o.pct is not None]
-        if len(ranked) > 1:
-            lines += [
-                "",
-                _("🔻 Lowest compliance: {opd} ({pct})").format(
-                    opd=esc(ranked[0].opd), pct=percent(ranked[0].pct, locale)
-                ),
-                _("🔺 Highest compliance: {opd} ({pct})").format(
-                    opd=esc(ranked[-1].opd), pct=percent(ranked[-1].pct, locale)
-                ),
-            ]
+        )
+    return lines
+
+
+def _compliance_range_lines(report: Report, locale: str) -> list[str]:
+    """The city's lowest and highest OPD (report.opds is sorted by compliance)."""
+    if not report.opds or report.opd is not None:
+        return []
+    ranked = [o for o in report.opds if o.pct is not None]
+    if len(ranked) <= 1:
+        return []
+    return [
+        "",
+        _("🔻 Lowest compliance: {opd} ({pct})").format(
+            opd=esc(ranked[0].opd), pct=percent(ranked[0].pct, locale)
+        ),
+        _("🔺 Highest compliance: {opd} ({pct})").format(
+            opd=esc(ranked[-1].opd), pct=percent(ranked[-1].pct, locale)
+        ),
+    ]
+
+
+def _adjustment_lines(report: Report, locale: str) -> list[str]:
+    """What changed in closed months after they were closed."""
+    lines: list[str] = []
     for adjustment in report.adjustments:
         lines += [
             "",
@@ -167,7 +196,7 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
                     n=count(adjustment.compliance_changed, locale)
                 )
             )
-    return shorten("\n".join(lines), TEXT_LIMIT)
+    return lines
 
 
 def comparison_text(report: Report, locale: str) -> str:
@@ -256,7 +285,7 @@ def _wrap(label: str) -> str:
     return "\n".join(textwrap.wrap(label, 22, max_lines=2, placeholder="…")) or "–"
 
 
-def _opd_panel(report: Report, opds: list, locale: str, suffix: str = "") -> dict:
+def _opd_panel(report: Report, opds: list[OpdFigures], locale: str, suffix: str = "") -> dict:
     month = month_name(report.month, locale)
     panel = {
         "title": _("Compliance per OPD — {month}").format(month=month) + suffix,
@@ -275,7 +304,7 @@ def _opd_panel(report: Report, opds: list, locale: str, suffix: str = "") -> dic
     return panel
 
 
-def _category_panel(categories: list, locale: str) -> dict:
+def _category_panel(categories: list[CategorySpend], locale: str) -> dict:
     return {
         "title": _("Spend per category"),
         "labels": [_wrap(category_name(c.slug, c.name_id, c.name_en, locale)) for c in categories],
@@ -362,353 +391,134 @@ def _plain_status(status: str) -> str:
 
 
 def workbook_xlsx(report: Report, locale: str, tz: ZoneInfo) -> bytes:
-    """The report as an XLSX workbook: numbers as numbers, frozen headers, auto-filters."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """The report as an XLSX workbook (services.report_workbook) in the reader's language."""
+    return report_workbook.workbook_xlsx(report, workbook_labels(report, locale), tz)
 
-    details = report.details
-    if details is None:
-        raise ValueError("build the report with details=True for a workbook")
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
 
-    def sheet(title: str, headers: list[tuple[str, float]]):
-        ws = book.create_sheet(title[:31])
-        ws.freeze_panes = "A2"
-        for index, (_header, width) in enumerate(headers, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = width
-        cells = []
-        for header, _width in headers:
-            cell = WriteOnlyCell(ws, value=header)
-            cell.font = bold
-            cells.append(cell)
-        ws.append(cells)
-        return ws
-
-    def finish(ws, columns: int, rows: int) -> None:
-        ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
-
-    def styled(ws, value: object, number_format: str):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = number_format
-        return cell
-
-    def local(value: datetime | None) -> datetime | None:
-        # Excel has no time zones: WIB wall-clock time.
-        return value.astimezone(tz).replace(tzinfo=None) if value is not None else None
-
-    # Summary
-    ws = sheet(_("Summary"), [(_("Figure"), 46), (_("Value"), 22)])
-    summary: list[tuple[str, object, str | None]] = [
-        (_("Month"), f"{report.month:%Y-%m}", None),
-        (_("Scope"), report.opd or _("the whole city"), None),
-        (_("Closed on (WIB)"), local(report.closed_at), DATE_FORMAT),
-        (_("Figures as of (WIB)"), local(report.as_of), DATE_FORMAT),
-        (_("ASN in the roster"), report.roster, None),
-        (_("Registered ASN"), report.registered, None),
-        (_("Exempt ASN"), report.exempt, None),
-        (_("ASN held to the minimum"), report.subject, None),
-        (_("Met the minimum"), report.compliant, None),
-        (
-            _("Compliance"),
-            report.compliant / report.subject if report.subject else None,
-            PERCENT_FORMAT,
-        ),
-        (_("Paid into UMKM"), report.total_paid, RUPIAH_FORMAT),
-        (_("Counted toward the minimums"), report.counted_spend, RUPIAH_FORMAT),
-        (_("Median spend per ASN"), report.median_spend, RUPIAH_FORMAT),
-        (_("Shops with sales"), report.merchants_with_sales, None),
-        (_("Shops without sales"), report.merchants_without_sales, None),
-    ]
-    for c in report.categories:
-        summary.append(
+def workbook_labels(report: Report, locale: str) -> WorkbookLabels:
+    """The workbook's sheet names, headers and words, translated."""
+    return WorkbookLabels(
+        summary=SheetLabels(_("Summary"), (_("Figure"), _("Value"))),
+        opd=_opd_sheet_labels(),
+        asn=SheetLabels(
+            _("ASN"),
             (
-                _("Spend: {category}").format(
-                    category=category_name(c.slug, c.name_id, c.name_en, locale)
-                ),
-                c.amount,
-                RUPIAH_FORMAT,
-            )
-        )
-    for a in report.adjustments:
-        label = month_name(a.month, locale)
-        summary += [
-            (_("Adjustments to {month}: ASN").format(month=label), a.asn, None),
-            (_("Adjustments to {month}: net").format(month=label), a.net, RUPIAH_FORMAT),
-            (_("Adjustments to {month}: refunds").format(month=label), a.refunds, RUPIAH_FORMAT),
-            (
-                _("Adjustments to {month}: late payments").format(month=label),
-                a.late,
-                RUPIAH_FORMAT,
+                _("NIP"),
+                _("Name"),
+                _("OPD"),
+                _("Golongan"),
+                _("Class"),
+                _("Minimum"),
+                _("Spend"),
+                _("Remaining"),
+                _("Status"),
+                _("Registered"),
             ),
-        ]
-    for label, value, fmt in summary:
-        ws.append([label, styled(ws, value, fmt) if fmt else value])
-    finish(ws, 2, len(summary))
-
-    # Per OPD, with last month beside it
-    ws = sheet(
-        _("OPD"),
-        [
-            (_("OPD"), 38),
-            (_("ASN"), 9),
-            (_("Registered"), 12),
-            (_("Exempt"), 9),
-            (_("Held to the minimum"), 12),
-            (_("Met the minimum"), 12),
-            (_("Compliance"), 12),
-            (_("Spend"), 18),
-            (_("Compliance last month"), 14),
-            (_("Change (points)"), 12),
-            (_("Spend last month"), 18),
-        ],
-    )
-    before = {o.opd: o for o in report.previous_opds}
-    for o in sorted(report.opds, key=lambda o: o.opd):
-        prev = before.get(o.opd)
-        pct = o.compliant / o.subject if o.subject else None
-        prev_pct = prev.compliant / prev.subject if prev and prev.subject else None
-        ws.append(
-            [
-                o.opd,
-                o.asn,
-                o.registered,
-                o.exempt,
-                o.subject,
-                o.compliant,
-                styled(ws, pct, PERCENT_FORMAT),
-                styled(ws, o.spent, RUPIAH_FORMAT),
-                styled(ws, prev_pct, PERCENT_FORMAT),
-                styled(
-                    ws,
-                    round((pct - prev_pct) * 100, 1)
-                    if pct is not None and prev_pct is not None
-                    else None,
-                    "+0.0;-0.0;0.0",
-                ),
-                styled(ws, prev.spent if prev else None, RUPIAH_FORMAT),
-            ]
-        )
-    finish(ws, 11, len(report.opds))
-
-    # Per ASN
-    ws = sheet(
-        _("ASN"),
-        [
-            (_("NIP"), 21),
-            (_("Name"), 30),
-            (_("OPD"), 30),
-            (_("Golongan"), 10),
-            (_("Class"), 8),
-            (_("Minimum"), 14),
-            (_("Spend"), 14),
-            (_("Remaining"), 14),
-            (_("Status"), 14),
-            (_("Registered"), 11),
-        ],
-    )
-    met, not_met, exempt = _("Met"), _("Not met"), _("Exempt")
-    yes, no = _("yes"), _("no")
-    rupiah = _style_id(ws, RUPIAH_FORMAT)
-    long_asn = _LongSheet(ws, ["s", "s", "s", "s", "s", rupiah, rupiah, rupiah, "s", "s"])
-    for r in details.asn:
-        long_asn.add(
-            (
-                r.nip,
-                r.name,
-                r.opd,
-                r.golongan,
-                r.quota_class,
-                r.minimum,
-                r.spent,
-                r.remaining,
-                exempt if r.exempt else met if r.compliant else not_met,
-                yes if r.registered else no,
-            )
-        )
-    finish(ws, 10, len(details.asn))
-
-    # Per merchant
-    ws = sheet(
-        _("Shops"),
-        [
-            (_("Code"), 10),
-            (_("Shop"), 34),
-            (_("Kecamatan"), 16),
-            (_("Orders"), 10),
-            (_("Buyers"), 10),
-            (_("Revenue"), 18),
-        ],
-    )
-    for m in details.merchants:
-        ws.append(
-            [m.code, m.name, m.kecamatan, m.orders, m.buyers, styled(ws, m.revenue, RUPIAH_FORMAT)]
-        )
-    finish(ws, 6, len(details.merchants))
-
-    # Every order of the month
-    ws = sheet(
-        _("Orders"),
-        [
-            (_("Order"), 9),
-            (_("Created (WIB)"), 17),
-            (_("Paid (WIB)"), 17),
-            (_("Status"), 18),
-            (_("Shop"), 30),
-            (_("Buyer NIP"), 21),
-            (_("Buyer"), 26),
-            (_("OPD"), 26),
-            (_("Payment"), 11),
-            (_("Total"), 15),
-            (_("Counts for the minimum"), 12),
-            (_("Refunded (WIB)"), 17),
-        ],
-    )
-    statuses: dict[str, str] = {}
-    methods = {str(method): label() for method, label in PAYMENT_LABELS.items()}
-    moment_id = _style_id(ws, DATE_FORMAT)
-    rupiah = _style_id(ws, RUPIAH_FORMAT)
-    long_orders = _LongSheet(
-        ws, ["n", moment_id, moment_id, "s", "s", "s", "s", "s", "s", rupiah, "s", moment_id]
-    )
-    for o in details.orders:
-        status = statuses.get(o.status)
-        if status is None:
-            status = statuses[o.status] = _plain_status(o.status)
-        long_orders.add(
-            (
-                o.id,
-                local(o.created_at),
-                local(o.paid_at),
-                status,
-                o.merchant,
-                o.buyer_nip,
-                o.buyer_name,
-                o.opd,
-                methods.get(o.payment_method, o.payment_method),
-                o.total,
-                yes if o.counts_for_quota else no,
-                local(o.refunded_at),
-            )
-        )
-    finish(ws, 12, len(details.orders))
-
-    if details.adjustments:
-        ws = sheet(
+        ),
+        shops=SheetLabels(
+            _("Shops"),
+            (_("Code"), _("Shop"), _("Kecamatan"), _("Orders"), _("Buyers"), _("Revenue")),
+        ),
+        orders=_order_sheet_labels(),
+        adjustments=SheetLabels(
             _("Adjustments"),
-            [
-                (_("Month"), 10),
-                (_("NIP"), 21),
-                (_("Name"), 30),
-                (_("OPD"), 30),
-                (_("Recorded spend"), 16),
-                (_("Spend now"), 16),
-                (_("Difference"), 16),
-            ],
-        )
-        for a in details.adjustments:
-            ws.append(
-                [
-                    f"{a.month:%Y-%m}",
-                    a.nip,
-                    a.name,
-                    a.opd,
-                    styled(ws, a.recorded, RUPIAH_FORMAT),
-                    styled(ws, a.now, RUPIAH_FORMAT),
-                    styled(ws, a.now - a.recorded, RUPIAH_FORMAT),
-                ]
+            (
+                _("Month"),
+                _("NIP"),
+                _("Name"),
+                _("OPD"),
+                _("Recorded spend"),
+                _("Spend now"),
+                _("Difference"),
+            ),
+        ),
+        figures=_figure_labels(),
+        whole_city=_("the whole city"),
+        category_spend=tuple(
+            _("Spend: {category}").format(
+                category=category_name(c.slug, c.name_id, c.name_en, locale)
             )
-        finish(ws, 7, len(details.adjustments))
-
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return _splice(buffer.getvalue(), [long_asn, long_orders])
-
-
-def _style_id(ws, number_format: str) -> int:
-    """The workbook's id of a cell style with this number format (registered if new)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(ws, value=0)
-    cell.number_format = number_format
-    return cell.style_id
-
-
-class _LongSheet:
-    """The data rows of a long sheet, serialized straight to SpreadsheetML.
-
-    openpyxl spends ~7 µs on each cell it writes, which is 3 s for a month's orders alone;
-    these rows take a tenth of that. openpyxl still writes the sheet itself (header, widths,
-    frozen pane, auto-filter) around a placeholder row that `_splice` replaces. Each column is
-    "s" (text), "n" (number) or a style id (number or date with that number format).
-    """
-
-    def __init__(self, ws, kinds: list[str | int]) -> None:
-        import uuid
-
-        from openpyxl.utils import get_column_letter
-
-        self.token = f"tukulokal-rows-{uuid.uuid4().hex}"
-        ws.append([self.token])  # row 2, replaced by the rows below
-        self.kinds = kinds
-        self.letters = [get_column_letter(i) for i in range(1, len(kinds) + 1)]
-        self.parts: list[str] = []
-        self.count = 0
-
-    def add(self, values: tuple) -> None:
-        from openpyxl.utils.datetime import to_excel
-
-        self.count += 1
-        r = self.count + 1
-        cells = []
-        for letter, kind, value in zip(self.letters, self.kinds, values, strict=True):
-            if value is None or value == "":
-                continue
-            if kind == "s":
-                text = _xml_text(str(value))
-                space = ' xml:space="preserve"' if text != text.strip() else ""
-                cells.append(f'<c r="{letter}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
-            elif kind == "n":
-                cells.append(f'<c r="{letter}{r}" t="n"><v>{value}</v></c>')
-            else:
-                number = to_excel(value) if isinstance(value, datetime) else value
-                cells.append(f'<c r="{letter}{r}" s="{kind}" t="n"><v>{number}</v></c>')
-        self.parts.append(f'<row r="{r}">{"".join(cells)}</row>')
-
-    def splice(self, xml: bytes) -> bytes:
-        token = self.token.encode()
-        at = xml.index(token)
-        start = xml.rindex(b"<row ", 0, at)
-        end = xml.index(b"</row>", at) + len(b"</row>")
-        rows = "".join(self.parts).encode()
-        last = f"{self.letters[-1]}{self.count + 1}".encode()
-        xml = xml[:start] + rows + xml[end:]
-        dimension = b'<dimension ref="A1:' + last + b'"'
-        return re.sub(rb'<dimension ref="[^"]*"', dimension, xml, count=1)
+            for c in report.categories
+        ),
+        adjusted_months=tuple(
+            _adjustment_labels(month_name(a.month, locale)) for a in report.adjustments
+        ),
+        met=_("Met"),
+        not_met=_("Not met"),
+        exempt=_("Exempt"),
+        yes=_("yes"),
+        no=_("no"),
+        statuses={status: _plain_status(status) for status in STATUS_LABELS},
+        payment_methods={str(method): label() for method, label in PAYMENT_LABELS.items()},
+    )
 
 
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+def _opd_sheet_labels() -> SheetLabels:
+    return SheetLabels(
+        _("OPD"),
+        (
+            _("OPD"),
+            _("ASN"),
+            _("Registered"),
+            _("Exempt"),
+            _("Held to the minimum"),
+            _("Met the minimum"),
+            _("Compliance"),
+            _("Spend"),
+            _("Compliance last month"),
+            _("Change (points)"),
+            _("Spend last month"),
+        ),
+    )
 
 
-def _xml_text(text: str) -> str:
-    return escape(_ILLEGAL_XML.sub("", text))
+def _order_sheet_labels() -> SheetLabels:
+    return SheetLabels(
+        _("Orders"),
+        (
+            _("Order"),
+            _("Created (WIB)"),
+            _("Paid (WIB)"),
+            _("Status"),
+            _("Shop"),
+            _("Buyer NIP"),
+            _("Buyer"),
+            _("OPD"),
+            _("Payment"),
+            _("Total"),
+            _("Counts for the minimum"),
+            _("Refunded (WIB)"),
+        ),
+    )
 
 
-def _splice(data: bytes, sheets: list[_LongSheet]) -> bytes:
-    """The saved workbook with each long sheet's placeholder row replaced by its rows."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename.startswith("xl/worksheets/"):
-                for sheet in sheets:
-                    if sheet.token.encode() in content:
-                        content = sheet.splice(content)
-            target.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=3)
-    return out.getvalue()
+def _figure_labels() -> FigureLabels:
+    return FigureLabels(
+        month=_("Month"),
+        scope=_("Scope"),
+        closed_on=_("Closed on (WIB)"),
+        as_of=_("Figures as of (WIB)"),
+        roster=_("ASN in the roster"),
+        registered=_("Registered ASN"),
+        exempt=_("Exempt ASN"),
+        subject=_("ASN held to the minimum"),
+        compliant=_("Met the minimum"),
+        compliance=_("Compliance"),
+        total_paid=_("Paid into UMKM"),
+        counted_spend=_("Counted toward the minimums"),
+        median_spend=_("Median spend per ASN"),
+        with_sales=_("Shops with sales"),
+        without_sales=_("Shops without sales"),
+    )
+
+
+def _adjustment_labels(month: str) -> AdjustmentLabels:
+    return AdjustmentLabels(
+        asn=_("Adjustments to {month}: ASN").format(month=month),
+        net=_("Adjustments to {month}: net").format(month=month),
+        refunds=_("Adjustments to {month}: refunds").format(month=month),
+        late=_("Adjustments to {month}: late payments").format(month=month),
+    )
 
 
 def report_buttons(report: Report, locale: str, *, latest: bool) -> InlineKeyboardMarkup:
