@@ -23,7 +23,7 @@ from services.quota import month_code, next_month
 from services.report_workbook import AdjustmentLabels, FigureLabels, SheetLabels, WorkbookLabels
 from services.reports import CategorySpend, OpdFigures, Report
 from views.callbacks import ReportCb
-from views.format import STATUS_LABELS, TEXT_LIMIT, esc, moment, money, shorten, status_label
+from views.format import STATUS_LABELS, esc, fit_html, moment, money, status_label
 from views.i18n import babel_locale
 from views.orders import PAYMENT_LABELS
 
@@ -79,7 +79,7 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
         *_compliance_range_lines(report, locale),
         *_adjustment_lines(report, locale),
     ]
-    return shorten("\n".join(lines), TEXT_LIMIT)
+    return fit_html("\n".join(lines))
 
 
 def _heading_lines(report: Report, locale: str, tz: ZoneInfo) -> list[str]:
@@ -233,7 +233,7 @@ def comparison_text(report: Report, locale: str) -> str:
         )
     if not rows:
         lines.append(_("No ASN in this scope."))
-    return shorten("\n".join(lines), TEXT_LIMIT)
+    return fit_html("\n".join(lines))
 
 
 def chart_caption(report: Report, locale: str) -> str:

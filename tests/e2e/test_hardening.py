@@ -126,6 +126,9 @@ async def test_forged_order_buttons_follow_the_table(app, tg, db, action, status
     async with db.session() as session:
         order_id = await _new_order(session, await _world(session), status)
         before = await _events(session, order_id)
+    # The buyer and the shop have opened the bot: whoever acts, the other side can be told.
+    tg.user(BUYER, first_name="Buyer", language_code="en", started=True)
+    tg.user(OWNER, first_name="Owner", language_code="en", started=True)
     person = {"buyer": BUYER, "owner": OWNER, "stranger": STRANGER}[who]
     user = tg.user(person, first_name=who.title(), language_code="en")
     home = await open_bot(user)
