@@ -13,8 +13,29 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.factory import (
+    POLLING_OPTIONS,
+    create_bot,
+    create_dispatcher,
+    start_broadcast_runner,
+    start_scheduler,
+)
 from bot.settings import Settings, get_settings
 from models.db import Database
+from models.migrate import upgrade
+from sandbox.console import run_console
+from sandbox.server import run_sandbox
+from scheduler.runner import stop_scheduler
+from services import importer
+from services.categories import ensure_categories
+from services.compliance import close_month
+from services.demo import seed_demo
+from services.errors import Refusal, ServiceError
+from services.merchants import create_link_token
+from services.money import MoneyError, parse_rupiah
+from services.quota import QuotaPolicy, parse_month, set_minimum
+from views.i18n import get_i18n
+from views.import_messages import describe_issue
 
 log = logging.getLogger("tukulokal")
 
@@ -24,8 +45,6 @@ def _print(text: str) -> None:
 
 
 async def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[int]]) -> int:
-    from models.migrate import upgrade
-    from services.categories import ensure_categories
 
     db = Database(settings.database_url)
     try:
@@ -38,7 +57,6 @@ async def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.factory import POLLING_OPTIONS, create_bot, create_dispatcher
 
     if not settings.bot_token:
         _print(
@@ -58,9 +76,6 @@ async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
 
     It also runs a broadcast runner: whichever process holds the "broadcasts" lease sends them.
     """
-    from bot.factory import create_bot, start_broadcast_runner, start_scheduler
-    from models.migrate import upgrade
-    from scheduler.runner import stop_scheduler
 
     if not settings.bot_token:
         _print("BOT_TOKEN is not set: the jobs send messages through the bot.")
@@ -96,9 +111,6 @@ async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _import(kind: str) -> Callable[[Settings, argparse.Namespace], Awaitable[int]]:
     async def command(settings: Settings, args: argparse.Namespace) -> int:
-        from services import importer
-        from views.i18n import get_i18n
-        from views.import_messages import describe_issue
 
         path = Path(args.file)
         if not path.is_file():
@@ -139,9 +151,6 @@ def _import(kind: str) -> Callable[[Settings, argparse.Namespace], Awaitable[int
 
 
 async def cmd_quota_set(settings: Settings, args: argparse.Namespace) -> int:
-    from services.errors import ServiceError
-    from services.money import MoneyError, parse_rupiah
-    from services.quota import set_minimum
 
     try:
         amount = parse_rupiah(args.rupiah)
@@ -173,9 +182,6 @@ async def cmd_quota_set(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
-    from services.compliance import close_month
-    from services.errors import Refusal, ServiceError
-    from services.quota import QuotaPolicy, parse_month
 
     try:
         month = parse_month(args.month)
@@ -217,7 +223,6 @@ async def cmd_close_month(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from services.demo import seed_demo
 
     async def work(session: AsyncSession) -> int:
         summary = await seed_demo(session, photos_dir=Path(args.photos) if args.photos else None)
@@ -228,8 +233,6 @@ async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_merchant_link(settings: Settings, args: argparse.Namespace) -> int:
-    from services.errors import ServiceError
-    from services.merchants import create_link_token
 
     async def work(session: AsyncSession) -> int:
         try:
@@ -247,14 +250,10 @@ async def cmd_merchant_link(settings: Settings, args: argparse.Namespace) -> int
 
 
 async def cmd_try(settings: Settings, args: argparse.Namespace) -> int:
-    from sandbox.console import run_console
-
     return await run_console(settings, data_dir=Path(args.data_dir))
 
 
 async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from sandbox.server import run_sandbox
-
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
     return await run_sandbox(

@@ -30,9 +30,15 @@ from typing import Any, Protocol, TextIO
 from pydantic import SecretStr
 from sqlmodel import col, select
 
+from bot.factory import create_bot, create_dispatcher
 from bot.settings import Settings
+from models import Merchant, User
 from models.db import Database
+from models.migrate import upgrade
 from sandbox.fakegram import ApiError, BotMessage, FakeFile, FakeTelegram, FakeUser
+from services.categories import ensure_categories
+from services.demo import MERCHANTS_CSV, ROSTER_CSV, seed_demo
+from services.phones import PhoneError, normalize_phone
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +174,6 @@ def split_name(full: str) -> tuple[str, str | None]:
 
 def demo_personas() -> list[Persona]:
     """The four accounts, chosen from the demo CSVs (services/data/demo)."""
-    from services.demo import MERCHANTS_CSV, ROSTER_CSV
-    from services.phones import PhoneError, normalize_phone
 
     def phone_of(text: str) -> str | None:
         try:
@@ -341,10 +345,6 @@ async def prepare_demo_database(db: Database, photos_dir: Path) -> bool:
 
     Shared with `tukulokal sandbox` (sandbox), as are the demo personas and CSV helpers.
     """
-    from models import Merchant
-    from models.migrate import upgrade
-    from services.categories import ensure_categories
-    from services.demo import seed_demo
 
     await upgrade(db.engine)
     async with db.session() as session:
@@ -356,7 +356,6 @@ async def prepare_demo_database(db: Database, photos_dir: Path) -> bool:
 
 
 async def _known_accounts(db: Database, telegram_ids: list[int]) -> set[int]:
-    from models import User
 
     async with db.session() as session:
         rows = await session.exec(
@@ -393,7 +392,6 @@ class Console:
         return self.data_dir / DB_FILE
 
     async def start(self) -> None:
-        from bot.factory import create_bot, create_dispatcher
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.tg = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)

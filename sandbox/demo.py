@@ -34,6 +34,7 @@ from sandbox.console import (
 )
 from sandbox.console import Persona as ConsolePersona
 from services.cart import add_to_cart, clear_cart, get_cart
+from services.demo import MERCHANTS_CSV, ROSTER_CSV
 from services.errors import ServiceError
 from services.merchants import link_owner_by_contact
 from services.orders import checkout, checkout_key, transition
@@ -134,7 +135,6 @@ def _met_persona(roster: list[dict[str, str]], used: set[str | None]) -> Persona
 
 
 def _merchant_persona(merchant: ConsolePersona) -> Persona:
-    from services.demo import MERCHANTS_CSV
 
     shops = [m for m in csv_rows(MERCHANTS_CSV) if _phone(m.get("telepon")) == merchant.phone]
     shop = shops[0]["nama"] if shops else (merchant.last_name or "")
@@ -181,7 +181,6 @@ def _guest_persona(guest: ConsolePersona) -> Persona:
 
 def sandbox_personas() -> list[Persona]:
     """The console's accounts (bot/console.py), plus an ASN who met this month's minimum."""
-    from services.demo import ROSTER_CSV
 
     base = {p.key: p for p in demo_personas()}
     roster = [r for r in csv_rows(ROSTER_CSV) if _phone(r.get("telepon"))]
@@ -231,7 +230,6 @@ async def prepare_world(
 async def _accounts(
     session: AsyncSession, personas: list[Persona], *, now: datetime
 ) -> list[list[Any]]:
-    from services.demo import MERCHANTS_CSV, ROSTER_CSV
 
     today = now.date()
     for persona in personas:

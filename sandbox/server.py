@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import re
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,8 +33,12 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr
+from sqlalchemy import update
+from sqlmodel import col
 
+from bot.factory import create_bot, create_dispatcher, start_scheduler
 from bot.settings import Settings
+from models import User
 from models.db import Database
 from sandbox.console import (
     BOT_USERNAME,
@@ -46,6 +51,10 @@ from sandbox.console import (
 )
 from sandbox.demo import DemoWorld, Persona, prepare_world, sandbox_personas
 from sandbox.fakegram import ApiError, BotMessage, FakeTelegram, FakeUser
+from scheduler import jobs as job_module
+from scheduler.jobs import JobContext
+from scheduler.runner import stop_scheduler
+from services.quota import QuotaPolicy, deadline_day_for, deadline_for, month_start, next_month
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +163,6 @@ class Sandbox:
         raise web.HTTPNotFound(text=f"no persona {key!r}")
 
     async def start(self) -> None:
-        from bot.factory import create_bot, create_dispatcher, start_scheduler
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # The page's port first: a busy one fails now, not after preparing the demo data.
@@ -233,7 +241,6 @@ class Sandbox:
         )
 
     async def _stop_scheduler(self) -> None:
-        from scheduler.runner import stop_scheduler  # releases the lease
 
         await stop_scheduler(self._scheduler)
 
@@ -325,7 +332,6 @@ class Sandbox:
     # ------------------------------------------------------------------ time
 
     def _policy(self) -> Any:
-        from services.quota import QuotaPolicy
 
         settings = self.base_settings
         return QuotaPolicy(
@@ -335,7 +341,6 @@ class Sandbox:
         )
 
     async def _deadline(self, month: date) -> date:
-        from services.quota import deadline_day_for, deadline_for
 
         assert self.db is not None
         async with self.db.session() as session:
@@ -346,7 +351,6 @@ class Sandbox:
 
     async def target_time(self, action: str) -> datetime:
         """Where a time button moves the clock (always forward)."""
-        from services.quota import month_start, next_month
 
         now = self.clock()
         tz = self.base_settings.tz
@@ -389,8 +393,6 @@ class Sandbox:
 
     async def run_jobs(self) -> list[JobRun]:
         """Every scheduled job once, now, with the scheduler's own context (and lease)."""
-        from scheduler import jobs as job_module
-        from scheduler.jobs import JobContext
 
         if self._scheduler is None:
             return []
@@ -456,10 +458,6 @@ class Sandbox:
 
     async def set_language(self, language: str) -> None:
         """The personas' Telegram app language (the bot follows it unless /bahasa chose)."""
-        from sqlalchemy import update
-        from sqlmodel import col
-
-        from models import User
 
         if language not in LANGUAGES:
             raise web.HTTPBadRequest(text="language must be id or en")
@@ -926,7 +924,6 @@ async def run_sandbox(
     out: Callable[[str], None] = print,
 ) -> int:
     """Run until ``stop`` is set, SIGTERM, or Ctrl-C; 0 after a clean shutdown."""
-    import signal
 
     sandbox = Sandbox(settings, data_dir, host=host, port=port, language=language)
     stop = stop or asyncio.Event()

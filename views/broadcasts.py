@@ -7,8 +7,9 @@ and the buttons) is in each recipient's language.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from aiogram import Bot
@@ -294,13 +295,11 @@ def utf16_len(text: str) -> int:
 
 
 def _unescape(text: str) -> str:
-    import html
 
     return html.unescape(text)
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
 
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

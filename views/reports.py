@@ -317,6 +317,7 @@ def _category_panel(categories: list[CategorySpend], locale: str) -> dict:
 
 
 def _render(panels: list[dict]) -> bytes:
+    # matplotlib is imported when a chart is drawn: it costs the bot's start-up half a second.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
