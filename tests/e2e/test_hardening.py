@@ -7,10 +7,12 @@ handlers: forged order steps, malformed ids, re-delivered updates.
 
 from __future__ import annotations
 
+import io
 import logging
 import string
 import uuid
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +21,7 @@ from sqlmodel import func, select
 from models import CartItem, Order, OrderEvent, OrderItem, Product, User
 from services import cart, orders
 from tests import factories as f
-from tests.e2e.conftest import open_bot
+from tests.e2e.conftest import ADMIN_ID, open_bot
 from tests.e2e.helpers import shop_with_owner
 from tests.factories import fresh
 
@@ -416,3 +418,36 @@ async def test_an_unexpected_failure_is_told_in_indonesian(app, tg, monkeypatch)
     tap = await user.click_data(user.bot_messages[-1], "cs")
     answer = await user.wait_answer(tap)
     assert answer.get("show_alert") and "Maaf" in answer["text"]
+
+
+# --- 3. no spreadsheet formulas from data -------------------------------------------------
+
+HOSTILE_OPD = "=cmd|' /C calc'!A0"
+HOSTILE_SHOP = '=HYPERLINK("http://x","y")'
+
+
+async def test_the_report_workbook_holds_no_formulas(app, tg, session, clock) -> None:
+    """A roster OPD and a shop named like formulas reach every sheet as text."""
+    await f.roster(session, f.PNS_NIP, opd=HOSTILE_OPD)
+    shop = await shop_with_owner(session, OWNER, name=HOSTILE_SHOP)
+    product = await f.product(session, shop, name="+SUM(A1:A9)", price=600_000, stock=5)
+    buyer = await f.asn_user(session, BUYER)
+    await f.order(
+        session, buyer, product, status="paid", paid_at=clock(), counts_for_quota=True,
+        buyer_nip=buyer.nip,
+    )  # fmt: skip
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await open_bot(admin)
+    await admin.send("/laporan")
+    summary = await admin.wait_reply(containing="TukuLokal report")
+    await admin.click("Spreadsheet (XLSX)", summary)
+    document = await admin.wait_reply(timeout=20, predicate=lambda m: m.document is not None)
+    book = openpyxl.load_workbook(io.BytesIO(document.document[0]))
+    texts = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.add(cell.value)
+    assert {HOSTILE_OPD, HOSTILE_SHOP} <= texts
