@@ -18,6 +18,9 @@ from views.callbacks import TelegramId
 from views.format import button_text, esc, fit_html, moment, shorten
 
 OPD_PAGE = 8
+# Administrators and operators one can remove in one screen (the newest first are beyond it,
+# far below Telegram's 100 buttons a message).
+MAX_LISTED = 40
 
 
 class AdminCb(CallbackData, prefix="adm"):
@@ -83,9 +86,8 @@ def remove_list_screen(
     configured: Sequence[int], accounts: Sequence[AdminAccount], people: Mapping[int, User]
 ) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    for entry in accounts:
-        if entry.telegram_id in configured:
-            continue
+    removable = [a for a in accounts if a.telegram_id not in configured]
+    for entry in removable[:MAX_LISTED]:
         account = people.get(entry.telegram_id)
         name = account.full_name or account.first_name if account else str(entry.telegram_id)
         role = _("administrator") if entry.role == AdminRole.ADMIN else entry.opd or ""

@@ -16,6 +16,8 @@ from views.format import esc, fit_lines, money
 # Line buttons per page of the cart screen: 4 buttons a line, so a page holds 32 of them, plus
 # the pager and the checkout rows; every line is always listed in the text.
 LINES_PER_PAGE = 8
+# One order per shop: a cart from very many shops makes very many orders.
+MAX_ORDER_BUTTONS = 20
 
 
 def cart_line(number: int, line: carts.CartLine, locale: str) -> str:
@@ -145,10 +147,11 @@ def checkout_summary_screen(
 def placed_screen(
     placed: list[Order], *, created: bool, locale: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The orders a checkout made (or had made already, when tapped again)."""
+    """The orders a checkout made (or had made already, when tapped again): a button for each
+    of the first MAX_ORDER_BUTTONS, all of them in 📦 My orders."""
     lines = [_("✅ <b>Order placed!</b>")] if created else [_("Your orders:")]
     builder = InlineKeyboardBuilder()
-    for order in placed:
+    for order in placed[:MAX_ORDER_BUTTONS]:
         builder.row(
             InlineKeyboardButton(
                 text=_("📦 Order #{id} · {total}").format(

@@ -15,7 +15,7 @@ from models import MemberRole, Merchant, MerchantStatus
 from models.tables import stored_id
 from services import shop
 from views.callbacks import NewProductCb, OrderCb, ShopCb, ShopProductsCb, StaffRemoveCb
-from views.format import button_text, esc, fit_html, money, status_label
+from views.format import button_text, esc, fit_html, fit_lines, money, status_label
 from views.i18n import babel_locale
 
 
@@ -40,11 +40,16 @@ def not_a_merchant_text() -> str:
     )
 
 
+# Lists of buttons whose length people decide (their shops, their staff) are cut here, far below
+# Telegram's 100 buttons; nobody runs more shops, or employs more people here, in practice.
+MAX_LISTED = 40
+
+
 def shop_chooser(
     shops: Sequence[tuple[Merchant, str]], make: Callable[[int], CallbackData]
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for merchant, _role in shops:
+    for merchant, _role in shops[:MAX_LISTED]:
         builder.button(text=button_text(merchant.name), callback_data=make(merchant.id or 0))
     builder.adjust(1)
     return builder.as_markup()
@@ -176,31 +181,35 @@ def staff_screen(
     merchant: Merchant, people: Sequence[shop.Member]
 ) -> tuple[str, InlineKeyboardMarkup]:
     merchant_id = merchant.id or 0
-    lines = [_("👥 <b>People of {shop}</b>").format(shop=esc(merchant.name)), ""]
+    head = [_("👥 <b>People of {shop}</b>").format(shop=esc(merchant.name)), ""]
+    body = []
     builder = InlineKeyboardBuilder()
+    removable = 0
     for member in people:
         name = esc(member.user.full_name or member.user.first_name or str(member.user.id))
         if member.role == MemberRole.OWNER:
-            lines.append(_("👑 {name} (owner)").format(name=name))
-        else:
-            lines.append(_("👤 {name} (staff)").format(name=name))
+            body.append(_("👑 {name} (owner)").format(name=name))
+            continue
+        body.append(_("👤 {name} (staff)").format(name=name))
+        if removable < MAX_LISTED:
+            removable += 1
             builder.button(
                 text=button_text(_("➖ Remove {name}").format(name=member.user.first_name)),
                 callback_data=StaffRemoveCb(m=merchant_id, user=stored_id(member.user.id)),
             )
-    lines.append("")
-    lines.append(
+    tail = [
+        "",
         _(
             "Staff receive the shop's orders and can move them along (accept, payment "
             "received, ready, done). They cannot change products or prices, or invite others."
-        )
-    )
+        ),
+    ]
     builder.button(
         text=_("➕ Invite a staff member"), callback_data=ShopCb(m=merchant_id, action="invite")
     )
     builder.button(text=_("⬅️ My shop"), callback_data=ShopCb(m=merchant_id))
     builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+    return fit_lines(head, body, tail), builder.as_markup()
 
 
 def invite_screen(merchant: Merchant, link: str, hours: int) -> tuple[str, InlineKeyboardMarkup]:

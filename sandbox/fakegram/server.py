@@ -383,6 +383,20 @@ class FakeTelegram:
     ) -> list[dict[str, Any]]:
         return self.bot_commands.get((_scope_key(scope), language_code), [])
 
+    def commands_for(self, user_id: int) -> list[dict[str, Any]]:
+        """The command menu this user sees in the private chat, as Telegram resolves it: the
+        chat's own scope, then all private chats, then the default; each first in the user's
+        language, then without one."""
+        user = self.users.get(user_id)
+        language = ((user.language_code if user else None) or "")[:2].lower()
+        scopes = ({"type": "chat", "chat_id": user_id}, {"type": "all_private_chats"}, None)
+        for scope in scopes:
+            for code in dict.fromkeys((language, "")):
+                key = (_scope_key(scope), code)
+                if key in self.bot_commands:
+                    return self.bot_commands[key]
+        return []
+
     def clear_logs(self) -> None:
         """Forget recorded requests and sends (long-running sandboxes)."""
         self.requests.clear()
