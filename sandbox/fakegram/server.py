@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from html.entities import name2codepoint
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -68,7 +69,9 @@ URL_NOT_MEDIA = "wrong type of the web page content"  # WEBPAGE_MEDIA_EMPTY, Cli
 URL_DOCUMENT_TYPES = frozenset({"image/gif", "application/pdf", "application/zip"})
 # Callback answers have no parse mode: HTML in them shows literally (strict_alerts).
 _HTML_IN_ALERT = re.compile(
-    r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|&(?:#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z]+);"
+    r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|(?:"
+    + "|".join(sorted(name2codepoint, key=len, reverse=True))
+    + r"));"
 )
 
 # Update types delivered when the bot does not pass allowed_updates.
