@@ -1054,9 +1054,23 @@ class FakeTelegram:
             self._poller_active = False
 
     def _set_webhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
-        url = params.get("url") or ""
-        if url and not url.startswith("https://"):
-            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        url = str(params.get("url") or "")
+        if url:  # Client::do_set_webhook, then WebhookActor::start_up
+            try:
+                parsed = parse_url(url, default_protocol="https")
+            except UrlError:
+                raise bad_request("invalid webhook URL specified") from None
+            secret = str(params.get("secret_token") or "")
+            if len(secret) > 256:
+                raise bad_request("secret token is too long")
+            if not re.fullmatch(r"[A-Za-z0-9_-]*", secret):
+                raise bad_request("secret token contains unallowed characters")
+            if parsed.protocol != "https":
+                raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+            if parsed.port not in (80, 88, 443, 8443):
+                raise bad_request(
+                    "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+                )
         if params.get("drop_pending_updates"):
             self._updates.clear()
         self.webhook = {"url": url, **{k: v for k, v in params.items() if k != "url"}}

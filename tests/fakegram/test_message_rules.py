@@ -211,3 +211,38 @@ async def test_media_group_sizes_and_kinds(server: FakeTelegram, bot: Bot) -> No
         await bot.send_media_group(
             USER, [InputMediaPhoto(media=photo), InputMediaDocument(media=document)]
         )
+
+
+# ---------------------------------------------------------------------- webhooks
+
+
+HOOK = "https://toko.example.com/hook"
+PORTS = "Webhook can be set up only on ports 80, 88, 443 or 8443"
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "error"),
+    [
+        (
+            "http://toko.example.com/hook",
+            "",
+            "bad webhook: An HTTPS URL must be provided for webhook",
+        ),
+        ("https://toko.example.com:8080/hook", "", f"bad webhook: {PORTS}"),
+        ("https://toko example.com/hook", "", "invalid webhook URL specified"),
+        (HOOK, "a" * 257, "secret token is too long"),
+        (HOOK, "rahasia!", "secret token contains unallowed characters"),
+    ],
+)
+async def test_set_webhook_rules(
+    server: FakeTelegram, bot: Bot, url: str, secret: str, error: str
+) -> None:
+    with pytest.raises(TelegramBadRequest) as info:
+        await bot.set_webhook(url, secret_token=secret or None)
+    assert info.value.message.endswith(f"Bad Request: {error}")
+
+
+async def test_set_webhook_accepts_what_telegram_accepts(server: FakeTelegram, bot: Bot) -> None:
+    assert await bot.set_webhook("toko.example.com:8443/hook", secret_token="a-Z_0")  # https
+    assert (await bot.get_webhook_info()).url == "toko.example.com:8443/hook"
+    assert await bot.delete_webhook()
