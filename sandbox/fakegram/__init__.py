@@ -2,7 +2,7 @@
 
 from .client import FakeUser
 from .errors import ApiError
-from .formatting import ParseError, parse_html, utf16_len
+from .formatting import ParseError, TextError, parse_html, text_length, utf16_len
 from .server import FakeTelegram
 from .state import ApiCall, BotMessage, CallbackQueryRecord, ChatEvent, FakeFile, SentRecord
 
@@ -17,6 +17,8 @@ __all__ = [
     "FakeUser",
     "ParseError",
     "SentRecord",
+    "TextError",
     "parse_html",
+    "text_length",
     "utf16_len",
 ]

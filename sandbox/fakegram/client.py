@@ -120,7 +120,7 @@ class FakeUser:
             message_id=self.server.new_message_id(self.id),
             chat_id=self.id,
             from_bot=False,
-            date=int(time.time()),
+            date=int(self.server.now()),
             sender_id=self.id,
             **fields,
         )

@@ -33,3 +33,12 @@ def bad_request(reason: str) -> ApiError:
 
 def forbidden(reason: str) -> ApiError:
     return ApiError(403, f"Forbidden: {reason}")
+
+
+def td_error(message: str, status: int = 400) -> ApiError:
+    """An error as ``Client::fail_query_with_error`` words it: "Bad Request: " and TDLib's
+    message, its first letter lower-cased unless it is an error code (``MESSAGE_TOO_LONG``)."""
+    prefix = {400: "Bad Request", 403: "Forbidden"}.get(status, "Bad Request")
+    if len(message) >= 2 and not (message[1] == "_" or "A" <= message[1] <= "Z"):
+        message = message[0].lower() + message[1:]
+    return ApiError(status, f"{prefix}: {message}")

@@ -18,13 +18,16 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from html.entities import name2codepoint
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 
-from .errors import ApiError, bad_request, forbidden
-from .formatting import ParseError, format_text, utf16_len
+from .errors import ApiError, bad_request, forbidden, td_error
+from .formatting import ParseError, TextError, UnsupportedParseMode, format_text
 from .keyboards import validate_reply_markup
+from .links import UrlError, parse_url
 from .state import ApiCall, BotMessage, CallbackQueryRecord, ChatEvent, FakeFile, SentRecord
 
 if TYPE_CHECKING:
@@ -32,9 +35,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-CALLBACK_TEXT_LIMIT = 200
+TEXT_LIMIT = 4096  # code points: message_text_length_max, MessageContent.cpp
+CAPTION_LIMIT = 1024  # code points: message_caption_length_max
+CALLBACK_TEXT_LIMIT = 200  # Bot API answerCallbackQuery: "0-200 characters"
+DELETE_TIME_LIMIT = 2 * 86400  # MessagesManager::can_revoke_message, bots: 48 hours
+MEDIA_GROUP_LIMIT = 10  # MAX_GROUPED_MESSAGES, MessageContent.cpp
+COMMANDS_LIMIT = 100  # Bot API setMyCommands; the server answers BOT_COMMANDS_TOO_MUCH
+COMMAND_LENGTH = 32  # MAX_COMMAND_TEXT_LENGTH, BotCommand.cpp
+COMMAND_DESCRIPTION_LENGTH = 256  # MAX_COMMAND_DESCRIPTION_LENGTH, BotCommand.cpp
+URL_PHOTO_LIMIT = 5 * 1024 * 1024  # Bot API "Sending files": 5 MB for photos by URL
+URL_FILE_LIMIT = 20 * 1024 * 1024  # and 20 MB for other files
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 UPLOAD_LIMIT = 50 * 1024 * 1024
 PHOTO_LIMIT = 10 * 1024 * 1024
@@ -52,7 +62,17 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 CALLBACK_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
-WRONG_FILE = "wrong file identifier/HTTP URL specified"
+WRONG_FILE = "wrong file identifier/HTTP URL specified"  # MEDIA_EMPTY, MessagesManager.cpp
+URL_FAILED = "failed to get HTTP URL content"  # WEBPAGE_CURL_FAILED, Client.cpp
+URL_NOT_MEDIA = "wrong type of the web page content"  # WEBPAGE_MEDIA_EMPTY, Client.cpp
+# Bot API "Sending files": by URL, sendDocument works only for GIF, PDF and ZIP files.
+URL_DOCUMENT_TYPES = frozenset({"image/gif", "application/pdf", "application/zip"})
+# Callback answers have no parse mode: HTML in them shows literally (strict_alerts).
+_HTML_IN_ALERT = re.compile(
+    r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|(?:"
+    + "|".join(sorted(name2codepoint, key=len, reverse=True))
+    + r"));"
+)
 
 # Update types delivered when the bot does not pass allowed_updates.
 DEFAULT_UPDATE_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -103,15 +123,33 @@ class FakeTelegram:
         *,
         bot_first_name: str = "TukuLokal",
         callback_answer_timeout: float = 15.0,
-        strict_amp: bool = True,
+        clock: Callable[[], float] | None = None,
+        strict_amp: bool = False,
+        strict_buttons: bool = False,
+        strict_alerts: bool = False,
+        url_timeout: float = 10.0,
     ) -> None:
+        """``clock``: the server's "now" in Unix seconds (message dates, the 48 hours of
+        deleteMessage), real time by default; ``advance_clock()`` moves it.
+
+        Checks stricter than Telegram's, for tests (off by default, as on Telegram):
+        ``strict_amp`` refuses an ``&`` that starts no entity in HTML text, ``strict_buttons``
+        refuses buttons Telegram drops or ignores silently, ``strict_alerts`` refuses an
+        answerCallbackQuery text with HTML tags or entities (it has no parse mode: the user
+        would see them literally). ``url_timeout``: how long a photo URL may take to answer.
+        """
         self.token = token
         prefix = token.split(":", 1)[0]
         self.bot_id = bot_id if bot_id is not None else (int(prefix) if prefix.isdigit() else 1)
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.callback_answer_timeout = callback_answer_timeout
+        self.clock: Callable[[], float] = clock or time.time
+        self.clock_offset = 0.0
         self.strict_amp = strict_amp
+        self.strict_buttons = strict_buttons
+        self.strict_alerts = strict_alerts
+        self.url_timeout = url_timeout
         self.base_url = ""
 
         self.users: dict[int, FakeUser] = {}
@@ -311,6 +349,16 @@ class FakeTelegram:
         if user_id not in self.users:
             raise KeyError(f"unknown user {user_id}; create it with server.user()")
         return self.users[user_id]
+
+    # ------------------------------------------------------------------ the server's clock
+
+    def now(self) -> float:
+        """The server's time (Unix seconds): ``clock()`` plus what ``advance_clock`` added."""
+        return self.clock() + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the server's clock forward (message dates stay: messages get older)."""
+        self.clock_offset += seconds
 
     # ------------------------------------------------------------------ fault injection
 
@@ -525,7 +573,7 @@ class FakeTelegram:
             {
                 "chat": user.chat_dict(),
                 "from": user.api_dict(),
-                "date": int(time.time()),
+                "date": int(self.now()),
                 "old_chat_member": member(old),
                 "new_chat_member": member(new),
             },
@@ -644,7 +692,7 @@ class FakeTelegram:
             }
             call.chat_id = params.get("chat_id")
             if handler is None:
-                raise ApiError(404, "Not Found")
+                raise ApiError(404, "Not Found: method not found")
             self._injected_failure(key)
             result = handler(params, uploads)
             if inspect.isawaitable(result):
@@ -690,11 +738,15 @@ class FakeTelegram:
             except ValueError:
                 raise bad_request("chat not found") from None
         user = self.users.get(chat_id)
-        if user is None or user.deleted:
+        if user is None:
             raise bad_request("chat not found")
         return user
 
     def _check_access(self, user: FakeUser) -> None:
+        """What Telegram's server answers a send to this user (MessagesManager.cpp
+        process_send_message_fail_error, Client.cpp fail_query_with_error)."""
+        if user.deleted:
+            raise forbidden("user is deactivated")  # INPUT_USER_DEACTIVATED
         if user.blocked:
             raise forbidden("bot was blocked by the user")
         if not user.started:
@@ -738,43 +790,58 @@ class FakeTelegram:
             self._window_chat.setdefault(msg.chat_id, deque()).append(now)
 
     def _format(
-        self, raw: str | None, parse_mode: Any, entities: Any
+        self, raw: Any, parse_mode: Any, entities: Any, *, allow_empty: bool
     ) -> tuple[str, list[dict[str, Any]]]:
         if raw is None:
-            return "", []
+            raw = ""
         if not isinstance(raw, str):
             raw = str(raw)
-        if entities is not None and not isinstance(entities, list):
-            raise bad_request("can't parse entities JSON object")
         try:
-            return format_text(raw, parse_mode, entities, strict_amp=self.strict_amp)
+            return format_text(
+                raw,
+                parse_mode if isinstance(parse_mode, str) else None,
+                entities,
+                strict_amp=self.strict_amp,
+                allow_empty=allow_empty,
+            )
         except ParseError as exc:
-            raise bad_request(f"can't parse entities: {exc}") from None
-        except ValueError:
-            raise bad_request(
-                f"unsupported parse_mode {parse_mode!r} (fakegram implements only HTML)"
-            ) from None
+            raise td_error(f"Can't parse entities: {exc}") from None
+        except TextError as exc:
+            raise td_error(str(exc)) from None
+        except UnsupportedParseMode as exc:
+            if exc.known:
+                raise bad_request(
+                    f"unsupported parse_mode {exc.mode!r}: fakegram implements only HTML "
+                    "(Telegram accepts it)"
+                ) from None
+            raise bad_request("unsupported parse_mode") from None
 
-    def _text(self, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-        text, entities = self._format(
-            params.get("text"), params.get("parse_mode"), params.get("entities")
-        )
-        if not text:
+    def _text(
+        self, params: dict[str, Any], *, edit: bool = False
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The text of sendMessage/editMessageText (Client::get_input_message_text)."""
+        if params.get("text") in (None, ""):
             raise bad_request("message text is empty")
-        if utf16_len(text) > TEXT_LIMIT:
-            raise bad_request("message is too long")
+        text, entities = self._format(
+            params.get("text"), params.get("parse_mode"), params.get("entities"), allow_empty=False
+        )
+        if len(text) > TEXT_LIMIT:  # code points, as TDLib's utf8_length
+            raise bad_request("MESSAGE_TOO_LONG" if edit else "message is too long")
         return text, entities
 
     def _caption(
-        self, source: dict[str, Any], present_if_missing: str | None = None
+        self, source: dict[str, Any], present_if_missing: str | None = None, *, edit: bool = False
     ) -> tuple[str | None, list[dict[str, Any]]]:
         if source.get("caption") is None:
             return present_if_missing, []
         caption, entities = self._format(
-            source.get("caption"), source.get("parse_mode"), source.get("caption_entities")
+            source.get("caption"),
+            source.get("parse_mode"),
+            source.get("caption_entities"),
+            allow_empty=True,
         )
-        if utf16_len(caption) > CAPTION_LIMIT:
-            raise bad_request("message caption is too long")
+        if len(caption) > CAPTION_LIMIT:
+            raise bad_request("MEDIA_CAPTION_TOO_LONG" if edit else "message caption is too long")
         return caption, entities
 
     def _reply_to(self, params: dict[str, Any], chat_id: int) -> int | None:
@@ -794,7 +861,9 @@ class FakeTelegram:
         return target.message_id
 
     def _markup(self, params: dict[str, Any], *, inline_only: bool = False) -> Any:
-        markup = validate_reply_markup(params.get("reply_markup"))
+        markup = validate_reply_markup(
+            params.get("reply_markup"), strict_buttons=self.strict_buttons
+        )
         if inline_only and markup is not None and "inline_keyboard" not in markup:
             raise bad_request("inline keyboard expected")
         return markup
@@ -804,7 +873,7 @@ class FakeTelegram:
             message_id=self.new_message_id(user.id),
             chat_id=user.id,
             from_bot=True,
-            date=int(time.time()),
+            date=int(self.now()),
             sender_id=self.bot_id,
             **fields,
         )
@@ -906,7 +975,11 @@ class FakeTelegram:
             ext = "." + file_name.rsplit(".", 1)[1][:8]
         return self._new_file("document", data, file_name=file_name, mime_type=mime_type, ext=ext)
 
-    def _input_file(self, value: Any, uploads: dict[str, Upload], field: str) -> Upload | FakeFile:
+    def _input_file(
+        self, value: Any, uploads: dict[str, Upload], field: str
+    ) -> Upload | FakeFile | str:
+        """An upload, a stored file, or a URL to fetch (Client::get_input_file, then
+        FileManager::from_persistent_id: a value with a "." is an HTTP URL)."""
         if field in uploads and not value:
             return uploads[field]
         if not isinstance(value, str) or not value:
@@ -916,29 +989,63 @@ class FakeTelegram:
             if name not in uploads:
                 raise bad_request(WRONG_FILE)
             return uploads[name]
-        if value.startswith(("http://", "https://")):
-            raise bad_request("failed to get HTTP URL content")
+        if "." in value:
+            try:
+                return parse_url(value).url()
+            except UrlError as exc:
+                raise td_error(f"Invalid file HTTP URL specified: {exc}") from None
         file = self.files.get(value)
         if file is None:
             raise bad_request(WRONG_FILE)
         return file
 
-    def _photo_sizes(self, value: Any, uploads: dict[str, Upload], field: str) -> list[FakeFile]:
+    async def _fetch(self, url: str, limit: int) -> tuple[bytes, str]:
+        """Get a URL as Telegram's servers do: (content, content type), or Telegram's error."""
+        timeout = aiohttp.ClientTimeout(total=self.url_timeout)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as http,
+                http.get(url, allow_redirects=True) as response,
+            ):
+                if response.status >= 400:
+                    raise bad_request(URL_NOT_MEDIA)
+                data = await response.content.read(limit + 1)
+                content_type = response.headers.get("Content-Type", "")
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
+            raise bad_request(URL_FAILED) from None
+        if len(data) > limit:
+            raise bad_request(URL_FAILED)
+        return data, content_type.split(";")[0].strip().lower()
+
+    async def _photo_sizes(
+        self, value: Any, uploads: dict[str, Upload], field: str
+    ) -> list[FakeFile]:
         source = self._input_file(value, uploads, field)
+        if isinstance(source, str):
+            data, _ = await self._fetch(source, URL_PHOTO_LIMIT)
+            try:
+                return self.register_photo(data)
+            except ApiError:
+                raise bad_request(URL_NOT_MEDIA) from None
         if isinstance(source, Upload):
             return self.register_photo(source.data)
-        if source.kind != "photo":
-            raise bad_request(f"can't use file of type {source.kind.title()} as Photo")
+        if source.kind != "photo":  # FileManager::check_input_file_id
+            raise td_error(f"Can't use file of type {source.kind.title()} as Photo")
         same = [f for f in self.files.values() if f.file_unique_id == source.file_unique_id]
         return [same[0]] if same else [source]
 
-    def _document(self, value: Any, uploads: dict[str, Upload], field: str) -> FakeFile:
+    async def _document(self, value: Any, uploads: dict[str, Upload], field: str) -> FakeFile:
         source = self._input_file(value, uploads, field)
+        if isinstance(source, str):
+            data, content_type = await self._fetch(source, URL_FILE_LIMIT)
+            if content_type not in URL_DOCUMENT_TYPES:
+                raise bad_request(URL_NOT_MEDIA)
+            name = source.rstrip("/").rsplit("/", 1)[-1] or "file"
+            return self.register_document(data, name, content_type)
         if isinstance(source, Upload):
             return self.register_document(source.data, source.filename, source.content_type)
-        if source.kind == "photo":
-            # Telegram re-sends a photo file_id as a document of the image
-            return self.register_document(source.data, "photo.jpg", source.mime_type)
+        if source.kind != "document":  # FileManager::check_input_file_id
+            raise td_error(f"Can't use file of type {source.kind.title()} as Document")
         return source
 
     # ------------------------------------------------------------------ methods: bot & updates
@@ -990,9 +1097,23 @@ class FakeTelegram:
             self._poller_active = False
 
     def _set_webhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
-        url = params.get("url") or ""
-        if url and not url.startswith("https://"):
-            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        url = str(params.get("url") or "")
+        if url:  # Client::do_set_webhook, then WebhookActor::start_up
+            try:
+                parsed = parse_url(url, default_protocol="https")
+            except UrlError:
+                raise bad_request("invalid webhook URL specified") from None
+            secret = str(params.get("secret_token") or "")
+            if len(secret) > 256:
+                raise bad_request("secret token is too long")
+            if not re.fullmatch(r"[A-Za-z0-9_-]*", secret):
+                raise bad_request("secret token contains unallowed characters")
+            if parsed.protocol != "https":
+                raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+            if parsed.port not in (80, 88, 443, 8443):
+                raise bad_request(
+                    "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+                )
         if params.get("drop_pending_updates"):
             self._updates.clear()
         self.webhook = {"url": url, **{k: v for k, v in params.items() if k != "url"}}
@@ -1038,13 +1159,15 @@ class FakeTelegram:
         )
         return self.message_dict(msg)
 
-    def _send_photo(self, params: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any]:
+    async def _send_photo(
+        self, params: dict[str, Any], uploads: dict[str, Upload]
+    ) -> dict[str, Any]:
         user = self._resolve_chat(params)
         self._check_rate("sendPhoto", user.id)
         caption, entities = self._caption(params)
         markup = self._markup(params)
         reply_to = self._reply_to(params, user.id)
-        sizes = self._photo_sizes(params.get("photo"), uploads, "photo")
+        sizes = await self._photo_sizes(params.get("photo"), uploads, "photo")
         self._check_access(user)
         msg = self._store_bot_message(
             "sendPhoto",
@@ -1059,13 +1182,15 @@ class FakeTelegram:
         )
         return self.message_dict(msg)
 
-    def _send_document(self, params: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any]:
+    async def _send_document(
+        self, params: dict[str, Any], uploads: dict[str, Upload]
+    ) -> dict[str, Any]:
         user = self._resolve_chat(params)
         self._check_rate("sendDocument", user.id)
         caption, entities = self._caption(params)
         markup = self._markup(params)
         reply_to = self._reply_to(params, user.id)
-        file = self._document(params.get("document"), uploads, "document")
+        file = await self._document(params.get("document"), uploads, "document")
         self._check_access(user)
         msg = self._store_bot_message(
             "sendDocument",
@@ -1080,37 +1205,29 @@ class FakeTelegram:
         )
         return self.message_dict(msg)
 
-    def _send_media_group(
+    async def _send_media_group(
         self, params: dict[str, Any], uploads: dict[str, Upload]
     ) -> list[dict[str, Any]]:
         user = self._resolve_chat(params)
         self._check_rate("sendMediaGroup", user.id)
         media = params.get("media")
-        if not isinstance(media, list) or not 2 <= len(media) <= 10:
-            raise bad_request("media group must contain 2-10 items")  # fake-specific wording
-        kinds = {item.get("type") if isinstance(item, dict) else None for item in media}
-        if not kinds <= {"photo", "document"} or len(kinds) != 1:
-            raise bad_request("fakegram media groups take only photos or only documents")
-        prepared: list[dict[str, Any]] = []
-        for item in media:
-            caption, entities = self._caption(item)
-            if item["type"] == "photo":
-                prepared.append(
-                    {"photo_sizes": self._photo_sizes(item.get("media"), uploads, "media")}
-                )
-            else:
-                prepared.append(
-                    {"document_file": self._document(item.get("media"), uploads, "media")}
-                )
-            prepared[-1].update(
-                text=caption,
-                html=item.get("caption"),
-                entities=entities,
-                parse_mode=item.get("parse_mode"),
-            )
+        if not isinstance(media, list):
+            raise bad_request("expected an Array of InputMedia")
+        if any(not isinstance(item, dict) for item in media):
+            raise bad_request("can't parse InputMedia: expected an Object")
+        kinds = {item.get("type") for item in media}
+        if not kinds <= {"photo", "document"}:
+            raise bad_request("fakegram media groups take only photos and documents")
+        if len(media) > MEDIA_GROUP_LIMIT:  # check_message_group_message_contents
+            raise bad_request("too many messages to send as an album")
+        if not media:
+            raise bad_request("there are no messages to send")
+        if len(kinds) > 1:
+            raise bad_request("document can't be mixed with other media types")
+        prepared = [await self._album_item(item, uploads) for item in media]
         reply_to = self._reply_to(params, user.id)
         self._check_access(user)
-        group_id = str(10**17 + next(self._file_seq))
+        group_id = str(10**17 + next(self._file_seq)) if len(prepared) > 1 else None
         return [
             self.message_dict(
                 self._store_bot_message(
@@ -1123,6 +1240,22 @@ class FakeTelegram:
             )
             for fields in prepared
         ]
+
+    async def _album_item(
+        self, item: dict[str, Any], uploads: dict[str, Upload]
+    ) -> dict[str, Any]:
+        caption, entities = self._caption(item)
+        fields: dict[str, Any] = {
+            "text": caption,
+            "html": item.get("caption"),
+            "entities": entities,
+            "parse_mode": item.get("parse_mode"),
+        }
+        if item["type"] == "photo":
+            fields["photo_sizes"] = await self._photo_sizes(item.get("media"), uploads, "media")
+        else:
+            fields["document_file"] = await self._document(item.get("media"), uploads, "media")
+        return fields
 
     def _source_message(self, params: dict[str, Any], what: str) -> BotMessage:
         from_chat: Any = params.get("from_chat_id")  # int() refuses it if missing
@@ -1199,7 +1332,9 @@ class FakeTelegram:
         msg = self.message(user.id, int(message_id))
         if msg is None or msg.deleted:
             raise bad_request("message to edit not found")
-        if not msg.from_bot:
+        if not msg.from_bot or msg.forward_origin or _has_reply_keyboard(msg):
+            # MessagesManager::can_edit_message: only outgoing messages; never a forward, nor a
+            # message sent with a reply keyboard, ReplyKeyboardRemove or ForceReply
             raise bad_request("message can't be edited")
         self._check_access(user)
         return user, msg
@@ -1222,7 +1357,7 @@ class FakeTelegram:
         for key, value in {**compared, **extra}.items():
             setattr(msg, key, value)
         msg.edited += 1
-        msg.edit_date = int(time.time())
+        msg.edit_date = int(self.now())
         self._event("edited", msg)
         return self.message_dict(msg)
 
@@ -1232,7 +1367,7 @@ class FakeTelegram:
         user, msg = self._editable(params)
         if msg.has_media or msg.contact:
             raise bad_request("there is no text in the message to edit")
-        text, entities = self._text(params)
+        text, entities = self._text(params, edit=True)
         markup = self._markup(params, inline_only=True)
         return self._apply_edit(
             "editMessageText",
@@ -1249,7 +1384,7 @@ class FakeTelegram:
         user, msg = self._editable(params)
         if not msg.has_media:
             raise bad_request("there is no caption in the message to edit")
-        caption, entities = self._caption(params, present_if_missing="")
+        caption, entities = self._caption(params, present_if_missing="", edit=True)
         markup = self._markup(params, inline_only=True)
         return self._apply_edit(
             "editMessageCaption",
@@ -1267,7 +1402,7 @@ class FakeTelegram:
         markup = self._markup(params, inline_only=True)
         return self._apply_edit("editMessageReplyMarkup", user, msg, {"reply_markup": markup})
 
-    def _edit_message_media(
+    async def _edit_message_media(
         self, params: dict[str, Any], uploads: dict[str, Upload]
     ) -> dict[str, Any]:
         user, msg = self._editable(params)
@@ -1280,10 +1415,10 @@ class FakeTelegram:
         markup = self._markup(params, inline_only=True)
         fields: dict[str, Any] = {"text": caption, "entities": entities, "reply_markup": markup}
         if media["type"] == "photo":
-            fields["photo_sizes"] = self._photo_sizes(media.get("media"), uploads, "media")
+            fields["photo_sizes"] = await self._photo_sizes(media.get("media"), uploads, "media")
             fields["document_file"] = None
         else:
-            fields["document_file"] = self._document(media.get("media"), uploads, "media")
+            fields["document_file"] = await self._document(media.get("media"), uploads, "media")
             fields["photo_sizes"] = []
         return self._apply_edit(
             "editMessageMedia",
@@ -1295,24 +1430,43 @@ class FakeTelegram:
         )
 
     def _delete_message(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
+        if params.get("chat_id") in (None, ""):
+            raise bad_request("chat identifier is not specified")
+        if not params.get("message_id"):
+            raise bad_request("message identifier is not specified")
         user = self._resolve_chat(params)
         msg = self.message(user.id, int(params.get("message_id") or 0))
         if msg is None or msg.deleted:
             raise bad_request("message to delete not found")
+        self._check_deletable(msg)
         msg.deleted = True
         self._event("deleted", msg)
         return True
 
+    def _check_deletable(self, msg: BotMessage) -> None:
+        """MessagesManager::delete_messages: in a private chat a bot may delete its messages
+        and the user's (revoke_pm_inbox), for 48 hours (can_revoke_message)."""
+        if self.now() - msg.date > DELETE_TIME_LIMIT:
+            raise bad_request("message can't be deleted for everyone")
+
     def _delete_messages(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
+        ids = params.get("message_ids")  # Client::get_message_ids
+        if ids in (None, "", []):
+            raise bad_request("message identifiers are not specified")
+        if not isinstance(ids, list):
+            raise bad_request("expected an Array of message identifiers")
+        if len(ids) > 100:
+            raise bad_request("too many message identifiers specified")
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+            raise bad_request("invalid message identifier specified")
         user = self._resolve_chat(params)
-        ids = params.get("message_ids")
-        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
-            raise bad_request("message_ids must be a list of 1-100 identifiers")
-        for message_id in ids:
-            msg = self.message(user.id, int(message_id))
-            if msg is not None and not msg.deleted:
-                msg.deleted = True
-                self._event("deleted", msg)
+        found = [self.message(user.id, int(i)) for i in ids]
+        messages = [m for m in found if m is not None and not m.deleted]
+        for msg in messages:  # all or none: TDLib checks every message first
+            self._check_deletable(msg)
+        for msg in messages:
+            msg.deleted = True
+            self._event("deleted", msg)
         return True
 
     # ------------------------------------------------------------------ methods: misc
@@ -1327,8 +1481,14 @@ class FakeTelegram:
         ):
             raise bad_request(CALLBACK_TOO_OLD)
         text = params.get("text")
-        if text is not None and utf16_len(str(text)) > CALLBACK_TEXT_LIMIT:
+        if text is not None and len(str(text)) > CALLBACK_TEXT_LIMIT:
             raise bad_request("MESSAGE_TOO_LONG")
+        if self.strict_alerts and text and (markup := _HTML_IN_ALERT.search(str(text))):
+            raise bad_request(
+                f"fakegram strict_alerts: the answer text {str(text)!r} contains "
+                f"{markup.group()!r}; callback answers have no parse mode, the user would see "
+                "it literally"
+            )
         url = params.get("url")
         if url and not re.match(
             rf"^(https?://)?t\.me/{re.escape(self.bot_username)}\?start=", url, re.IGNORECASE
@@ -1346,34 +1506,76 @@ class FakeTelegram:
         self._check_access(user)
         return True
 
-    def _set_my_commands(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
+    def _command_scope(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The scope of the *MyCommands methods, normalised (Client::get_bot_command_scope,
+        check_bot_command_scope; BotCommandScope::get_bot_command_scope)."""
+        scope = params.get("scope")
+        if scope in (None, ""):
+            return {"type": "default"}
+        what = "Can't parse BotCommandScope: "
+        if not isinstance(scope, dict):
+            raise td_error(what + "BotCommandScope must be an Object")
+        kind = scope.get("type")
+        if not isinstance(kind, str):
+            raise td_error(what + 'Can\'t find field "type"')
+        if kind in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+            return {"type": kind}
+        if kind not in ("chat", "chat_administrators", "chat_member"):
+            raise td_error(what + "Unsupported type specified")
+        if scope.get("chat_id") in (None, ""):
+            raise td_error(what + "Empty chat_id specified")
+        if kind == "chat_member" and not (
+            isinstance(scope.get("user_id"), int) and scope["user_id"] > 0
+        ):
+            raise td_error(what + "Invalid user_id specified")
+        user = self._resolve_chat({"chat_id": scope["chat_id"]})
+        if not user.started:  # the bot has never seen this user: no such chat for it
+            raise bad_request("chat not found")
+        if kind != "chat":
+            raise td_error("Can't use specified scope in private chats")
+        return {"type": "chat", "chat_id": user.id}
+
+    def _commands_json(self, params: dict[str, Any]) -> list[tuple[str, str]]:
+        """setMyCommands' commands as JSON (Client::get_bot_commands, before the scope)."""
         commands = params.get("commands")
-        if not isinstance(commands, list) or len(commands) > 100:
-            raise bad_request("commands must be a list of at most 100 commands")
+        if commands in (None, ""):
+            return []
+        if not isinstance(commands, list):
+            raise bad_request("expected an Array of BotCommand")
+        parsed = []
         for command in commands:
-            name = command.get("command", "") if isinstance(command, dict) else ""
-            description = command.get("description", "") if isinstance(command, dict) else ""
-            if not (
-                1 <= len(name) <= 32
-                and all(c.islower() or c.isdigit() or c == "_" for c in name)
-                and name.isascii()
-            ):
-                raise bad_request("BOT_COMMAND_INVALID")
-            if not 1 <= len(description) <= 256:
-                raise bad_request("command description must be 1-256 characters")
-        key = (_scope_key(params.get("scope")), params.get("language_code") or "")
-        self.bot_commands[key] = [
-            {"command": c["command"], "description": c["description"]} for c in commands
-        ]
+            if not isinstance(command, dict):
+                raise bad_request("can't parse BotCommand: expected an Object")
+            for key in ("command", "description"):
+                if not isinstance(command.get(key), str):
+                    raise bad_request(f"can't parse BotCommand: Can't find field \"{key}\"")
+            parsed.append((command["command"], command["description"]))
+        return parsed
+
+    def _set_my_commands(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
+        parsed = self._commands_json(params)
+        scope = self._command_scope(params)
+        language = _language_code(params)
+        commands = [_bot_command(command, description) for command, description in parsed]
+        if len(commands) > COMMANDS_LIMIT:  # Telegram's server
+            raise bad_request("BOT_COMMANDS_TOO_MUCH")
+        if any(not re.fullmatch(r"[a-z0-9_]+", c["command"]) for c in commands):
+            raise bad_request("BOT_COMMAND_INVALID")  # lowercase English letters, digits, _
+        key = (_scope_key(scope), language)
+        if commands:
+            self.bot_commands[key] = commands
+        else:
+            self.bot_commands.pop(key, None)
         return True
 
     def _get_my_commands(
         self, params: dict[str, Any], uploads: dict[str, Upload]
     ) -> list[dict[str, Any]]:
-        return self.my_commands(params.get("scope"), params.get("language_code") or "")
+        scope = self._command_scope(params)
+        return self.my_commands(scope, _language_code(params))
 
     def _delete_my_commands(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
-        key = (_scope_key(params.get("scope")), params.get("language_code") or "")
+        key = (_scope_key(self._command_scope(params)), _language_code(params))
         self.bot_commands.pop(key, None)
         return True
 
@@ -1405,17 +1607,18 @@ class FakeTelegram:
         limits = {"description": 512, "short_description": 120, "name": 64}
 
         def handler(params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
+            language = _language_code(params)
             value = params.get(field) or ""
             if len(value) > limits[field]:
-                raise bad_request(f"{field} is too long")
-            self.bot_texts[(field, params.get("language_code") or "")] = value
+                raise bad_request(f"{field} is too long")  # fakegram's words
+            self.bot_texts[(field, language)] = value
             return True
 
         return handler
 
     def _bot_text_getter(self, field: str) -> Handler:
         def handler(params: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any]:
-            lang = params.get("language_code") or ""
+            lang = _language_code(params)
             value = self.bot_texts.get((field, lang), self.bot_texts.get((field, ""), ""))
             if field == "name" and not value:
                 value = self.bot_first_name
@@ -1449,6 +1652,11 @@ class FakeTelegram:
         }
 
 
+def _has_reply_keyboard(msg: BotMessage) -> bool:
+    """Sent with a ReplyKeyboardMarkup, ReplyKeyboardRemove or ForceReply."""
+    return msg.reply_markup is not None and "inline_keyboard" not in msg.reply_markup
+
+
 def _json(payload: Any, status: int = 200) -> web.Response:
     return web.json_response(payload, status=status, dumps=lambda o: json.dumps(o))
 
@@ -1468,6 +1676,35 @@ def _window_retry(window: deque[float], rate: float, now: float) -> int:
     if len(window) < capacity:
         return 0
     return max(1, math.ceil(window[0] + span - now))
+
+
+def _language_code(params: dict[str, Any]) -> str:
+    """validate_bot_language_code (td/telegram/misc.cpp): empty or two letters a-z."""
+    code = params.get("language_code")
+    code = "" if code is None else str(code)
+    if code and not re.fullmatch(r"[a-z]{2}", code):
+        raise bad_request("invalid language code specified")
+    return code
+
+
+def _bot_command(command: str, description: str) -> dict[str, str]:
+    """One command as TDLib's set_commands cleans and checks it (BotCommand.cpp)."""
+    command, _ = format_text(command, None, None)  # clean_input_string
+    command = command.strip(" \t\r\n\0\v")
+    if command.startswith("/"):
+        command = command[1:]
+    if not command:
+        raise bad_request("command must be non-empty")
+    if len(command) > COMMAND_LENGTH:
+        raise bad_request(f"command length must not exceed {COMMAND_LENGTH}")
+    description = description.strip(" \t\r\n\0\v")
+    if not description:
+        raise bad_request("command description must be non-empty")
+    if len(description) > COMMAND_DESCRIPTION_LENGTH:
+        raise bad_request(
+            f"command description length must not exceed {COMMAND_DESCRIPTION_LENGTH}"
+        )
+    return {"command": command, "description": description}
 
 
 def _scope_key(scope: Any) -> str:

@@ -165,7 +165,7 @@ async def test_get_me_token_and_routes(server: FakeTelegram, bot: Bot) -> None:
             assert await resp.json() == {
                 "ok": False,
                 "error_code": 404,
-                "description": "Not Found",
+                "description": "Not Found: method not found",
             }
         async with http.post(f"{server.base_url}/botBAD/getMe") as resp:
             assert resp.status == 401
@@ -209,10 +209,10 @@ def test_parse_html_entities_and_offsets() -> None:
     _, entities = parse_html('<blockquote expandable>a</blockquote><a href="https://x.id">b</a>')
     assert entities == [
         {"type": "expandable_blockquote", "offset": 0, "length": 1},
-        {"type": "text_link", "offset": 1, "length": 1, "url": "https://x.id"},
+        {"type": "text_link", "offset": 1, "length": 1, "url": "https://x.id/"},  # normalised
     ]
     _, entities = parse_html('<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler>')
-    assert [e["type"] for e in entities] == ["spoiler", "spoiler"]
+    assert entities == [{"type": "spoiler", "offset": 0, "length": 2}]  # adjacent: merged
     assert utf16_len("😀a") == 3
 
     bad = {
@@ -222,25 +222,28 @@ def test_parse_html_entities_and_offsets() -> None:
         "x</b>": "Unexpected end tag at byte offset 1",
         "a < b": 'Unsupported start tag "" at byte offset 2',
         "<span>x</span>": 'Tag "span" must have class "tg-spoiler" at byte offset 0',
-        "Tom & Jerry": 'Unescaped "&" at byte offset 4',
     }
     for source, message in bad.items():
         with pytest.raises(ParseError) as info:
             parse_html(source)
         assert message in str(info.value), source
-    assert parse_html("Tom & Jerry", strict_amp=False)[0] == "Tom & Jerry"
+    assert parse_html("Tom & Jerry")[0] == "Tom & Jerry"  # as on Telegram
+    with pytest.raises(ParseError, match='Unescaped "&" at byte offset 4'):
+        parse_html("Tom & Jerry", strict_amp=True)
 
 
 async def test_text_and_caption_limits(server: FakeTelegram, bot: Bot) -> None:
     server.user(USER, started=True)
     await bot.send_message(USER, "a" * 4096)
     await bot.send_message(USER, "<b>" + "a" * 4096 + "</b>")  # counted after parsing
-    await bot.send_message(USER, "😀" * 2048)  # 4096 UTF-16 units
-    for text in ("a" * 4097, "😀" * 2049):
+    await bot.send_message(USER, "😀" * 4096)  # code points are counted, not UTF-16 units
+    for text in ("a" * 4097, "😀" * 4097):
         with pytest.raises(TelegramBadRequest, match="message is too long"):
             await bot.send_message(USER, text)
-    for text in ("", "  \n ", "<b> </b>"):
-        with pytest.raises(TelegramBadRequest, match="message text is empty"):
+    with pytest.raises(TelegramBadRequest, match="message text is empty"):
+        await bot.send_message(USER, "")
+    for text in ("  \n ", "<b> </b>"):
+        with pytest.raises(TelegramBadRequest, match="text must be non-empty"):
             await bot.send_message(USER, text)
     with pytest.raises(TelegramBadRequest, match="message caption is too long"):
         await bot.send_photo(USER, BufferedInputFile(png(), "p.png"), caption="c" * 1025)
@@ -276,7 +279,7 @@ async def test_keyboard_rules(server: FakeTelegram, bot: Bot) -> None:
         await bot.send_message(
             USER, "x", reply_markup=kb(InlineKeyboardButton(text="A", callback_data="é" * 33))
         )
-    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+    with pytest.raises(TelegramBadRequest, match="Text buttons are unallowed"):  # no action
         await bot.send_message(
             USER, "x", reply_markup=kb(InlineKeyboardButton(text="A", callback_data=""))
         )
@@ -286,18 +289,23 @@ async def test_keyboard_rules(server: FakeTelegram, bot: Bot) -> None:
         await bot.send_message(
             USER, "x", reply_markup=kb(InlineKeyboardButton(text="A", url="ftp://x.id"))
         )
-    with pytest.raises(TelegramBadRequest, match="exactly one of the optional fields"):
-        await bot.send_message(
-            USER,
-            "x",
-            reply_markup=kb(InlineKeyboardButton(text="A", callback_data="a", url="https://x.id")),
-        )
+    both = kb(InlineKeyboardButton(text="A", callback_data="a", url="https://x.id"))
+    await bot.send_message(USER, "x", reply_markup=both)  # Telegram takes the url
+    assert user.last is not None and user.last.inline_keyboard == [
+        [{"text": "A", "url": "https://x.id/"}]
+    ]
     with pytest.raises(TelegramBadRequest, match="Text buttons are unallowed"):
         await bot.send_message(USER, "x", reply_markup=kb(InlineKeyboardButton(text="A")))
     with pytest.raises(TelegramBadRequest, match="BUTTON_TEXT_INVALID"):
         await bot.send_message(
-            USER, "x", reply_markup=kb(InlineKeyboardButton(text="", callback_data="a"))
+            USER, "x", reply_markup=kb(InlineKeyboardButton(text=" ", callback_data="a"))
         )
+    dropped = kb(
+        InlineKeyboardButton(text="", callback_data="a"),
+        InlineKeyboardButton(text="B", callback_data="b"),
+    )
+    await bot.send_message(USER, "x", reply_markup=dropped)  # an empty text: skipped
+    assert user.last is not None and user.last.buttons == ["B"]
     ok = kb(
         InlineKeyboardButton(text="A", callback_data="é" * 32),
         InlineKeyboardButton(text="B", url="tg://resolve?domain=x"),
@@ -336,14 +344,14 @@ async def test_access_rules(server: FakeTelegram, bot: Bot) -> None:
     await bot.send_message(2002, "halo lagi")
     server.user(2003, started=True)
     server.delete_account(2003)
-    with pytest.raises(TelegramBadRequest, match="chat not found"):
+    with pytest.raises(TelegramForbiddenError, match="Forbidden: user is deactivated"):
         await bot.send_message(2003, "halo")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message(424242, "halo")
     assert [(c.status, c.chat_id) for c in server.errors] == [
         (403, 2001),
         (403, 2002),
-        (400, 2003),
+        (403, 2003),
         (400, 424242),
     ]
 
