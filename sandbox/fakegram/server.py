@@ -151,7 +151,11 @@ class FakeTelegram:
         self.strict_alerts = strict_alerts
         self.url_timeout = url_timeout
         self.base_url = ""
+        self._init_state()
+        self._methods = self._method_table()
 
+    def _init_state(self) -> None:
+        """What the server holds: users and chats, files, updates, rates and pauses."""
         self.users: dict[int, FakeUser] = {}
         self.chats: dict[int, list[BotMessage]] = {}
         self.files: dict[str, FakeFile] = {}
@@ -195,8 +199,6 @@ class FakeTelegram:
         self._penalty_chat: dict[int, float] = {}
         self._forced_retry: list[tuple[int, int | None]] = []
         self._fail_next: list[tuple[str, int, str]] = []
-
-        self._methods = self._method_table()
 
     def _method_table(self) -> dict[str, tuple[str, Handler]]:
         """The Bot API methods served, by lower-cased name: (their name, their handler)."""

@@ -97,4 +97,5 @@ def forgive(tg: FakeTelegram, expected: Callable[[ApiCall], bool]) -> None:
 
 def unreachable_errors(call: ApiCall) -> bool:
     error = call.error or ""
-    return "blocked by the user" in error or "chat not found" in error or "retry after" in error
+    expected = ("blocked by the user", "user is deactivated", "chat not found", "retry after")
+    return any(text in error for text in expected)

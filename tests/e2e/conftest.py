@@ -92,8 +92,16 @@ class BotApp:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
+async def tg(clock: Clock) -> AsyncIterator[FakeTelegram]:
+    """The fake Telegram, on the bot's clock (messages age as the test moves time), failing
+    loudly on what real Telegram would show users wrongly or drop silently."""
+    server = FakeTelegram(
+        token=TOKEN,
+        bot_username=BOT_USERNAME,
+        clock=lambda: clock.now.timestamp(),
+        strict_alerts=True,
+        strict_buttons=True,
+    )
     await server.start()
     yield server
     await server.stop()
