@@ -67,13 +67,14 @@ def footer(sender_opd: str | None) -> str:
 
 
 def footer_length(sender_opd: str | None) -> int:
-    """The longest footer in any language, in Telegram's units (plain text, UTF-16)."""
+    """The longest footer in any language, as Telegram counts it (code points of the plain
+    text)."""
     i18n = get_i18n()
     longest = 0
     for locale in i18n.available_locales or ("id",):
         with i18n.context(), i18n.use_locale(locale):
             text = footer(sender_opd)
-        longest = max(longest, utf16_len(_unescape(text)))
+        longest = max(longest, len(_unescape(text)))
     return longest + 2  # the blank line before it
 
 
@@ -288,10 +289,6 @@ def confirm_cancel_markup(broadcast_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _unescape(text: str) -> str:

@@ -34,8 +34,9 @@ def plain(markup: str) -> str:
 
 
 def visible_length(markup: str) -> int:
-    """Length of HTML text as Telegram counts it: tags parsed away, in UTF-16 code units."""
-    return len(plain(markup).encode("utf-16-le")) // 2
+    """Length of HTML text as Telegram counts it: tags parsed away, in Unicode code points
+    (entity offsets are UTF-16 units, but the limits of 4096 and 1024 count code points)."""
+    return len(plain(markup))
 
 
 class _Cutter(HTMLParser):

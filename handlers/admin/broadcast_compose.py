@@ -104,7 +104,7 @@ async def got_content(
     plain = message.text or message.caption or ""
     sender_opd = None if role.is_admin else role.opd
     limit = views.content_limit(content_type, sender_opd)
-    length = views.utf16_len(plain)
+    length = len(plain)  # Telegram counts code points
     if length > limit:
         await message.answer(
             _(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiogram import F
@@ -31,6 +33,10 @@ from views.start import greeting
 
 log = logging.getLogger(__name__)
 routes = Routes("catalog")
+
+# Telegram lets a bot delete a message for everyone only within 48 hours of sending it (an
+# hour's margin for clocks that differ).
+DELETABLE_FOR = timedelta(hours=47)
 
 
 @routes.message(Command("katalog", "catalog"))
@@ -215,11 +221,15 @@ async def product_more(
 
 
 @routes.callback_query(CloseCb.filter())
-async def close_message(callback: CallbackQuery) -> None:
+async def close_message(callback: CallbackQuery, clock: Callable[[], datetime]) -> None:
     """Close a card: delete it, or, where Telegram no longer lets the bot (a message older
     than 48 hours), take its buttons away so that it is visibly closed."""
     message = callback.message
     if not isinstance(message, Message):
+        return
+    if clock() - message.date >= DELETABLE_FOR:
+        with contextlib.suppress(TelegramBadRequest):  # nothing left to take away
+            await message.edit_reply_markup(reply_markup=None)
         return
     try:
         await message.delete()

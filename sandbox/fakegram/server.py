@@ -67,9 +67,11 @@ URL_FAILED = "failed to get HTTP URL content"  # WEBPAGE_CURL_FAILED, Client.cpp
 URL_NOT_MEDIA = "wrong type of the web page content"  # WEBPAGE_MEDIA_EMPTY, Client.cpp
 # Bot API "Sending files": by URL, sendDocument works only for GIF, PDF and ZIP files.
 URL_DOCUMENT_TYPES = frozenset({"image/gif", "application/pdf", "application/zip"})
-# Callback answers have no parse mode: HTML in them shows literally (strict_alerts).
+# Callback answers have no parse mode: HTML formatting in them shows literally (strict_alerts).
+# Only Telegram's own tags count: a name such as "Sambal <Pedas>" is text, shown as it is.
+_ALERT_TAGS = "b|strong|i|em|u|ins|s|strike|del|a|code|pre|tg-spoiler|tg-emoji|tg-time|span"
 _HTML_IN_ALERT = re.compile(
-    r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|(?:"
+    rf"</?(?:{_ALERT_TAGS}|blockquote)(?:\s[^<>]*)?/?>|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|(?:"
     + "|".join(sorted(name2codepoint, key=len, reverse=True))
     + r"));"
 )

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from models import Order, OrderItem, User
+from models import Order, OrderItem, Product, User
 from services import cart
 from tests import factories as f
 from tests.e2e.conftest import open_bot
-from tests.e2e.helpers import shop_with_owner
+from tests.e2e.helpers import reload, shop_with_owner
 
 BUYER = 1001
 OWNERS = (2001, 2002, 2003, 2004, 2005, 2006)
@@ -147,3 +147,100 @@ async def test_an_administrator_has_the_administration_in_the_menu(app, tg, sess
     buyer = tg.user(BUYER, first_name="Budi", language_code="en")
     await open_bot(buyer)
     assert "admin" not in {c["command"] for c in tg.commands_for(BUYER)}
+
+
+# --- alerts in plain text, old cards, photos by URL, counting as Telegram does ---------------
+
+
+async def test_alerts_name_a_shop_with_ampersand_and_brackets_as_it_is(app, tg, session) -> None:
+    """The fake Telegram runs with strict_alerts: an alert with HTML in it would fail."""
+    shop = await shop_with_owner(session, OWNERS[0], name="Kopi & Gula Aren <Spesial>")
+    product = await f.product(session, shop, name="Gula Aren <Cair> & Murni", stock=1)
+    buyer = tg.user(BUYER, first_name="Budi", language_code="en")
+    card = await open_bot(buyer, f"p{product.id}")
+    await buyer.click("Add to cart", card)
+    await buyer.wait_reply(predicate=lambda m: "1 in cart" in m.buttons)
+    tap = await buyer.click("➕", tg.message(BUYER, card.message_id))
+    answer = await buyer.wait_answer(tap)
+    assert answer["text"] == "Only 1 left in stock."
+    shop.status, shop.suspended_reason = "suspended", "NIB tidak valid"
+    session.add(shop)
+    await session.commit()
+    tap = await buyer.click("➕", tg.message(BUYER, card.message_id))
+    answer = await buyer.wait_answer(tap)
+    assert answer["text"] == "Sorry, Gula Aren <Cair> & Murni is no longer available."
+
+
+async def test_back_on_a_three_day_old_card_still_closes_it(app, tg, session, clock) -> None:
+    shop = await shop_with_owner(session, OWNERS[0])
+    await f.product(session, shop, name="Keripik Tempe")
+    buyer = tg.user(BUYER, first_name="Budi", language_code="en")
+    await open_bot(buyer)
+    await buyer.send("/katalog")
+    categories = await buyer.wait_reply(containing="Choose a category")
+    await buyer.click("Food", categories)
+    page = await buyer.wait_reply()
+    await buyer.click("Keripik Tempe", page)
+    card = await buyer.wait_reply(containing="Keripik Tempe")
+    clock.advance(days=3)  # Telegram lets a bot delete a message only within 48 hours
+    tap = await buyer.click("⬅️ Back", card)
+    await buyer.wait_answer(tap)
+    await app.wait_handled()
+    shown = tg.message(BUYER, card.message_id)
+    assert shown is not None and not shown.deleted
+    assert shown.inline_keyboard == []  # closed: its buttons are gone
+    # The bot knew the card was too old to delete: it did not even try.
+    assert not [c for c in tg.requests if c.method == "deleteMessage"]
+
+
+async def test_a_card_old_enough_is_deleted_by_back(app, tg, session) -> None:
+    shop = await shop_with_owner(session, OWNERS[0])
+    product = await f.product(session, shop, name="Keripik Tempe")
+    buyer = tg.user(BUYER, first_name="Budi", language_code="en")
+    await open_bot(buyer)
+    await buyer.send("/katalog")
+    await buyer.click("Food", await buyer.wait_reply(containing="Choose a category"))
+    await buyer.click("Keripik Tempe", await buyer.wait_reply())
+    card = await buyer.wait_reply(containing=product.name)
+    await buyer.click("⬅️ Back", card)
+    await app.wait_handled()
+    assert tg.message(BUYER, card.message_id).deleted
+
+
+async def test_a_product_photo_given_as_a_url_is_shown(app, tg, session) -> None:
+    from aiohttp import web
+
+    from tests.e2e.helpers import png
+
+    site = web.Application()
+
+    async def photo(_request: web.Request) -> web.Response:
+        return web.Response(body=png(), content_type="image/png")
+
+    site.router.add_get("/kopi.png", photo)
+    runner = web.AppRunner(site)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/kopi.png"
+        shop = await shop_with_owner(session, OWNERS[0])
+        product = await f.product(session, shop, name="Kopi Dampit", photo=url)
+        buyer = tg.user(BUYER, first_name="Budi", language_code="en")
+        card = await open_bot(buyer, f"p{product.id}")
+        assert card.photo == png() and "Kopi Dampit" in card.text
+        stored = await reload(app, Product, product.id)
+        assert stored.photo_file_id  # later cards send Telegram's copy, not the URL again
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_long_description_with_emoji_is_shown_whole(app, tg, session) -> None:
+    """2,970 characters with many emoji (4,620 UTF-16 units): Telegram counts characters."""
+    shop = await shop_with_owner(session, OWNERS[0])
+    text = ("Kopi 🌋🌿🍵🍃 " * 300)[:2970]
+    product = await f.product(session, shop, name="Kopi Dampit", description=text)
+    assert len(text.encode("utf-16-le")) // 2 > 4096 > len(text)
+    buyer = tg.user(BUYER, first_name="Budi", language_code="en")
+    card = await open_bot(buyer, f"p{product.id}")
+    assert text.strip() in card.text and "Full description" not in card.buttons
