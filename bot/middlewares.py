@@ -22,6 +22,7 @@ from services import updates
 from services.roles import resolve_roles
 from services.users import get_or_create_user
 from views.i18n import pick_locale
+from views.keyboards import for_roles
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +82,12 @@ class UserMiddleware(BaseMiddleware):
         )
         locale = pick_locale(user.language, tg_user.language_code)
         data["user"] = user
-        data["roles"] = await resolve_roles(
+        data["roles"] = roles = await resolve_roles(
             session, user, admin_ids=self.admin_ids, telegram_id=tg_user.id
         )
         data["locale"] = locale
         data["i18n"] = self.i18n
-        with self.i18n.context(), self.i18n.use_locale(locale):
+        with self.i18n.context(), self.i18n.use_locale(locale), for_roles(roles):
             return await handler(event, data)
 
 

@@ -18,6 +18,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyKeyboard
 from delivery.sender import Outcome, Sender
 from models import User
 from views.i18n import get_i18n, pick_locale
+from views.keyboards import for_roles
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ def render_for(recipient: User, render: Render) -> tuple[str, Markup]:
     """`render(locale)` with gettext switched to the recipient's language."""
     locale = pick_locale(recipient.language, recipient.telegram_language)
     i18n = get_i18n()
-    with i18n.context(), i18n.use_locale(locale):
+    # The acting person's roles do not shape the recipient's keyboard.
+    with i18n.context(), i18n.use_locale(locale), for_roles(None):
         return render(locale)
 
 

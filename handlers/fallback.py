@@ -13,6 +13,7 @@ from handlers.routes import Routes
 from handlers.start import start
 from handlers.ui import alert
 from models import User
+from services.roles import Roles
 from views import keyboards as kb
 
 routes = Routes("fallback")
@@ -21,9 +22,9 @@ links = Routes("unknown_links")
 
 
 @links.message(CommandStart(deep_link=True))
-async def unknown_link(message: Message, state: FSMContext, user: User) -> None:
+async def unknown_link(message: Message, state: FSMContext, user: User, roles: Roles) -> None:
     """A /start payload no feature knows: start as if there was none."""
-    await start(message, state, user)
+    await start(message, state, user, roles)
 
 
 @routes.callback_query()

@@ -15,6 +15,7 @@ from delivery.menus import refresh_menu
 from handlers.routes import Routes
 from models import BuyerKind, User
 from services.policy import Policy
+from services.roles import Roles
 from services.users import set_language
 from views import keyboards as kb
 from views import start as screens
@@ -24,19 +25,22 @@ routes = Routes("start")
 
 
 @routes.message(CommandStart(magic=F.args.is_(None)))
-async def start(message: Message, state: FSMContext, user: User) -> None:
+@routes.message(Command("menu"))
+async def start(message: Message, state: FSMContext, user: User, roles: Roles) -> None:
+    """Home: what this person can do here, by every role they hold."""
     await state.clear()
-    await message.answer(screens.greeting(user), reply_markup=kb.main_menu())
+    await message.answer(screens.home_text(user, roles), reply_markup=kb.main_menu())
     registered = user.kind in (BuyerKind.ASN, BuyerKind.GENERAL)
     await message.answer(
-        _("What would you like to do?"), reply_markup=kb.start_keyboard(registered=registered)
+        _("What would you like to do?"),
+        reply_markup=screens.home_buttons(roles, registered=registered),
     )
 
 
 @routes.message(Command("bantuan", "help"))
 @routes.message(F.text == kb.MENU_HELP)
-async def help_command(message: Message) -> None:
-    await message.answer(screens.help_text(), reply_markup=kb.main_menu())
+async def help_command(message: Message, roles: Roles) -> None:
+    await message.answer(screens.help_text(roles), reply_markup=kb.main_menu())
 
 
 @routes.message(Command("bahasa", "language"))

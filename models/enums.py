@@ -31,6 +31,14 @@ class PaymentMethod(StrEnum):
     QRIS = "qris"
 
 
+class Fulfilment(StrEnum):
+    """How the buyer gets the goods (chosen at checkout)."""
+
+    PICKUP = "pickup"  # at the shop's address
+    DELIVERY = "delivery"  # brought by the shop, within Kota Malang, to the buyer's address
+    AGREED = "agreed"  # as agreed with the shop in the chat
+
+
 class OrderStatus(StrEnum):
     PENDING = "pending"  # waiting for the merchant
     ACCEPTED = "accepted"  # merchant accepted, waiting for payment

@@ -87,6 +87,7 @@ class User(SQLModel, table=True):
     unreachable: bool = False  # blocked the bot or deleted the account
     created_at: datetime = Field(default_factory=utcnow)
     registered_at: datetime | None = None
+    delivery_address: str | None = Field(default=None, max_length=300)  # the last one given
 
 
 class Registration(SQLModel, table=True):
@@ -203,6 +204,10 @@ class Order(SQLModel, table=True):
     proof_at: datetime | None = None
     merchant_nudged_at: datetime | None = None  # scheduler: "please answer this order"
     payment_reminded_at: datetime | None = None  # scheduler: "please pay this order"
+    # How the buyer gets the goods (None: orders from before the question was asked).
+    fulfilment: str | None = Field(default=None, max_length=16)
+    delivery_address: str | None = Field(default=None, max_length=300)
+    buyer_note: str | None = Field(default=None, max_length=500)
 
 
 class OrderItem(SQLModel, table=True):
@@ -214,6 +219,7 @@ class OrderItem(SQLModel, table=True):
     order_id: int = Field(foreign_key="orders.id", index=True)
     product_id: int | None = Field(default=None, foreign_key="products.id", index=True)
     name: str = Field(max_length=120)
+    name_en: str | None = Field(default=None, max_length=120)  # the English name, if any
     unit: str = Field(max_length=30)
     price: int
     quantity: int

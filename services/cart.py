@@ -35,6 +35,7 @@ class CartLine:
     stock: int
     available: bool  # still visible to buyers
     added_at: datetime | None = None
+    name_en: str | None = None  # for English-speaking buyers, when the shop gave one
 
     @property
     def subtotal(self) -> int:
@@ -100,6 +101,7 @@ async def get_cart(session: AsyncSession, user: User) -> Cart:
                 product.stock,
                 available,
                 item.added_at,
+                product.name_en,
             )
         )
     return Cart(list(groups.values()))

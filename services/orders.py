@@ -229,6 +229,7 @@ async def _create_orders(
                 order_id=order.id,
                 product_id=ln.product_id,
                 name=ln.name,
+                name_en=ln.name_en,
                 unit=ln.unit,
                 price=ln.price,
                 quantity=ln.quantity,

@@ -95,6 +95,12 @@ class LanguageCb(CallbackData, prefix="l"):
     code: str
 
 
+class AdminHomeCb(CallbackData, prefix="ah"):
+    """The home screen's ways into the administration."""
+
+    action: str  # report, admin
+
+
 class StartCb(CallbackData, prefix="st"):
     action: str  # asn, general, merchant, catalog
 

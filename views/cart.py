@@ -11,7 +11,7 @@ from models import BuyerKind, Order, User
 from services import cart as carts
 from views import keyboards as kb
 from views.callbacks import CartLineCb, CartViewCb, CheckoutCb, OrderCb
-from views.format import esc, fit_lines, money
+from views.format import esc, fit_lines, money, product_name
 
 # Line buttons per page of the cart screen: 4 buttons a line, so a page holds 32 of them, plus
 # the pager and the checkout rows; every line is always listed in the text.
@@ -25,7 +25,7 @@ def cart_line(number: int, line: carts.CartLine, locale: str) -> str:
     return (
         _("{number}. {name} — {qty} × {price} = {subtotal}").format(
             number=number,
-            name=esc(line.name),
+            name=esc(product_name(line.name, line.name_en, locale)),
             qty=line.quantity,
             price=money(line.price, locale),
             subtotal=money(line.subtotal, locale),
@@ -95,7 +95,9 @@ def _line_buttons(number: int, line: carts.CartLine, page: int) -> list[InlineKe
 def line_notice(line: carts.CartLine, locale: str) -> str:
     """What the line's middle button says when tapped (its name may be too long to show)."""
     return _("{name}: {qty} × {price}").format(
-        name=line.name, qty=line.quantity, price=money(line.price, locale)
+        name=product_name(line.name, line.name_en, locale),
+        qty=line.quantity,
+        price=money(line.price, locale),
     )
 
 
@@ -113,7 +115,9 @@ def checkout_summary_screen(
         for line in group.lines:
             body.append(
                 _("• {name} × {qty} = {subtotal}").format(
-                    name=esc(line.name), qty=line.quantity, subtotal=money(line.subtotal, locale)
+                    name=esc(product_name(line.name, line.name_en, locale)),
+                    qty=line.quantity,
+                    subtotal=money(line.subtotal, locale),
                 )
             )
     tail = ["\n" + _("<b>Total: {total}</b>").format(total=money(cart.total, locale))]

@@ -21,7 +21,16 @@ from views.callbacks import (
     ProductMoreCb,
     SearchPageCb,
 )
-from views.format import TEXT_LIMIT, button_text, esc, money, product_name, shorten, visible_length
+from views.format import (
+    TEXT_LIMIT,
+    button_text,
+    esc,
+    money,
+    product_name,
+    shorten,
+    unit_label,
+    visible_length,
+)
 
 
 def category_name(category: Category, locale: str) -> str:
@@ -89,7 +98,9 @@ def _card_head(card: catalog.ProductCard, locale: str) -> str:
     if not card.visible:
         stock_line = _("⛔ Not available at the moment")
     elif product.stock > 0:
-        stock_line = _("Stock: {stock} {unit}").format(stock=product.stock, unit=esc(product.unit))
+        stock_line = _("Stock: {stock} {unit}").format(
+            stock=product.stock, unit=esc(unit_label(product.unit, locale, product.stock))
+        )
     else:
         stock_line = _("❌ Sold out")
     return _(
@@ -98,7 +109,7 @@ def _card_head(card: catalog.ProductCard, locale: str) -> str:
     ).format(
         name=esc(product_name(product.name, product.name_en, locale)),
         price=money(product.price, locale),
-        unit=esc(product.unit),
+        unit=esc(unit_label(product.unit, locale)),
         stock_line=stock_line,
         merchant=esc(merchant.name),
         kecamatan=esc(merchant.kecamatan),

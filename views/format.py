@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, tzinfo
 from html.parser import HTMLParser
 
@@ -179,6 +179,53 @@ STATUS_LABELS = {
 def status_label(status: str) -> str:
     label = STATUS_LABELS.get(status)
     return label() if label else status
+
+
+# Units shops write in Indonesian, and how English-speaking buyers read them. A unit not in this
+# list is shown as the shop wrote it, in every language.
+UNITS: dict[str, Callable[[int], str]] = {
+    "bungkus": lambda n: ngettext("pack", "packs", n),
+    "pak": lambda n: ngettext("pack", "packs", n),
+    "pack": lambda n: ngettext("pack", "packs", n),
+    "buah": lambda n: ngettext("piece", "pieces", n),
+    "biji": lambda n: ngettext("piece", "pieces", n),
+    "pcs": lambda n: ngettext("piece", "pieces", n),
+    "kotak": lambda n: ngettext("box", "boxes", n),
+    "box": lambda n: ngettext("box", "boxes", n),
+    "dus": lambda n: ngettext("box", "boxes", n),
+    "potong": lambda n: ngettext("slice", "slices", n),
+    "botol": lambda n: ngettext("bottle", "bottles", n),
+    "lembar": lambda n: ngettext("sheet", "sheets", n),
+    "paket": lambda n: ngettext("package", "packages", n),
+    "bulan": lambda n: ngettext("month", "months", n),
+    "orang": lambda n: ngettext("person", "people", n),
+    "karung": lambda n: ngettext("sack", "sacks", n),
+    "set": lambda n: ngettext("set", "sets", n),
+    "toples": lambda n: ngettext("jar", "jars", n),
+    "sachet": lambda n: ngettext("sachet", "sachets", n),
+    "porsi": lambda n: ngettext("portion", "portions", n),
+    "pasang": lambda n: ngettext("pair", "pairs", n),
+    "ikat": lambda n: ngettext("bunch", "bunches", n),
+    "lusin": lambda n: ngettext("dozen", "dozens", n),
+    "kaleng": lambda n: ngettext("can", "cans", n),
+    "gelas": lambda n: ngettext("glass", "glasses", n),
+    "tiket": lambda n: ngettext("ticket", "tickets", n),
+    "jam": lambda n: ngettext("hour", "hours", n),
+    "sesi": lambda n: ngettext("session", "sessions", n),
+    "kg": lambda n: "kg",
+    "gram": lambda n: "g",
+    "liter": lambda n: ngettext("litre", "litres", n),
+    "meter": lambda n: ngettext("metre", "metres", n),
+}
+
+
+def unit_label(unit: str, locale: str, count: int = 1) -> str:
+    """A product's unit for the reader: in English from the vocabulary above (with its
+    plural), else as the shop wrote it."""
+    if locale != "en":
+        return unit
+    translate = UNITS.get(unit.strip().lower())
+    return translate(count) if translate is not None else unit
 
 
 def product_name(name: str, name_en: str | None, locale: str) -> str:

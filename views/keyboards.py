@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -15,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from services.roles import RoleKind, Roles
 from views.callbacks import (
     CartViewCb,
     CategoriesCb,
@@ -30,16 +33,48 @@ MENU_CART = __("🛒 Cart")
 MENU_ORDERS = __("📦 My orders")
 MENU_QUOTA = __("📊 My quota")
 MENU_HELP = __("❓ Help")
+MENU_SHOP = __("🏪 My shop")
+MENU_PRODUCTS = __("📦 My products")
+MENU_REPORT = __("📊 Report")
+MENU_BROADCAST = __("📢 Broadcast")
 CANCEL = __("✖️ Cancel")
 
+# The roles of the person the bot is answering, set for each update (bot.middlewares): the main
+# menu fits them without every handler passing them on. Messages to someone else are rendered
+# without them (delivery.notify), so nobody gets another person's keyboard.
+_roles: ContextVar[Roles | None] = ContextVar("tukulokal_roles", default=None)
 
-def main_menu() -> ReplyKeyboardMarkup:
+
+@contextmanager
+def for_roles(roles: Roles | None) -> Iterator[None]:
+    token = _roles.set(roles)
+    try:
+        yield
+    finally:
+        _roles.reset(token)
+
+
+def main_menu(roles: Roles | None = None) -> ReplyKeyboardMarkup:
+    """The reply keyboard: the shop's and the administration's buttons for those who have
+    them, then the buyer's."""
+    roles = roles or _roles.get() or Roles(None)
+    rows: list[list[KeyboardButton]] = []
+    if roles.has(RoleKind.SHOP_OWNER):
+        rows.append([KeyboardButton(text=str(MENU_SHOP)), KeyboardButton(text=str(MENU_PRODUCTS))])
+    elif roles.has(RoleKind.SHOP_STAFF):
+        rows.append([KeyboardButton(text=str(MENU_SHOP))])
+    if roles.is_staff:
+        rows.append(
+            [KeyboardButton(text=str(MENU_REPORT)), KeyboardButton(text=str(MENU_BROADCAST))]
+        )
+    rows.append([KeyboardButton(text=str(MENU_CATALOG)), KeyboardButton(text=str(MENU_SEARCH))])
+    rows.append([KeyboardButton(text=str(MENU_CART)), KeyboardButton(text=str(MENU_ORDERS))])
+    last = [KeyboardButton(text=str(MENU_HELP))]
+    if roles.has(RoleKind.ASN) or not (roles.is_staff or roles.shops):
+        last.insert(0, KeyboardButton(text=str(MENU_QUOTA)))
+    rows.append(last)
     return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text=str(MENU_CATALOG)), KeyboardButton(text=str(MENU_SEARCH))],
-            [KeyboardButton(text=str(MENU_CART)), KeyboardButton(text=str(MENU_ORDERS))],
-            [KeyboardButton(text=str(MENU_QUOTA)), KeyboardButton(text=str(MENU_HELP))],
-        ],
+        keyboard=rows,
         resize_keyboard=True,
         is_persistent=True,
         input_field_placeholder=_("Type a product to search…"),
@@ -59,19 +94,6 @@ def share_contact_keyboard() -> ReplyKeyboardMarkup:
 
 def cancel_keyboard() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text=str(CANCEL))]], resize_keyboard=True)
-
-
-def start_keyboard(*, registered: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    if not registered:
-        builder.button(text=_("🪪 Register as ASN (NIP)"), callback_data=StartCb(action="asn"))
-        builder.button(
-            text=_("🙋 Register as general buyer"), callback_data=StartCb(action="general")
-        )
-    builder.button(text=_("🏪 I run a UMKM shop"), callback_data=StartCb(action="merchant"))
-    builder.button(text=_("🛍️ Browse the catalog"), callback_data=CategoriesCb())
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 def register_prompt_keyboard() -> InlineKeyboardMarkup:

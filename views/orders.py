@@ -16,7 +16,7 @@ from models.tables import stored_id
 from services import orders
 from views import keyboards as kb
 from views.callbacks import OrderCb, OrderLinesCb, OrdersPageCb, ProofCb, RefundCb
-from views.format import esc, fit_lines, moment, money, shorten, status_label
+from views.format import esc, fit_lines, moment, money, product_name, shorten, status_label
 from views.i18n import babel_locale
 
 ACTION_LABELS = {
@@ -71,7 +71,7 @@ def order_text(
     shown = view.items[page * ITEMS_PER_PAGE : (page + 1) * ITEMS_PER_PAGE]
     body = [
         _("• {name} × {qty} = {subtotal}").format(
-            name=esc(item.name),
+            name=esc(product_name(item.name, item.name_en, locale)),
             qty=item.quantity,
             subtotal=money(item.price * item.quantity, locale),
         )

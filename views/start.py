@@ -1,10 +1,16 @@
-"""The first screens: the greeting (by who you are) and the help."""
+"""The home screen (/start, /menu) and the help (/bantuan): what this person can do here, by
+every role they hold, grouped (an ASN who runs a shop sees both; an administrator who is also an
+ASN sees the administration and their minimum)."""
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import BuyerKind, User
+from services.roles import RoleKind, Roles
+from views.callbacks import AdminHomeCb, CategoriesCb, ShopCb, StartCb
 from views.format import esc
 
 
@@ -26,16 +32,99 @@ def greeting(user: User) -> str:
     )
 
 
-def help_text() -> str:
-    return _(
-        "<b>TukuLokal — help</b>\n\n"
-        "/katalog — browse products by category\n"
-        "/cari <i>words</i> — search products (or just type what you look for)\n"
-        "/keranjang — your cart and checkout\n"
-        "/pesanan — your orders and their status\n"
-        "/kuota — this month's minimum spend and what remains\n"
-        "/bahasa — change the language\n"
-        "/start — register or start over\n\n"
-        "Each order goes to one shop, which accepts it, confirms your payment and hands it "
-        "over. Only orders whose payment the shop confirmed count toward your minimum."
+def _shopping(roles: Roles) -> str:
+    lines = [
+        _("🛍️ <b>Shopping</b>"),
+        _("/katalog — browse products by category"),
+        _("/cari <i>words</i> — search products (or just type what you look for)"),
+        _("/keranjang — your cart and checkout"),
+        _("/pesanan — your orders and their status"),
+    ]
+    if roles.has(RoleKind.ASN):
+        lines.append(_("/kuota — this month's minimum spend and what remains"))
+    return "\n".join(lines)
+
+
+def _shop(roles: Roles) -> str:
+    lines = [
+        _("🏪 <b>Your shop</b>"),
+        _("/toko — today's orders, open or close the shop, QRIS, staff"),
+    ]
+    if roles.has(RoleKind.SHOP_OWNER):
+        lines.append(_("/produk — your products: add, edit, hide"))
+    else:
+        lines.append(_("You help run the shop: its orders arrive here with their buttons."))
+    return "\n".join(lines)
+
+
+def _administration(roles: Roles) -> str:
+    lines = [
+        _("🛡️ <b>Administration</b>"),
+        _("/laporan [YYYY-MM] — the monthly report, chart and spreadsheet"),
+        _("/broadcast — a new announcement; /broadcasts — the ones sent"),
+    ]
+    if roles.is_admin:
+        lines += [
+            _("/admin — administrators, OPD operators and the audit log"),
+            _("/kuota_atur — minimum per class, deadline day, exemptions"),
+            _("/bekukan <i>CODE reason</i>, /aktifkan <i>CODE</i> — suspend or reactivate a shop"),
+            _("/refund <i>ORDER reason</i> — refund a paid order"),
+        ]
+    elif roles.opd:
+        lines.append(_("You act for {opd}: its ASN only.").format(opd=esc(roles.opd)))
+    return "\n".join(lines)
+
+
+def sections(roles: Roles) -> list[str]:
+    """What this person can do, one section per role they hold (administration, shop,
+    shopping), most specific first."""
+    found = []
+    if roles.is_staff:
+        found.append(_administration(roles))
+    if roles.has(RoleKind.SHOP_OWNER, RoleKind.SHOP_STAFF):
+        found.append(_shop(roles))
+    found.append(_shopping(roles))
+    return found
+
+
+def home_text(user: User, roles: Roles) -> str:
+    return "\n\n".join([greeting(user), *sections(roles)])
+
+
+def home_buttons(roles: Roles, *, registered: bool) -> InlineKeyboardMarkup:
+    """The way in for each role: registering (for those who have not), their shop, the
+    administration, the catalog."""
+    builder = InlineKeyboardBuilder()
+    if not registered:
+        builder.button(text=_("🪪 Register as ASN (NIP)"), callback_data=StartCb(action="asn"))
+        builder.button(
+            text=_("🙋 Register as general buyer"), callback_data=StartCb(action="general")
+        )
+    if roles.shops:
+        builder.button(text=_("🏪 My shop"), callback_data=ShopCb(m=roles.shops[0]))
+    else:
+        builder.button(text=_("🏪 I run a UMKM shop"), callback_data=StartCb(action="merchant"))
+    if roles.is_staff:
+        builder.button(
+            text=_("📊 This month's report"), callback_data=AdminHomeCb(action="report")
+        )
+    if roles.is_admin:
+        builder.button(text=_("🛡️ Administration"), callback_data=AdminHomeCb(action="admin"))
+    builder.button(text=_("🛍️ Browse the catalog"), callback_data=CategoriesCb())
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def help_text(roles: Roles) -> str:
+    return "\n\n".join(
+        [
+            _("<b>TukuLokal — help</b>"),
+            *sections(roles),
+            _("/bahasa — change the language · /start — register or start over"),
+            _(
+                "Each order goes to one shop, which accepts it, confirms your payment and "
+                "hands it over. Only orders whose payment the shop confirmed count toward your "
+                "minimum."
+            ),
+        ]
     )

@@ -61,6 +61,7 @@ async def _setup_screen(
 
 
 @routes.message(Command("broadcast", "siaran"))
+@routes.message(F.text == kb.MENU_BROADCAST)
 async def broadcast_command(message: Message, state: FSMContext, roles: Roles) -> None:
     roles.require_staff()
     await state.clear()

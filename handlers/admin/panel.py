@@ -30,6 +30,7 @@ from services.users import find_by_username, get_user, users_by_telegram_id
 from views import admin as screens
 from views import keyboards as kb
 from views.admin import AdminCb
+from views.callbacks import AdminHomeCb
 from views.refusals import describe
 
 routes = Routes("admin_panel")
@@ -59,6 +60,16 @@ async def admin_command(
     await state.clear()
     text, markup = await _home(session, roles, policy)
     await message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(AdminHomeCb.filter(F.action == "admin"))
+async def admin_from_home(
+    callback: CallbackQuery, state: FSMContext, session: AsyncSession, roles: Roles, policy: Policy
+) -> None:
+    await state.clear()
+    if isinstance(callback.message, Message):
+        text, markup = await _home(session, roles, policy)
+        await callback.message.answer(text, reply_markup=markup)
 
 
 @routes.callback_query(AdminCb.filter())

@@ -12,6 +12,7 @@ from services.errors import Forbidden
 from views.admin import AdminCb
 from views.broadcasts import BroadcastCtlCb, BroadcastListCb, SetupCb
 from views.callbacks import (
+    AdminHomeCb,
     ExemptReasonCb,
     QuotaAdminCb,
     QuotaFromCb,
@@ -26,7 +27,7 @@ ADMIN_COMMANDS = (
     "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate",
 )  # fmt: skip
 ADMIN_BUTTONS = (
-    AdminCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
+    AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
     ExemptReasonCb, ReportCb, RegistrationCb,
 )  # fmt: skip
 

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import date, datetime
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Message
 from aiogram.utils.i18n import gettext as _
@@ -21,7 +21,8 @@ from services.policy import Policy
 from services.quota import month_from_code, parse_month
 from services.reports import Report, build_report
 from services.roles import Roles
-from views.callbacks import ReportCb
+from views import keyboards as kb
+from views.callbacks import AdminHomeCb, ReportCb
 from views.refusals import describe
 from views.reports import (
     chart_caption,
@@ -83,9 +84,26 @@ async def send_chart(message: Message, report: Report, locale: str) -> None:
 
 
 @routes.message(Command("laporan", "report"))
+@routes.message(F.text == kb.MENU_REPORT)
 async def report_command(
     message: Message,
-    command: CommandObject,
+    session: AsyncSession,
+    roles: Roles,
+    locale: str,
+    policy: Policy,
+    clock: Callable[[], datetime],
+    command: CommandObject | None = None,
+) -> None:
+    now = clock()
+    month = current_month(now, policy.quota)
+    if command is not None and command.args:
+        month = parse_month(command.args)
+    await send_report(message, session, roles, month, locale, policy, now)
+
+
+@routes.callback_query(AdminHomeCb.filter(F.action == "report"))
+async def report_from_home(
+    callback: CallbackQuery,
     session: AsyncSession,
     roles: Roles,
     locale: str,
@@ -93,8 +111,9 @@ async def report_command(
     clock: Callable[[], datetime],
 ) -> None:
     now = clock()
-    month = parse_month(command.args) if command.args else current_month(now, policy.quota)
-    await send_report(message, session, roles, month, locale, policy, now)
+    if isinstance(callback.message, Message):
+        month = current_month(now, policy.quota)
+        await send_report(callback.message, session, roles, month, locale, policy, now)
 
 
 @routes.callback_query(ReportCb.filter())

@@ -29,7 +29,6 @@ from views import keyboards as kb
 from views.callbacks import CategoriesCb, CategoryCb, CloseCb, ProductCb, ProductMoreCb
 from views.format import CAPTION_LIMIT, TEXT_LIMIT
 from views.refusals import describe
-from views.start import greeting
 
 log = logging.getLogger(__name__)
 routes = Routes("catalog")
@@ -187,9 +186,8 @@ async def product_link(
     user: User,
     locale: str,
 ) -> None:
-    """A shared product link: the card, and the main menu under it."""
+    """A shared product link opens the product's card, and nothing before it."""
     await state.clear()
-    await message.answer(greeting(user), reply_markup=kb.main_menu())
     product_id = parse_id((command.args or "")[1:])
     if product_id is None:
         raise NotFound(Refusal.PRODUCT_NOT_FOUND)

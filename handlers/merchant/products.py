@@ -55,6 +55,7 @@ async def _list(
 
 
 @routes.message(Command("produk", "products"))
+@routes.message(F.text == kb.MENU_PRODUCTS)
 async def produk_command(
     message: Message,
     state: FSMContext,

@@ -37,6 +37,7 @@ async def dashboard(
 
 
 @routes.message(Command("toko", "shop"))
+@routes.message(F.text == kb.MENU_SHOP)
 async def toko_command(
     message: Message,
     state: FSMContext,

@@ -73,7 +73,7 @@ async def test_owner_adds_a_product_with_a_photo_and_buyers_find_it(app, tg, ses
     await buyer.click("Batu Apple Chips · Rp27,500", results)
     card = await buyer.wait_reply(predicate=lambda m: m.photo is not None)
     assert card.photo == photo
-    assert "Batu Apple Chips" in card.text and "Stock: 12 bungkus" in card.text
+    assert "Batu Apple Chips" in card.text and "Stock: 12 packs" in card.text  # in English
 
 
 async def test_bad_input_at_every_step_is_explained_and_cancel_saves_nothing(app, tg, session):
