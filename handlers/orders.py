@@ -53,7 +53,7 @@ async def orders_command(
     message: Message, session: AsyncSession, user: User, locale: str, policy: Policy
 ) -> None:
     result = await orders.buyer_orders(session, user, page=0, page_size=policy.page_size)
-    text, markup = orders_screen(result, locale)
+    text, markup = orders_screen(result, locale, policy.tz)
     await message.answer(text, reply_markup=markup)
 
 
@@ -69,7 +69,7 @@ async def orders_page(
     result = await orders.buyer_orders(
         session, user, page=callback_data.page, page_size=policy.page_size
     )
-    await show(callback, *orders_screen(result, locale))
+    await show(callback, *orders_screen(result, locale, policy.tz))
 
 
 @routes.callback_query(OrderCb.filter(F.action == "view"))
@@ -154,7 +154,12 @@ async def got_reject_reason(
         await message.answer(describe(exc), reply_markup=kb.main_menu())
         return
     view = await orders.order_view(session, order_id, viewer=user)
-    await message.answer(_("Done."), reply_markup=kb.main_menu())
+    await message.answer(
+        _("❌ Order #{id} is rejected. The buyer was told, with your reason.").format(id=order_id)
+        if result.changed
+        else _("Order #{id} was already rejected.").format(id=order_id),
+        reply_markup=kb.main_menu(),
+    )
     await message.answer(
         order_text(view, locale, policy.tz, for_merchant=True),
         reply_markup=order_buttons(view, for_merchant=True),

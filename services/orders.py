@@ -37,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import (
     BuyerKind,
     CartItem,
+    Fulfilment,
     MemberRole,
     Merchant,
     Order,
@@ -53,6 +54,7 @@ from services.cart import Cart, get_cart
 from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.merchants import is_member, member_role
 from services.roles import Roles
+from services.text import clean_line
 
 S = OrderStatus
 
@@ -151,24 +153,66 @@ async def _orders_for_key(session: AsyncSession, user: User, key: str) -> list[O
     return list((await session.exec(query)).all())
 
 
+@dataclass(frozen=True)
+class Handover:
+    """How the buyer gets the goods, and what they tell the shop (asked at checkout)."""
+
+    fulfilment: str = Fulfilment.PICKUP
+    address: str | None = None  # delivery only: where to, within Kota Malang
+    note: str | None = None  # for the shop: a time, a size, "no sugar"…
+
+
+MAX_ADDRESS = 300
+MAX_NOTE = 500
+
+
+def parse_address(text: str) -> str:
+    """A typed delivery address (refusal: address_invalid)."""
+    address = clean_line(text)
+    if not 8 <= len(address) <= MAX_ADDRESS or address.startswith("/"):
+        raise ServiceError(Refusal.ADDRESS_INVALID, max=MAX_ADDRESS)
+    return address
+
+
+def parse_note(text: str) -> str:
+    """A typed note to the shop (refusal: text_too_long)."""
+    note = " ".join(text.split())
+    if len(note) > MAX_NOTE:
+        raise ServiceError(Refusal.TEXT_TOO_LONG, length=len(note), max=MAX_NOTE)
+    return note
+
+
 async def checkout(
     session: AsyncSession,
     user: User,
     key: str,
     *,
     payment_method: str = PaymentMethod.CASH,
+    handover: Handover | None = None,
     now: datetime | None = None,
 ) -> CheckoutResult:
+    """Turn the cart (as the summary with `key` showed it) into one order per shop. A delivery
+    address is remembered on the account for the next time."""
     if user.kind not in (BuyerKind.ASN, BuyerKind.GENERAL):
         raise ServiceError(Refusal.NOT_REGISTERED)
     if payment_method not in set(PaymentMethod):
         raise ServiceError(Refusal.PAYMENT_METHOD_INVALID)
+    handover = handover or Handover()
+    if handover.fulfilment not in set(Fulfilment):
+        raise ServiceError(Refusal.FULFILMENT_INVALID)
+    if handover.fulfilment == Fulfilment.DELIVERY and not handover.address:
+        raise ServiceError(Refusal.ADDRESS_REQUIRED)
     try:
         async with write_transaction(session):
             existing = await _orders_for_key(session, user, key)
             if existing:
                 return CheckoutResult(existing, created=False)
-            orders = await _create_orders(session, user, key, payment_method, now or utcnow())
+            orders = await _create_orders(
+                session, user, key, payment_method, handover, now or utcnow()
+            )
+            if handover.fulfilment == Fulfilment.DELIVERY:
+                user.delivery_address = handover.address
+                session.add(user)
     except (IntegrityError, ServiceError) as exc:
         # A concurrent confirm of the same cart may have won the race: its orders stand (this
         # one then met the unique key, or found the cart already emptied by it).
@@ -186,7 +230,12 @@ async def checkout(
 
 
 async def _create_orders(
-    session: AsyncSession, user: User, key: str, payment_method: str, now: datetime
+    session: AsyncSession,
+    user: User,
+    key: str,
+    payment_method: str,
+    handover: Handover,
+    now: datetime,
 ) -> list[Order]:
     cart = await get_cart(session, user)
     if cart.is_empty:
@@ -220,6 +269,11 @@ async def _create_orders(
             payment_method=payment_method,
             checkout_key=key,
             created_at=now,
+            fulfilment=handover.fulfilment,
+            delivery_address=(
+                handover.address if handover.fulfilment == Fulfilment.DELIVERY else None
+            ),
+            buyer_note=handover.note or None,
         )
         session.add(order)
         await session.flush()

@@ -70,6 +70,12 @@ class CheckoutCb(CallbackData, prefix="co"):
     method: str  # cash or transfer
 
 
+class HandoverCb(CallbackData, prefix="cx"):
+    """The checkout summary's handover choices."""
+
+    action: str  # pickup, delivery, agreed, note
+
+
 class OrderCb(CallbackData, prefix="o"):
     id: Id
     action: str = "view"  # view, or a step

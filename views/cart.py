@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from models import BuyerKind, Order, User
+from models import BuyerKind, Fulfilment, Order, User
 from services import cart as carts
+from services.orders import Handover
 from views import keyboards as kb
-from views.callbacks import CartLineCb, CartViewCb, CheckoutCb, OrderCb
+from views.callbacks import CartLineCb, CartViewCb, CheckoutCb, HandoverCb, OrderCb
 from views.format import esc, fit_lines, money, product_name
+from views.orders import handover_lines
 
 # Line buttons per page of the cart screen: 4 buttons a line, so a page holds 32 of them, plus
 # the pager and the checkout rows; every line is always listed in the text.
@@ -101,10 +105,27 @@ def line_notice(line: carts.CartLine, locale: str) -> str:
     )
 
 
+# Short: three of them share a row on a phone (the text says it in full).
+FULFILMENT_BUTTONS: dict[str, Callable[[], str]] = {
+    Fulfilment.PICKUP: lambda: _("🏪 Pickup"),
+    Fulfilment.DELIVERY: lambda: _("🛵 Delivery"),
+    Fulfilment.AGREED: lambda: _("💬 Agree"),
+}
+
+
 def checkout_summary_screen(
-    cart: carts.Cart, user: User, key: str, *, qris: bool, locale: str
+    cart: carts.Cart,
+    user: User,
+    key: str,
+    *,
+    qris: bool,
+    locale: str,
+    handover: Handover | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """What checking out will create, and the ways to pay (QRIS when every shop takes it)."""
+    """What checking out will create, how the goods change hands (chosen here: pickup by
+    default, delivery with an address, or as agreed; a note to the shop) and the ways to pay
+    (QRIS when every shop takes it)."""
+    handover = handover or Handover()
     body: list[str] = []
     for group in cart.groups:
         body.append(
@@ -133,8 +154,23 @@ def checkout_summary_screen(
     )
     if user.kind == BuyerKind.ASN:
         tail.append(_("Paid orders count toward your monthly minimum."))
+    tail.append("\n" + _("<b>How do you get the goods?</b>"))
+    tail += handover_lines(handover.fulfilment, handover.address, handover.note)
     tail.append("\n" + _("How will you pay?"))
     builder = InlineKeyboardBuilder()
+    builder.row(
+        *[
+            InlineKeyboardButton(
+                text=("● " if handover.fulfilment == kind else "") + label(),
+                callback_data=HandoverCb(action=kind).pack(),
+            )
+            for kind, label in FULFILMENT_BUTTONS.items()
+        ]
+    )
+    note_label = _("📝 Change the note") if handover.note else _("📝 Add a note to the shop")
+    builder.row(
+        InlineKeyboardButton(text=note_label, callback_data=HandoverCb(action="note").pack())
+    )
     builder.button(text=_("💵 Order — pay cash"), callback_data=CheckoutCb(key=key, method="cash"))
     builder.button(
         text=_("🏦 Order — pay by transfer"), callback_data=CheckoutCb(key=key, method="transfer")
@@ -144,7 +180,7 @@ def checkout_summary_screen(
             text=_("🔳 Order — pay by QRIS"), callback_data=CheckoutCb(key=key, method="qris")
         )
     builder.button(text=_("⬅️ Change the cart"), callback_data=CartViewCb(action="show"))
-    builder.adjust(1)
+    builder.adjust(3, 1)
     return fit_lines([_("🧾 <b>Order summary</b>")], body, tail), builder.as_markup()
 
 

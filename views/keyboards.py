@@ -92,6 +92,13 @@ def share_contact_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
+def address_keyboard(remembered: str | None) -> ReplyKeyboardMarkup:
+    """The last delivery address as a button (one tap to use it again), and Cancel."""
+    rows = [[KeyboardButton(text=remembered)]] if remembered else []
+    rows.append([KeyboardButton(text=str(CANCEL))])
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
+
+
 def cancel_keyboard() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text=str(CANCEL))]], resize_keyboard=True)
 

@@ -10,13 +10,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
-from models import OrderStatus, PaymentMethod
+from models import Fulfilment, OrderStatus, PaymentMethod
 from models.enums import PAID_STATUSES
 from models.tables import stored_id
 from services import orders
 from views import keyboards as kb
 from views.callbacks import OrderCb, OrderLinesCb, OrdersPageCb, ProofCb, RefundCb
-from views.format import esc, fit_lines, moment, money, product_name, shorten, status_label
+from views.format import esc, fit_html, fit_lines, moment, money, product_name, status_label
 from views.i18n import babel_locale
 
 ACTION_LABELS = {
@@ -87,6 +87,7 @@ def order_text(
     head, lines = lines, []
     lines.append("")
     lines.append(_("<b>Total: {total}</b>").format(total=money(order.total, locale)))
+    lines += handover_lines(order.fulfilment, order.delivery_address, order.buyer_note)
     method = PAYMENT_LABELS.get(order.payment_method)
     lines.append(
         _("Payment: {method}").format(method=method() if method else order.payment_method)
@@ -117,6 +118,20 @@ def order_text(
                 _("It will count toward your minimum once the shop confirms your payment.")
             )
     return fit_lines(head, body, lines)
+
+
+def handover_lines(fulfilment: str | None, address: str | None, note: str | None) -> list[str]:
+    """How the goods change hands, for the buyer and for the shop (orders, summaries)."""
+    lines = []
+    if fulfilment == Fulfilment.PICKUP:
+        lines.append(_("🏪 Pickup at the shop's address"))
+    elif fulfilment == Fulfilment.DELIVERY:
+        lines.append(_("🛵 Delivery to: {address}").format(address=esc(address or "")))
+    elif fulfilment == Fulfilment.AGREED:
+        lines.append(_("💬 Handover as agreed in the chat"))
+    if note:
+        lines.append(_("📝 Note: {note}").format(note=esc(note)))
+    return lines
 
 
 def _month(when: datetime, locale: str, tz: tzinfo) -> str:
@@ -173,28 +188,31 @@ def _payment_buttons(
 
 
 def orders_screen(
-    result: orders.OrderPage, locale: str
+    result: orders.OrderPage, locale: str, tz: tzinfo
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The buyer's orders, a page at a time."""
+    """The buyer's orders, newest first, a page at a time: when, where, how much, and where
+    each one stands."""
     builder = InlineKeyboardBuilder()
     if not result.total:
         builder.row(kb.categories_button())
         return _("📦 You have no orders yet."), builder.as_markup()
+    lines = [_("📦 <b>Your orders</b> ({total}), newest first").format(total=result.total)]
     for row in result.items:
+        when = format_date(
+            row.created_at.astimezone(tz), format="d MMM", locale=babel_locale(locale)
+        )
+        lines.append(
+            f"\n<b>#{row.id}</b> · {when} · {esc(row.merchant_name)}\n"
+            f"{money(row.total, locale)} · {status_label(row.status)}"
+        )
         builder.row(
             InlineKeyboardButton(
-                text=shorten(f"#{row.id} · {row.merchant_name} · {money(row.total, locale)}", 60),
+                text=f"#{row.id} · {when} · {money(row.total, locale)}",
                 callback_data=OrderCb(id=row.id).pack(),
             )
         )
     kb.pager(builder, result.page, result.pages, lambda p: OrdersPageCb(page=p))
-    lines = [_("📦 <b>Your orders</b> ({total})").format(total=result.total)]
-    for row in result.items:
-        lines.append(
-            f"#{row.id} · {esc(row.merchant_name)} · {money(row.total, locale)} · "
-            f"{status_label(row.status)}"
-        )
-    return "\n".join(lines), builder.as_markup()
+    return fit_html("\n".join(lines)), builder.as_markup()
 
 
 def reject_reason_prompt(order_id: int) -> str:

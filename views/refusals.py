@@ -63,6 +63,13 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
     Refusal.PAYMENT_METHOD_INVALID: lambda p: _(
         "That way of paying is not available. Please choose another one."
     ),
+    Refusal.FULFILMENT_INVALID: lambda p: _("Please choose how you get the goods."),
+    Refusal.ADDRESS_REQUIRED: lambda p: _(
+        "For a delivery the shop needs your address: tap “🛵 Delivery” and type it."
+    ),
+    Refusal.ADDRESS_INVALID: lambda p: _(
+        "Please type the full address (street, number, kelurahan), at most {max} characters."
+    ).format(max=p.get("max", 300)),
     # registration
     Refusal.NOT_IN_ROSTER: lambda p: _(
         "NIP {nip} is not in the city's ASN roster. Check the number, or ask your OPD's "
