@@ -3,6 +3,7 @@ side gets (accept, reject with a reason, payment received, ..., cancel, received
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -191,6 +192,10 @@ async def order_action(
         session, order_id, action, actor=user, roles=roles, now=clock()
     )
     for_merchant = result.party in orders.SHOP
+    if isinstance(callback.message, Message) and callback.message.photo:
+        # A step taken under a payment proof: its choices are made, take them away.
+        with contextlib.suppress(TelegramBadRequest):
+            await callback.message.edit_reply_markup(reply_markup=None)
     view = await orders.order_view(session, order_id, viewer=user)
     text = order_text(view, locale, policy.tz, for_merchant=for_merchant)
     markup = order_buttons(view, for_merchant=for_merchant)

@@ -17,9 +17,10 @@ invalid_state (params: status), plus the audience's (services.audience).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import Update, exists, insert, literal, update
 from sqlalchemy.exc import IntegrityError
@@ -177,6 +178,11 @@ async def create(
             raise
         return existing, False
     return broadcast, True
+
+
+async def by_draft(session: AsyncSession, draft_key: str) -> Broadcast | None:
+    """The broadcast a composing conversation already created, if any."""
+    return await _by_draft(session, draft_key)
 
 
 async def _by_draft(session: AsyncSession, draft_key: str) -> Broadcast | None:
@@ -526,3 +532,23 @@ async def finish(session: AsyncSession, broadcast_id: int, *, now: datetime) -> 
 async def load(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
     """The broadcast as stored now (for the sending job; no role check)."""
     return await session.get(Broadcast, broadcast_id, populate_existing=True)
+
+
+_WHEN = re.compile(
+    r"^\s*(?:(\d{1,2})[./-](\d{1,2})[./-](\d{4})|(\d{4})-(\d{1,2})-(\d{1,2}))"
+    r"(?:\s+|\s*[T,]\s*)(\d{1,2})[.:](\d{2})\s*(?:WIB)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_when(text: str, tz: tzinfo) -> datetime | None:
+    """'28.11.2026 08:00', '28/11/2026 8.00', '2026-11-28 08:00' (WIB) -> aware datetime."""
+    match = _WHEN.match(text or "")
+    if not match:
+        return None
+    d, m, y, y2, m2, d2, hour, minute = match.groups()
+    year, month, day = (int(y), int(m), int(d)) if y else (int(y2), int(m2), int(d2))
+    try:
+        return datetime(year, month, day, int(hour), int(minute), tzinfo=tz)
+    except ValueError:
+        return None

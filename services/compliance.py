@@ -592,57 +592,77 @@ class HistoryMonth:
 async def quota_history(
     session: AsyncSession, user: User, *, now: datetime, policy: QuotaPolicy, months: int = 6
 ) -> list[HistoryMonth]:
-    """The ASN's last months, newest first: closed ones as recorded, open ones so far."""
+    """The ASN's last `months` months, newest first: each closed month as it was recorded, each
+    open one (this month, or one whose deadline is not over yet) as it stands so far. Months
+    before the account registered, and closed months that did not include them, are left out."""
     status = await quota_status(session, user, now=now, policy=policy)
-    exempt = status.exemption is not None
-    history = [
-        HistoryMonth(
-            status.month,
-            status.spent,
-            status.minimum,
-            exempt,
-            status.met and not exempt,
-            closed=False,
-        )
-    ]
-    recorded = (
-        await session.exec(
-            select(MonthResult)
-            .where(MonthResult.nip == user.nip, col(MonthResult.month) < status.month)
-            .order_by(col(MonthResult.month).desc())
-            .limit(months - 1)
-        )
-    ).all()
-    previous = next_month(status.month, -1)
-    if not any(r.month == previous for r in recorded):
-        # Last month is not closed yet (its deadline may still run): show it so far.
-        closing = await session.get(MonthClosing, previous)
-        if closing is None:
-            # quota_status above refused an account without a roster entry.
-            assert user.nip is not None
-            roster = await session.get(RosterEntry, user.nip)
-            assert roster is not None
-            minimum = await minimum_for(
-                session, roster.quota_class, previous, default=policy.default_minimum
+    assert user.nip is not None  # quota_status refused an account without a roster entry
+    roster = await session.get(RosterEntry, user.nip)
+    assert roster is not None
+    recorded = {
+        r.month: r
+        for r in (
+            await session.exec(
+                select(MonthResult).where(
+                    MonthResult.nip == user.nip,
+                    col(MonthResult.month) > next_month(status.month, -months),
+                )
             )
-            spent = await spent_in_month(session, user.nip, previous, tz=policy.tz)
-            was_exempt = await exemption_for(session, user.nip, previous) is not None
+        ).all()
+    }
+    closed = set(
+        (
+            await session.exec(
+                select(col(MonthClosing.month)).where(
+                    col(MonthClosing.month) > next_month(status.month, -months)
+                )
+            )
+        ).all()
+    )
+    first_order = (
+        await session.exec(select(func.min(Order.created_at)).where(Order.buyer_nip == user.nip))
+    ).one()
+    since = min(t for t in (user.registered_at, user.created_at, first_order, now) if t)
+    first = month_start(since.astimezone(policy.tz).date())
+    history = []
+    for back in range(months):
+        month = next_month(status.month, -back)
+        if month in recorded:
+            r = recorded[month]
+            history.append(
+                HistoryMonth(r.month, r.spent, r.minimum, r.exempt, r.compliant, closed=True)
+            )
+        elif month in closed or month < first:
+            continue  # closed without them, or before they registered
+        elif month == status.month:
+            exempt = status.exemption is not None
             history.append(
                 HistoryMonth(
-                    previous,
+                    month,
+                    status.spent,
+                    status.minimum,
+                    exempt,
+                    status.met and not exempt,
+                    closed=False,
+                )  # fmt: skip
+            )
+        else:
+            minimum = await minimum_for(
+                session, roster.quota_class, month, default=policy.default_minimum
+            )
+            spent = await spent_in_month(session, user.nip, month, tz=policy.tz)
+            was_exempt = await exemption_for(session, user.nip, month) is not None
+            history.append(
+                HistoryMonth(
+                    month,
                     spent,
                     minimum,
                     was_exempt,
                     spent >= minimum and not was_exempt,
                     closed=False,
-                )
+                )  # fmt: skip
             )
-    history.extend(
-        HistoryMonth(r.month, r.spent, r.minimum, r.exempt, r.compliant, closed=True)
-        for r in recorded
-    )
-    history.sort(key=lambda h: h.month, reverse=True)
-    return history[:months]
+    return history
 
 
 # --- for reminders -----------------------------------------------------------------------

@@ -13,8 +13,10 @@ re-run or a restart therefore never claims a reminder again. A reminder claimed 
 that died before sending it stays "pending" and is not retried: reminders are sent at most
 once, never twice.
 
-Months are closed automatically only for deadlines that passed since the jobs first ran
-(`jobs_since`), so a new installation does not close (and report) months from before it.
+Months are closed once their deadline day is over, also when the scheduler was not running at
+that moment (on start, overdue months are closed), but only for deadlines after the bot came into
+use (the first run of its jobs, `jobs_since`, or its first order), so a new installation does not
+close (and report) months from before it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from models import AppSetting, BuyerKind, MonthClosing, ReminderLog, RosterEntry, User
+from models import AppSetting, BuyerKind, MonthClosing, Order, ReminderLog, RosterEntry, User
 from models.db import begin_write, is_sqlite, select_columns
 from models.tables import table_of
 from services.compliance import live_asn_query, minimums_in
@@ -48,6 +50,8 @@ from services.quota import (
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 JOBS_SINCE = "jobs_since"
+# Months looked back for closing (a bot stopped for longer closes the rest by hand).
+MAX_CATCH_UP = 12
 
 
 @dataclass(frozen=True)
@@ -289,17 +293,23 @@ async def jobs_since(session: AsyncSession, now: datetime) -> datetime:
 async def months_to_close(
     session: AsyncSession, *, now: datetime, quota: QuotaPolicy
 ) -> list[date]:
-    """Last month and this month, if their deadline day is over, they are not closed yet, and
-    the deadline passed while the jobs were running (or down after having run)."""
+    """Every month whose deadline day is over and that is not closed yet, oldest first, at
+    most a year back: also months whose deadline passed while the scheduler was not running
+    (it closes them when it starts). Only deadlines after the bot came into use count (the
+    first run of its jobs, or its first order if that is older), so that a new installation
+    does not record months from before it."""
     since = await jobs_since(session, now)
+    first_order = (await session.exec(select(func.min(Order.created_at)))).one()
+    if first_order is not None:
+        since = min(since, first_order.replace(tzinfo=first_order.tzinfo or UTC))
     current = month_start(now.astimezone(quota.tz).date())
+    month = next_month(current, -MAX_CATCH_UP)
     due = []
-    for month in (next_month(current, -1), current):
+    while month <= current:
         day = await deadline_day_for(session, month, default=quota.deadline_day)
         cutoff = closing_cutoff(month, day, quota.tz)
-        if cutoff <= since or now < cutoff:
-            continue
-        if await session.get(MonthClosing, month) is None:
+        if since < cutoff <= now and await session.get(MonthClosing, month) is None:
             due.append(month)
+        month = next_month(month)
     await session.commit()
     return due

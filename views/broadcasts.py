@@ -456,6 +456,14 @@ def confirm_markup(recipients: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def change_markup() -> InlineKeyboardMarkup:
+    """Back to the audience and buttons of the draft."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✏️ Change"), callback_data=SetupCb(action="main"))
+    builder.button(text=_("✖️ Cancel"), callback_data=SetupCb(action="abort"))
+    return builder.as_markup()
+
+
 def preview_note(audience: aud.Audience, recipients: int) -> str:
     return _(
         "👆 This is exactly what the recipients will get (the footer and the buttons in "

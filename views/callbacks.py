@@ -184,5 +184,9 @@ class QuotaHistoryCb(CallbackData, prefix="qh"):
     pass
 
 
+class QuotaViewCb(CallbackData, prefix="qv"):
+    """Back to this month's minimum (from the history)."""
+
+
 class RefundCb(CallbackData, prefix="rf"):
     id: Id  # the order

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import Category
@@ -23,7 +24,6 @@ from views.callbacks import (
 )
 from views.format import (
     TEXT_LIMIT,
-    button_text,
     esc,
     money,
     product_name,
@@ -56,29 +56,53 @@ def categories_screen(
 
 
 def category_screen(
-    category: Category, page: catalog.ProductPage, locale: str
+    category: Category, page: catalog.ProductPage, locale: str, page_size: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    for item in page.items:
+    first = page.page * page_size + 1
+    listed = []
+    for number, item in enumerate(page.items, start=first):
         label = product_name(item.name, item.name_en, locale)
-        price = money(item.price, locale) if item.stock > 0 else _("sold out")
+        listed.append(listing_line(number, label, item.price, item.stock, locale))
         builder.row(
             InlineKeyboardButton(
-                text=button_text(f"{label} · {price}"), callback_data=ProductCb(id=item.id).pack()
+                text=short_button(number, label), callback_data=ProductCb(id=item.id).pack()
             )
         )
     kb.pager(builder, page.page, page.pages, lambda p: CategoryCb(id=category.id or 0, page=p))
     builder.row(kb.categories_button())
     name = category_name(category, locale)
     if page.total:
-        text = _("{emoji} <b>{name}</b>\n{total} products. Tap one to see it.").format(
-            emoji=category.emoji, name=esc(name), total=page.total
-        )
+        text = ngettext(
+            "{emoji} <b>{name}</b>\n{total} product. Tap its number to see it.",
+            "{emoji} <b>{name}</b>\n{total} products. Tap a number to see one.",
+            page.total,
+        ).format(emoji=category.emoji, name=esc(name), total=page.total)
+        text += "\n\n" + "\n".join(listed)
     else:
         text = _("{emoji} <b>{name}</b>\n\nNo products in this category yet.").format(
             emoji=category.emoji, name=esc(name)
         )
     return text, builder.as_markup()
+
+
+# A list button holds its number and the start of the name: 28 characters fit a 390-pixel-wide
+# phone screen; the price and the whole name are in the message's text, numbered alike.
+SHORT_BUTTON = 28
+
+
+def short_button(number: int, name: str) -> str:
+    text = f"{number}. {' '.join(name.split())}"
+    return text if len(text) <= SHORT_BUTTON else text[: SHORT_BUTTON - 1].rstrip() + "…"
+
+
+def listing_line(number: int, name: str, price: int, stock: int, locale: str) -> str:
+    """A numbered line of a product list: the name and the price, or that it is sold out."""
+    if stock > 0:
+        return _("{number}. {name} — {price}").format(
+            number=number, name=esc(name), price=money(price, locale)
+        )
+    return _("{number}. {name} — sold out").format(number=number, name=esc(name))
 
 
 def share_link(bot_username: str, product_id: int) -> str:
@@ -204,7 +228,11 @@ def query_key(query: str) -> str:
 
 
 def search_screen(
-    result: SearchPage, query: str, categories: Sequence[Category], locale: str
+    result: SearchPage,
+    query: str,
+    categories: Sequence[Category],
+    locale: str,
+    page_size: int,
 ) -> tuple[str, InlineKeyboardMarkup]:
     shown_query = esc(shorten(query, 60))
     if not result.items:
@@ -215,18 +243,22 @@ def search_screen(
         return text, _category_buttons(categories, locale).as_markup()
     builder = InlineKeyboardBuilder()
     lines = [
-        _("🔎 <b>{total}</b> products for “{query}”:").format(
-            total=result.total, query=shown_query
-        )
+        ngettext(
+            "🔎 <b>{total}</b> product for “{query}”:",
+            "🔎 <b>{total}</b> products for “{query}”:",
+            result.total,
+        ).format(total=result.total, query=shown_query)
     ]
     if result.corrected:
         fixed = ", ".join(esc(f"{a} → {b}") for a, b in list(result.corrected.items())[:4])
         lines.append(_("<i>Also showing similar words: {words}</i>").format(words=fixed))
-    for hit in result.items:
-        price = money(hit.price, locale) if hit.stock > 0 else _("sold out")
+    lines.append("")
+    for number, hit in enumerate(result.items, start=result.page * page_size + 1):
+        label = product_name(hit.name, hit.name_en, locale)
+        lines.append(listing_line(number, label, hit.price, hit.stock, locale))
         builder.row(
             InlineKeyboardButton(
-                text=button_text(f"{product_name(hit.name, hit.name_en, locale)} · {price}"),
+                text=short_button(number, label),
                 callback_data=ProductCb(id=hit.product_id).pack(),
             )
         )

@@ -15,6 +15,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from services.roles import RoleKind, Roles
@@ -124,7 +125,12 @@ def categories_button() -> InlineKeyboardButton:
 
 
 def cart_button(count: int) -> InlineKeyboardButton:
-    text = _("🛒 Cart ({count})").format(count=count) if count else _("🛒 Cart")
+    """The way to the cart, saying what it holds (products, not units)."""
+    text = (
+        ngettext("🛒 Cart: {n} product", "🛒 Cart: {n} products", count).format(n=count)
+        if count
+        else _("🛒 Cart")
+    )
     return InlineKeyboardButton(text=text, callback_data=CartViewCb(action="show").pack())
 
 

@@ -13,7 +13,7 @@ from babel.dates import format_date
 from services.compliance import HistoryMonth
 from services.quota import QuotaStatus
 from views import keyboards as kb
-from views.callbacks import QuotaHistoryCb
+from views.callbacks import QuotaHistoryCb, QuotaViewCb
 from views.format import day, esc, moment, money, progress_bar
 from views.i18n import babel_locale
 
@@ -130,7 +130,12 @@ def history_screen(
                 mark=mark,
             )
         )
+    if not months:
+        lines.append(_("Nothing recorded yet."))
     lines += ["", _("✓ met the minimum · ✗ not met · closed months are kept as recorded")]
     builder = InlineKeyboardBuilder()
-    builder.row(kb.categories_button())
+    builder.row(
+        InlineKeyboardButton(text=_("⬅️ This month"), callback_data=QuotaViewCb().pack()),
+        kb.categories_button(),
+    )
     return "\n".join(lines), builder.as_markup()

@@ -9,10 +9,9 @@ services.audience / services.broadcasts, whatever the buttons say). The sending 
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, F
@@ -27,7 +26,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from delivery.broadcasts import BroadcastRunner
 from handlers.routes import Routes
 from handlers.ui import alert, show
-from models.tables import stored_id
 from services import audience as aud
 from services import broadcasts as svc
 from services.admins import Role
@@ -277,6 +275,15 @@ async def _create(
     progress_message_id: int | None = None,
     scheduled_at: datetime | None = None,
 ) -> None:
+    """Create the broadcast. Sent now, the preview message becomes its progress message,
+    which from then on only the sending job edits, so that the messages about it come in the
+    order of what happens: started, progress, the final report."""
+    if await svc.by_draft(session, data["draft"]) is not None:  # a second tap
+        if callback_answer is not None:
+            alert(callback_answer, _("This broadcast was already confirmed."))
+        return
+    if scheduled_at is None:
+        await message.edit_text(_("🚀 Starting the broadcast…"), reply_markup=None)
     try:
         broadcast, created = await svc.create(
             session,
@@ -291,7 +298,9 @@ async def _create(
             progress_message_id=progress_message_id,
         )
     except ServiceError as exc:
-        if callback_answer is not None:
+        if scheduled_at is None:  # the preview said "starting": say why not, and go back
+            await message.edit_text(describe(exc), reply_markup=views.change_markup())
+        elif callback_answer is not None:
             alert(callback_answer, describe(exc))
         else:
             await message.answer(describe(exc))
@@ -301,20 +310,16 @@ async def _create(
         if callback_answer is not None:
             alert(callback_answer, _("This broadcast was already confirmed."))
         return
-    stats = await svc.stats(session, stored_id(broadcast.id))
     if scheduled_at is None:
-        await message.edit_text(
-            views.progress_text(broadcast, stats, locale),
-            reply_markup=views.control_markup(broadcast),
-        )
-        if broadcasts is not None:
-            broadcasts.wake()
+        # Told before the job is woken: the job's own messages (progress, report) come after.
         await message.answer(
             _("🚀 Broadcast #{id} is on its way. You can keep using the bot meanwhile.").format(
                 id=broadcast.id
             ),
             reply_markup=kb.main_menu(),
         )
+        if broadcasts is not None:
+            broadcasts.wake()
         return
     await message.answer(
         _(
@@ -348,26 +353,6 @@ async def ask_when(
     )
 
 
-_WHEN = re.compile(
-    r"^\s*(?:(\d{1,2})[./-](\d{1,2})[./-](\d{4})|(\d{4})-(\d{1,2})-(\d{1,2}))"
-    r"(?:\s+|\s*[T,]\s*)(\d{1,2})[.:](\d{2})\s*(?:WIB)?\s*$",
-    re.IGNORECASE,
-)
-
-
-def parse_when(text: str, tz: tzinfo) -> datetime | None:
-    """'28.11.2026 08:00', '28/11/2026 8.00', '2026-11-28 08:00' (WIB) -> aware datetime."""
-    match = _WHEN.match(text or "")
-    if not match:
-        return None
-    d, m, y, y2, m2, d2, hour, minute = match.groups()
-    year, month, day = (int(y), int(m), int(d)) if y else (int(y2), int(m2), int(d2))
-    try:
-        return datetime(year, month, day, int(hour), int(minute), tzinfo=tz)
-    except ValueError:
-        return None
-
-
 @routes.message(BroadcastForm.schedule, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
 async def got_when(
     message: Message,
@@ -379,7 +364,7 @@ async def got_when(
     clock: Clock,
     broadcasts: BroadcastRunner | None = None,
 ) -> None:
-    when = parse_when(message.text or "", policy.tz)
+    when = svc.parse_when(message.text or "", policy.tz)
     if when is None:
         await message.answer(
             _("I could not read that. Please type it like <code>28.11.2026 08:00</code>.")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aiogram import F
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -62,7 +62,7 @@ async def category_callback(
     page = await catalog.category_page(
         session, callback_data.id, page=callback_data.page, page_size=policy.page_size
     )
-    await show(callback, *screens.category_screen(category, page, locale))
+    await show(callback, *screens.category_screen(category, page, locale, policy.page_size))
 
 
 # --- product card -------------------------------------------------------------------------
@@ -107,8 +107,50 @@ async def _screen(
     )
 
 
+# The cards a buyer has open are remembered (their message ids, in the FSM data) so that their
+# buttons can follow the cart when it changes elsewhere (a checkout empties it).
+OPEN_CARDS = 10
+
+
+async def _remember_card(state: FSMContext | None, message_id: int, product_id: int) -> None:
+    if state is None:
+        return
+    cards = dict((await state.get_data()).get("cards") or {})
+    cards[str(message_id)] = product_id
+    await state.update_data(cards=dict(list(cards.items())[-OPEN_CARDS:]))
+
+
+async def refresh_open_cards(
+    bot: Bot, state: FSMContext, session: AsyncSession, user: User, locale: str
+) -> None:
+    """Give the buyer's open product cards the buttons of the cart as it is now (after a
+    checkout: "Add to cart" again, no stale "2 in cart")."""
+    cards = (await state.get_data()).get("cards") or {}
+    me = await bot.me()
+    for message_id, product_id in cards.items():
+        try:
+            card = await catalog.product_card(session, product_id)
+        except NotFound:
+            continue
+        _text, markup = await _screen(
+            session, user, card, locale=locale, bot_username=me.username or "", src="d",
+            limit=TEXT_LIMIT,
+        )  # fmt: skip
+        with contextlib.suppress(TelegramBadRequest):  # gone, or already right
+            await bot.edit_message_reply_markup(
+                chat_id=user.telegram_id, message_id=int(message_id), reply_markup=markup
+            )
+
+
 async def send_product_card(
-    message: Message, session: AsyncSession, user: User, product_id: int, *, src: str, locale: str
+    message: Message,
+    session: AsyncSession,
+    user: User,
+    product_id: int,
+    *,
+    src: str,
+    locale: str,
+    state: FSMContext | None = None,
 ) -> None:
     """The card as a new message: a photo with a caption, or text when there is no photo."""
     assert message.bot is not None
@@ -132,13 +174,15 @@ async def send_product_card(
         else:
             if sent.photo and sent.photo[-1].file_id != card.product.photo_file_id:
                 await catalog.remember_photo_file_id(session, product_id, sent.photo[-1].file_id)
+            await _remember_card(state, sent.message_id, product_id)
             return
         card = await catalog.product_card(session, product_id)
     # No photo (or it was refused): a text message, whose limit allows more description.
     text, markup = await _screen(
         session, user, card, locale=locale, bot_username=username, src=src, limit=TEXT_LIMIT
     )
-    await message.answer(text, reply_markup=markup)
+    sent = await message.answer(text, reply_markup=markup)
+    await _remember_card(state, sent.message_id, product_id)
 
 
 async def refresh_product_card(
@@ -191,7 +235,9 @@ async def product_link(
     product_id = parse_id((command.args or "")[1:])
     if product_id is None:
         raise NotFound(Refusal.PRODUCT_NOT_FOUND)
-    await send_product_card(message, session, user, product_id, src="d", locale=locale)
+    await send_product_card(
+        message, session, user, product_id, src="d", locale=locale, state=state
+    )
 
 
 @routes.callback_query(ProductCb.filter())
@@ -201,11 +247,13 @@ async def product_callback(
     session: AsyncSession,
     user: User,
     locale: str,
+    state: FSMContext,
 ) -> None:
     if isinstance(callback.message, Message):
         await send_product_card(
-            callback.message, session, user, callback_data.id, src=callback_data.src, locale=locale
-        )
+            callback.message, session, user, callback_data.id, src=callback_data.src,
+            locale=locale, state=state,
+        )  # fmt: skip
 
 
 @routes.callback_query(ProductMoreCb.filter())

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from delivery.orders import notify_new_order
 from delivery.sender import Sender
+from handlers.buyer.catalog import refresh_open_cards
 from handlers.routes import Routes
 from handlers.ui import show, toast
 from models import BuyerKind, Fulfilment, User
@@ -205,6 +206,8 @@ async def checkout_confirm(
     if not result.created:
         toast(callback_answer, _("These orders were already placed."))
     await show(callback, *placed_screen(result.orders, created=result.created, locale=locale))
+    if result.created and callback.bot is not None:
+        await refresh_open_cards(callback.bot, state, session, user, locale)
     if result.created:
         for order in result.orders:
             await notify_new_order(sender, session, order.id or 0, policy.tz)

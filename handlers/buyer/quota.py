@@ -19,7 +19,7 @@ from services.errors import Refusal, ServiceError
 from services.policy import Policy
 from services.quota import quota_status
 from views import keyboards as kb
-from views.callbacks import QuotaHistoryCb
+from views.callbacks import QuotaHistoryCb, QuotaViewCb
 from views.quota import HISTORY_MONTHS, history_screen, quota_screen
 from views.refusals import describe
 
@@ -44,6 +44,20 @@ async def quota_command(
     status = await quota_status(session, user, now=clock(), policy=policy.quota)
     text, markup = quota_screen(status, locale, policy.tz)
     await message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(QuotaViewCb.filter())
+async def quota_again(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    policy: Policy,
+    clock: Callable[[], datetime],
+) -> None:
+    """Back from the history: this month's minimum, in the same message."""
+    status = await quota_status(session, user, now=clock(), policy=policy.quota)
+    await show(callback, *quota_screen(status, locale, policy.tz))
 
 
 @routes.callback_query(QuotaHistoryCb.filter())

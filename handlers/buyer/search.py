@@ -30,7 +30,7 @@ async def _results(
 ) -> tuple[str, InlineKeyboardMarkup]:
     result = await search_products(session, query, page=page, page_size=policy.page_size)
     categories = await list_categories(session) if not result.items else []
-    return screens.search_screen(result, query, categories, locale)
+    return screens.search_screen(result, query, categories, locale, policy.page_size)
 
 
 async def _run_search(

@@ -30,9 +30,9 @@ async def test_forged_and_stale_callbacks_are_answered_and_change_nothing(app, t
         if not answer.get("text"):  # then the answer is a message in the chat
             assert (await user.wait_reply()).text, data
     # The product that does exist but was hidden meanwhile can't be added either.
-    card = None
     await user.start(f"p{product.id}")
     card = await user.wait_reply(predicate=lambda m: "Add to cart" in str(m.buttons))
+    await app.wait_handled()  # the bot is done with the link (it remembers the open card)
     async with app.db.session() as s:
         row = await s.get(type(product), product.id)
         row.is_active = False

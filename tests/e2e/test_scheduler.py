@@ -37,7 +37,7 @@ from services.leases import Lease
 from services.quota import QuotaPolicy
 from services.roles import roles_of
 from tests import factories as f
-from tests.compliance_world import MINIMUMS, NOV, WIB, at, build_world, expected
+from tests.compliance_world import MINIMUMS, NOV, OCT, WIB, at, build_world, expected
 from tests.e2e.broadcast_helpers import crowd, forgive, received, wait_for
 from tests.e2e.conftest import ADMIN_ID, e2e_settings, open_bot
 from tests.e2e.helpers import shop_with_owner
@@ -327,7 +327,11 @@ async def test_the_month_closes_once_and_the_summary_goes_to_admins_and_operator
     session.add(AdminAccount(telegram_id=OPERATOR, role="opd_operator", opd="Diskominfo"))
     await session.commit()
     ctx = _ctx(app, clock)
-    assert await month_closing(ctx) == {"closed": 0, "summaries": 0}  # 27 Nov: not over
+    # 27 Nov, the jobs' first run: the bot was in use in October (orders) and October was never
+    # closed, so it is closed now, with its summary; November is not over.
+    assert await month_closing(ctx) == {"closed": 1, "summaries": 2}
+    await admin.wait_reply(containing="October 2026 is closed")
+    assert await month_closing(ctx) == {"closed": 0, "summaries": 0}
 
     clock.now = at(1, 0, month=DEC) + timedelta(minutes=1)  # 00:01 WIB after the deadline day
     async with _process(app, clock, "a") as a, _process(app, clock, "b") as b:
@@ -337,8 +341,13 @@ async def test_the_month_closes_once_and_the_summary_goes_to_admins_and_operator
         assert sorted(r["closed"] for r in results) == [0, 1]
     assert await month_closing(ctx) == {"closed": 0, "summaries": 0}  # triggered again
     async with app.db.session() as s:
-        assert (await s.exec(select(func.count()).select_from(MonthClosing))).one() == 1
-        recorded = (await s.exec(select(func.count()).select_from(MonthResult))).one()
+        closings = (await s.exec(select(MonthClosing.month).order_by(MonthClosing.month))).all()
+        assert closings == [OCT, NOV]
+        recorded = (
+            await s.exec(
+                select(func.count()).select_from(MonthResult).where(MonthResult.month == NOV)
+            )
+        ).one()
     figures = expected(world, NOV)
     assert recorded == figures.roster
 
@@ -346,9 +355,11 @@ async def test_the_month_closes_once_and_the_summary_goes_to_admins_and_operator
     assert "Scope: the whole city" in summary.text
     subject = figures.roster - figures.exempt
     assert f"Met the minimum: {figures.compliant} of {subject}" in summary.text
-    chart = await admin.wait_reply(predicate=lambda m: m.photo_file is not None)
+    chart = await admin.wait_reply(
+        predicate=lambda m: m.photo_file is not None and "November 2026" in m.text
+    )
     assert "the whole city" in chart.text
-    mine = await operator.wait_reply(containing="is closed")
+    mine = await operator.wait_reply(containing="November 2026 is closed")
     assert "Scope: Diskominfo" in mine.text
     asn, exempt, compliant, _spent = expected(world, NOV, opd="Diskominfo").per_opd["Diskominfo"]
     assert f"Met the minimum: {compliant} of {asn - exempt}" in mine.text
@@ -357,9 +368,9 @@ async def test_the_month_closes_once_and_the_summary_goes_to_admins_and_operator
     await admin.wait_reply(predicate=lambda m: m.document_file is not None)
     await app.wait_handled()
     for person in (admin, operator):
-        closed = [m for m in person.bot_messages if "is closed" in (m.text or "")]
-        charts = [m for m in person.bot_messages if m.photo_file is not None]
-        assert (len(closed), len(charts)) == (1, 1)
+        closed = [m for m in person.bot_messages if "November 2026 is closed" in (m.text or "")]
+        charts = [m for m in person.bot_messages if "November 2026" in (m.text or "")]
+        assert (len(closed), len([m for m in charts if m.photo_file is not None])) == (1, 1)
 
 
 async def test_an_order_completed_on_its_own_counts_for_the_month_it_was_paid(

@@ -46,10 +46,11 @@ async def test_search_tolerates_typos_and_variants_and_suggests_categories(app, 
     await user.send("batik malang")  # plain text in the main menu searches too
     result = await user.wait_reply()
     # English users see the English name the shop gave.
-    assert result.buttons[0].startswith("Malang Hand-drawn Batik")
+    assert result.buttons[0] == "1. Malang Hand-drawn Batik"
+    assert "1. Malang Hand-drawn Batik — Rp350,000" in result.text
     await user.send("keripik tempe")
     result = await user.wait_reply()
-    assert result.buttons[0].startswith("Keripik Tempe Sanan")  # both words first
+    assert result.buttons[0] == "1. Keripik Tempe Sanan"  # both words first
     await user.click("Keripik Tempe Sanan", result)
     card = await user.wait_reply()
     assert "Rp18,000" in card.text
@@ -71,9 +72,11 @@ async def test_search_results_paginate(app, tg, session):
     await user.click("▶️", first)
     second = await user.wait_reply()
     assert second.message_id == first.message_id and "2/3" in second.buttons
-    names_1 = {b for b in first.buttons if b.startswith("Kue")}
-    names_2 = {b for b in second.buttons if b.startswith("Kue")}
-    assert names_1 and names_2 and names_1.isdisjoint(names_2)
+    names_1 = {b for b in first.buttons if "Kue Lapis Legit" in b}
+    names_2 = {b for b in second.buttons if "Kue Lapis Legit" in b}
+    assert len(names_1) == len(names_2) == 8 and names_1.isdisjoint(names_2)
+    # Numbering goes on across pages, in the text and on the buttons alike.
+    assert "9. Kue Lapis Legit" in second.text and any(b.startswith("9. ") for b in names_2)
 
 
 async def test_shop_owner_links_by_sharing_the_catalog_phone(app, tg, session):

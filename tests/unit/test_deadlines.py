@@ -135,9 +135,12 @@ async def test_two_processes_claiming_at_once_never_claim_the_same_reminder(db):
     assert sorted(first + second) == sorted(nips)  # everyone once, nobody twice
 
 
-async def test_months_close_only_after_their_deadline_and_since_the_jobs_ran(session):
-    await f.asn_user(session, 1001)
-    # A new installation: last month's deadline passed before the jobs ever ran.
+async def test_months_close_only_after_their_deadline_and_since_the_bot_was_used(session):
+    buyer = await f.asn_user(session, 1001)
+    shop = await f.merchant(session)
+    item = await f.product(session, shop)
+    # The bot has been in use since November (its first order): October is not closed.
+    await f.order(session, buyer, item, created_at=at(10))
     assert await dl.months_to_close(session, now=at(27), quota=QUOTA) == []
     assert await dl.months_to_close(session, now=at(30, 23), quota=QUOTA) == []
     december = at(1, 0, month=date(2026, 12, 1)) + timedelta(minutes=1)
@@ -149,3 +152,25 @@ async def test_months_close_only_after_their_deadline_and_since_the_jobs_ran(ses
     assert await dl.months_to_close(session, now=at(20, 23, date(2026, 12, 1)), quota=QUOTA) == []
     due = await dl.months_to_close(session, now=at(21, 0, date(2026, 12, 1)), quota=QUOTA)
     assert due == [date(2026, 12, 1)]
+
+
+async def test_a_new_installation_closes_no_month_from_before_it(session):
+    await f.asn_user(session, 1001)
+    # The jobs first run on 2 December: November's deadline passed before the bot was in use.
+    december = at(2, 9, month=date(2026, 12, 1))
+    assert await dl.months_to_close(session, now=december, quota=QUOTA) == []
+    # Its first own deadline closes December, and nothing older.
+    january = at(1, 0, month=date(2027, 1, 1)) + timedelta(minutes=1)
+    assert await dl.months_to_close(session, now=january, quota=QUOTA) == [date(2026, 12, 1)]
+
+
+async def test_months_missed_while_the_scheduler_was_down_are_all_closed_on_start(session):
+    await f.asn_user(session, 1001)
+    assert await dl.months_to_close(session, now=at(5), quota=QUOTA) == []  # first run, 5 Nov
+    # Down from late November until February: November, December and January close, oldest first.
+    february = at(3, 8, month=date(2027, 2, 1))
+    assert await dl.months_to_close(session, now=february, quota=QUOTA) == [
+        NOV,
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+    ]
