@@ -79,10 +79,12 @@ CSP = (
 
 
 class SandboxClock:
-    """The bot's "now": real time plus an offset the page moves forward.
+    """The bot's "now": real time plus an offset the page moves forward (whole seconds).
 
-    Every move is remembered (real instant, offset), so that a message shows the sandbox time
-    at which it was sent, also after a restart.
+    The fake Telegram runs on it too (``FakeTelegram(clock=...)``): message dates, edit dates
+    and the 48 hours of deleteMessage follow the sandbox's time, as the bot sees it. Every
+    move is remembered (real instant, offset); ``at`` gives the sandbox time of a real
+    instant, for chats kept by versions that dated messages in real time.
     """
 
     def __init__(self, marks: list[tuple[float, float]] | None = None) -> None:
@@ -95,11 +97,26 @@ class SandboxClock:
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
+    def timestamp(self) -> float:
+        """The sandbox's "now" in Unix seconds (the fake Telegram's clock)."""
+        return time.time() + self.marks[-1][1]
+
+    def move_to(self, target: datetime) -> None:
+        """Move forward so that this very second is ``target``'s (to the second).
+
+        A message sent right after a move to 09:00 is dated 09:00:00, never 08:59:59: the
+        offset is whole seconds and the sandbox's second starts with the real one.
+        """
+        second = math.floor(time.time())
+        offset = float(round(target.timestamp() - second))
+        if offset <= self.marks[-1][1]:
+            raise ValueError("the sandbox clock only moves forward")
+        self.marks.append((float(second), offset))
+
     def advance(self, delta: timedelta) -> None:
         if delta <= timedelta(0):
             raise ValueError("the sandbox clock only moves forward")
-        # Message dates are whole seconds: a move happens at the start of one (see move_time).
-        self.marks.append((float(int(time.time())), (self.offset + delta).total_seconds()))
+        self.move_to(self() + delta)
 
     def at(self, real_timestamp: float) -> float:
         """The sandbox time (a timestamp) of a real instant."""
@@ -175,7 +192,11 @@ class Sandbox:
         state = self._load_state()
         self.clock = SandboxClock([tuple(m) for m in state.get("clock", [])] or None)
         self.language = state.get("language", self.language)
-        tg = self.tg = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
+        # The fake Telegram keeps the sandbox's time: message dates and the 48-hour delete rule
+        # follow the clock the page moves (looked up at each call: the clock object stays).
+        tg = self.tg = FakeTelegram(
+            token=TOKEN, bot_username=BOT_USERNAME, clock=lambda: self.clock.timestamp()
+        )
         await tg.start("127.0.0.1", 0)
         restore_files(tg, self.data_dir / FILES_DIR)
         self.db = Database(f"sqlite+aiosqlite:///{self.db_path}")
@@ -194,7 +215,9 @@ class Sandbox:
             )
         for telegram_id, first_name, phone in self.world.background:
             tg.user(telegram_id, first_name, language_code="id", phone=phone, started=True)
-        self._restore_chats(state.get("chats", {}))
+        # Chats kept before the fake ran on the sandbox's clock have real-time dates.
+        real_dates = state.get("dates") != "sandbox"
+        self._restore_chats(state.get("chats", {}), real_dates=real_dates)
         await self.set_language(self.language)
         self.settings = self.base_settings.model_copy(
             update={
@@ -306,12 +329,17 @@ class Sandbox:
                 ),
                 "keyboard": persona.user.keyboard if persona.user else None,
             }
-        state = {"clock": self.clock.marks, "language": self.language, "chats": chats}
+        state = {
+            "clock": self.clock.marks,
+            "language": self.language,
+            "dates": "sandbox",  # message dates in sandbox time (earlier versions: real time)
+            "chats": chats,
+        }
         tmp = self.data_dir / (STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state), encoding="utf-8")
         tmp.replace(self.data_dir / STATE_FILE)
 
-    def _restore_chats(self, chats: dict[str, Any]) -> None:
+    def _restore_chats(self, chats: dict[str, Any], *, real_dates: bool = False) -> None:
         """Put back the personas' chats: the bot may still edit its earlier messages."""
         assert self.tg is not None
         counters = getattr(self.tg, "_message_ids", None)
@@ -322,7 +350,12 @@ class Sandbox:
             restored = []
             for data in saved.get("messages", []):
                 with contextlib.suppress(KeyError, TypeError, ValueError):
-                    restored.append(_load_message(data, self.tg))
+                    message = _load_message(data, self.tg)
+                    if real_dates:
+                        message.date = int(self.clock.at(message.date))
+                        if message.edit_date:
+                            message.edit_date = int(self.clock.at(message.edit_date))
+                    restored.append(message)
             self.tg.chats[persona.telegram_id] = restored
             if isinstance(counters, dict):
                 counters[persona.telegram_id] = int(saved.get("next_id") or 0)
@@ -376,10 +409,7 @@ class Sandbox:
     async def move_time(self, action: str) -> dict[str, Any]:
         async with self._time_lock:
             target = await self.target_time(action)
-            # Move at the start of a second: messages of the second before keep the old time,
-            # those sent after show the new one (message dates count whole seconds).
-            await asyncio.sleep(math.ceil(time.time()) - time.time() + 0.001)
-            self.clock.advance(target - self.clock())
+            self.clock.move_to(target)
             self._notify()
             runs = await self.run_jobs()
             if self.dp is not None and "broadcasts" in self.dp.workflow_data:
@@ -581,7 +611,7 @@ class Sandbox:
         data: dict[str, Any] = {
             "id": message.message_id,
             "out": not message.from_bot,
-            "date": self.clock.at(message.date),
+            "date": message.date,  # the fake Telegram runs on the sandbox's clock
             "text": message.text or "",
             "entities": message.entities,
             "edited": message.edited,
