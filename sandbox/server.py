@@ -64,6 +64,7 @@ STATE_FILE = "sandbox.json"  # the clock's moves and the chats, kept between run
 WEB_DIR = Path(__file__).parent / "web"
 WEB_FILES = {
     "sandbox.css": "text/css",
+    "texts.js": "application/javascript",
     "sandbox.js": "application/javascript",
     "favicon.svg": "image/svg+xml",
 }

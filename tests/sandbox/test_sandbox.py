@@ -19,6 +19,7 @@ from PIL import Image
 from sqlmodel import select
 
 from models import User
+from sandbox.demo import sandbox_personas
 from sandbox.server import ACTION_HEADER, WEB_DIR, Sandbox
 from services.quota import month_start, next_month, quota_status, spent_in_month
 from tests.sandbox.conftest import Page, production_settings
@@ -345,3 +346,52 @@ async def test_the_page_is_told_what_went_wrong_in_words_it_can_translate(sandbo
     assert (await page.post("/api/time", {"step": "back"}, status=400))["error"] == "bad_step"
     async with page.http.post(f"{page.url}/api/time", json={"step": "+1h"}) as response:
         assert response.status == 403 and (await response.json())["error"] == "forbidden"
+
+
+# ---------------------------------------------------------------------- the page's words
+
+TEXTS_JS = WEB_DIR / "texts.js"
+
+
+def _texts() -> dict[str, dict[str, str]]:
+    """texts.js's dictionary, language by language (a flat "key": "value" per line)."""
+    source = TEXTS_JS.read_text(encoding="utf-8")
+    blocks = re.split(r"(?m)^  (id|en): \{$", source)
+    tables = {}
+    for language, body in zip(blocks[1::2], blocks[2::2], strict=True):
+        tables[language] = dict(re.findall(r'(?m)^    "([^"]+)": "((?:[^"\\]|\\.)*)",$', body))
+    return tables
+
+
+def test_every_text_of_the_page_is_in_both_languages():
+    texts = _texts()
+    assert set(texts) == {"id", "en"}
+    assert set(texts["id"]) == set(texts["en"]), set(texts["id"]) ^ set(texts["en"])
+    assert len(texts["id"]) > 100
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    script = (WEB_DIR / "sandbox.js").read_text(encoding="utf-8")
+    named = set(re.findall(r'data-t(?:-title|-aria-label)?="([^"]+)"', html))
+    named |= set(re.findall(r'\b(?:t|known)\("([^"]+)"', script))
+    named |= {f"{key}.one" for key in re.findall(r'\btn\("([^"]+)"', script)}
+    assert named and not named - set(texts["id"]), named - set(texts["id"])
+    # No word of the page left in index.html itself: every text comes from texts.js.
+    visible = re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>|&[a-z]+;", " ", html, flags=re.S)
+    words = set(re.findall(r"[A-Za-z]{3,}", visible)) - {"TukuLokal", "Bahasa", "Indonesia"}
+    assert words == {"English"}, words  # the switch names each language in itself
+    # Every refusal the server sends has its words; every persona its role and hint.
+    codes = set(re.findall(r'refusal\(\s*"(\w+)"', (WEB_DIR.parent / "server.py").read_text()))
+    assert codes and {f"error.{c}" for c in codes} <= set(texts["id"]), codes
+    for persona in sandbox_personas():
+        for field in ("role", "hint"):
+            assert f"persona.{persona.key}.{field}" in texts["id"]
+    assert texts["en"]["persona.asn.role"] == sandbox_personas()[0].role
+    assert "Sandbox time" not in str(texts["id"]) and "Waktu sandbox" in str(texts["id"])
+
+
+async def test_the_page_opens_in_the_sandbox_language(sandbox, page, tmp_path):
+    async with page.http.get(page.url + "/") as response:
+        assert '<html lang="en">' in await response.text()
+    await page.post("/api/language", {"language": "id"})
+    async with page.http.get(page.url + "/") as response:
+        assert '<html lang="id">' in await response.text()
+    assert Sandbox(production_settings(tmp_path), tmp_path).language == "id"  # by default
