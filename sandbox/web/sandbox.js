@@ -757,6 +757,19 @@ function enclosing(node, tag) {
   return null;
 }
 
+// The code or link whose very end the caret is at (the outermost one), if any.
+function endOf(range) {
+  const start = range.startContainer;
+  const length = start.nodeType === Node.TEXT_NODE ? start.length : start.childNodes.length;
+  if (!range.collapsed || range.startOffset !== length) return null;
+  let found = null;
+  for (let at = start; at && at !== editor(); at = at.parentNode) {
+    if (at.nodeType === Node.ELEMENT_NODE && (at.tagName === "CODE" || at.tagName === "A")) found = at;
+    if (at.parentNode && at.parentNode !== editor() && at.parentNode.lastChild !== at) break;
+  }
+  return found;
+}
+
 function unwrap(node) {
   node.replaceWith(...node.childNodes);
 }
@@ -953,6 +966,24 @@ function wireComposer() {
     }
   });
   box.addEventListener("input", () => { updateEmpty(); updateFormatBar(); });
+  // Typing right after a link or monospace goes on in plain text, as in Telegram (bold and
+  // italics go on, and Ctrl+B / Ctrl+I stop them).
+  box.addEventListener("beforeinput", (event) => {
+    if (event.inputType !== "insertText" || !event.data) return;
+    const range = selectionInEditor();
+    const edge = range && endOf(range);
+    if (!edge) return;
+    event.preventDefault();
+    const typed = document.createTextNode(event.data);
+    edge.after(typed);
+    const caret = document.createRange();
+    caret.setStart(typed, typed.length);
+    caret.collapse(true);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(caret);
+    updateEmpty();
+    updateFormatBar();
+  });
   // Pasted or dropped text comes in plain, as into Telegram from another program.
   box.addEventListener("paste", (event) => {
     event.preventDefault();
