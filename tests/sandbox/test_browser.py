@@ -558,14 +558,16 @@ async def test_an_admin_broadcast_with_bold_and_a_link_arrives_formatted(sandbox
         await shots(page, "link-url")
         await page.locator("#modal-ok").click()
         await expect(page.locator("#modal")).to_be_hidden()
+        await page.keyboard.press("End")
+        await page.keyboard.type("!")  # after a link: plain text again, as in Telegram
         await expect(editor.locator("b")).to_have_text("Gebyar UMKM")
         await expect(editor.locator(f'a[href="{url}"]')).to_have_text("Register")
         await shots(page, "composed")
         # What goes to Telegram: the plain text and its entities, offsets in UTF-16 units.
         composed = await page.evaluate("composed()")
-        text = "Gebyar UMKM this Saturday at Balai Kota 🎉 free entry. Register"
+        text = "Gebyar UMKM this Saturday at Balai Kota 🎉 free entry. Register!"
         assert composed["text"] == text
-        offset = len(text.encode("utf-16-le")) // 2 - len("Register")
+        offset = len(text.encode("utf-16-le")) // 2 - len("Register!")
         assert composed["entities"] == [
             {"type": "bold", "offset": 0, "length": 11},
             {"type": "italic", "offset": offset - len("free entry. "), "length": 10},
