@@ -50,7 +50,8 @@ from sandbox.console import (
     save_files,
 )
 from sandbox.demo import DemoWorld, Persona, prepare_world, sandbox_personas
-from sandbox.fakegram import ApiError, BotMessage, FakeTelegram, FakeUser
+from sandbox.fakegram import ApiError, BotMessage, FakeTelegram, FakeUser, TextError, text_length
+from sandbox.fakegram.formatting import format_text
 from scheduler import jobs as job_module
 from scheduler.jobs import JobContext
 from scheduler.runner import stop_scheduler
@@ -63,12 +64,15 @@ STATE_FILE = "sandbox.json"  # the clock's moves and the chats, kept between run
 WEB_DIR = Path(__file__).parent / "web"
 WEB_FILES = {
     "sandbox.css": "text/css",
+    "texts.js": "application/javascript",
     "sandbox.js": "application/javascript",
     "favicon.svg": "image/svg+xml",
 }
 ACTION_TIMEOUT = 20.0  # seconds the bot may take to handle one update
 POLL_WAIT = 25.0  # seconds a long poll waits for something new
 HISTORY_SHOWN = 300  # newest messages of a chat sent to the page
+TEXT_LIMIT = 4096  # characters (code points) of a message, as Telegram counts them
+CAPTION_LIMIT = 1024
 LANGUAGES = ("id", "en")
 # Only the page itself may act: browsers refuse to send this header cross-site without CORS.
 ACTION_HEADER = "X-TukuLokal-Sandbox"
@@ -79,10 +83,12 @@ CSP = (
 
 
 class SandboxClock:
-    """The bot's "now": real time plus an offset the page moves forward.
+    """The bot's "now": real time plus an offset the page moves forward (whole seconds).
 
-    Every move is remembered (real instant, offset), so that a message shows the sandbox time
-    at which it was sent, also after a restart.
+    The fake Telegram runs on it too (``FakeTelegram(clock=...)``): message dates, edit dates
+    and the 48 hours of deleteMessage follow the sandbox's time, as the bot sees it. Every
+    move is remembered (real instant, offset); ``at`` gives the sandbox time of a real
+    instant, for chats kept by versions that dated messages in real time.
     """
 
     def __init__(self, marks: list[tuple[float, float]] | None = None) -> None:
@@ -95,11 +101,26 @@ class SandboxClock:
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
+    def timestamp(self) -> float:
+        """The sandbox's "now" in Unix seconds (the fake Telegram's clock)."""
+        return time.time() + self.marks[-1][1]
+
+    def move_to(self, target: datetime) -> None:
+        """Move forward so that this very second is ``target``'s (to the second).
+
+        A message sent right after a move to 09:00 is dated 09:00:00, never 08:59:59: the
+        offset is whole seconds and the sandbox's second starts with the real one.
+        """
+        second = math.floor(time.time())
+        offset = float(round(target.timestamp() - second))
+        if offset <= self.marks[-1][1]:
+            raise ValueError("the sandbox clock only moves forward")
+        self.marks.append((float(second), offset))
+
     def advance(self, delta: timedelta) -> None:
         if delta <= timedelta(0):
             raise ValueError("the sandbox clock only moves forward")
-        # Message dates are whole seconds: a move happens at the start of one (see move_time).
-        self.marks.append((float(int(time.time())), (self.offset + delta).total_seconds()))
+        self.move_to(self() + delta)
 
     def at(self, real_timestamp: float) -> float:
         """The sandbox time (a timestamp) of a real instant."""
@@ -160,7 +181,7 @@ class Sandbox:
         for persona in self.personas:
             if persona.key == key:
                 return persona
-        raise web.HTTPNotFound(text=f"no persona {key!r}")
+        raise refusal("no_persona", f"no persona {key!r}", status=404)
 
     async def start(self) -> None:
 
@@ -175,7 +196,11 @@ class Sandbox:
         state = self._load_state()
         self.clock = SandboxClock([tuple(m) for m in state.get("clock", [])] or None)
         self.language = state.get("language", self.language)
-        tg = self.tg = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
+        # The fake Telegram keeps the sandbox's time: message dates and the 48-hour delete rule
+        # follow the clock the page moves (looked up at each call: the clock object stays).
+        tg = self.tg = FakeTelegram(
+            token=TOKEN, bot_username=BOT_USERNAME, clock=lambda: self.clock.timestamp()
+        )
         await tg.start("127.0.0.1", 0)
         restore_files(tg, self.data_dir / FILES_DIR)
         self.db = Database(f"sqlite+aiosqlite:///{self.db_path}")
@@ -194,7 +219,9 @@ class Sandbox:
             )
         for telegram_id, first_name, phone in self.world.background:
             tg.user(telegram_id, first_name, language_code="id", phone=phone, started=True)
-        self._restore_chats(state.get("chats", {}))
+        # Chats kept before the fake ran on the sandbox's clock have real-time dates.
+        real_dates = state.get("dates") != "sandbox"
+        self._restore_chats(state.get("chats", {}), real_dates=real_dates)
         await self.set_language(self.language)
         self.settings = self.base_settings.model_copy(
             update={
@@ -306,12 +333,17 @@ class Sandbox:
                 ),
                 "keyboard": persona.user.keyboard if persona.user else None,
             }
-        state = {"clock": self.clock.marks, "language": self.language, "chats": chats}
+        state = {
+            "clock": self.clock.marks,
+            "language": self.language,
+            "dates": "sandbox",  # message dates in sandbox time (earlier versions: real time)
+            "chats": chats,
+        }
         tmp = self.data_dir / (STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state), encoding="utf-8")
         tmp.replace(self.data_dir / STATE_FILE)
 
-    def _restore_chats(self, chats: dict[str, Any]) -> None:
+    def _restore_chats(self, chats: dict[str, Any], *, real_dates: bool = False) -> None:
         """Put back the personas' chats: the bot may still edit its earlier messages."""
         assert self.tg is not None
         counters = getattr(self.tg, "_message_ids", None)
@@ -322,7 +354,12 @@ class Sandbox:
             restored = []
             for data in saved.get("messages", []):
                 with contextlib.suppress(KeyError, TypeError, ValueError):
-                    restored.append(_load_message(data, self.tg))
+                    message = _load_message(data, self.tg)
+                    if real_dates:
+                        message.date = int(self.clock.at(message.date))
+                        if message.edit_date:
+                            message.edit_date = int(self.clock.at(message.edit_date))
+                    restored.append(message)
             self.tg.chats[persona.telegram_id] = restored
             if isinstance(counters, dict):
                 counters[persona.telegram_id] = int(saved.get("next_id") or 0)
@@ -358,7 +395,7 @@ class Sandbox:
         if action in steps:
             return now + steps[action]
         if action not in ("deadline-3", "deadline", "deadline+1", "next-month"):
-            raise web.HTTPBadRequest(text=f"unknown time step {action!r}")
+            raise refusal("bad_step", f"unknown time step {action!r}")
         month = month_start(now.astimezone(tz).date())
         for _ in range(3):  # this month's moment, or the next month's if it has passed
             if action == "next-month":
@@ -371,15 +408,12 @@ class Sandbox:
             if target > now + timedelta(minutes=1):
                 return target
             month = next_month(month)
-        raise web.HTTPBadRequest(text="could not find that moment")
+        raise refusal("no_moment", "could not find that moment")
 
     async def move_time(self, action: str) -> dict[str, Any]:
         async with self._time_lock:
             target = await self.target_time(action)
-            # Move at the start of a second: messages of the second before keep the old time,
-            # those sent after show the new one (message dates count whole seconds).
-            await asyncio.sleep(math.ceil(time.time()) - time.time() + 0.001)
-            self.clock.advance(target - self.clock())
+            self.clock.move_to(target)
             self._notify()
             runs = await self.run_jobs()
             if self.dp is not None and "broadcasts" in self.dp.workflow_data:
@@ -427,7 +461,8 @@ class Sandbox:
         return {
             "now": now.timestamp(),
             "offset": self.clock.offset.total_seconds(),
-            "label": f"{local:%a %d %b %Y, %H:%M} WIB",
+            "label": f"{local:%a %d %b %Y, %H:%M} {local.tzname()}",
+            "zone": local.tzname(),  # the page writes the label in its language
             "moved": self.clock.offset > timedelta(0),
         }
 
@@ -449,7 +484,7 @@ class Sandbox:
         try:
             result = await action
         except (AssertionError, ApiError) as exc:  # what a Telegram client would not do
-            raise web.HTTPBadRequest(text=str(exc)) from None
+            raise refusal("refused", str(exc), detail=str(exc)) from None
         ids = {u["update_id"] for u in self.tg.updates_log[before:]}
         if ids and not await self.tracker.wait(ids, ACTION_TIMEOUT):
             log.warning("sandbox: the bot did not handle %s within %s s", ids, ACTION_TIMEOUT)
@@ -460,7 +495,7 @@ class Sandbox:
         """The personas' Telegram app language (the bot follows it unless /bahasa chose)."""
 
         if language not in LANGUAGES:
-            raise web.HTTPBadRequest(text="language must be id or en")
+            raise refusal("bad_language", "language must be id or en")
         self.language = language
         ids = [p.telegram_id for p in self.personas]
         for persona in self.personas:
@@ -529,8 +564,9 @@ class Sandbox:
                     "about": p.about,
                     "hint": p.hint,
                     "phone": p.phone,
+                    "shop": p.last_name if p.shop_code else None,
                     "unread": 0 if p is persona else self.unread(p),
-                    "last": self._last_line(p),
+                    **self._last_line(p),
                 }
                 for p in self.personas
             ],
@@ -546,20 +582,30 @@ class Sandbox:
                 if user and user.force_reply
                 else None,
                 "commands": self._commands(persona),
+                "description": self._description(persona),
             }
         return data
 
-    def _last_line(self, persona: Persona) -> str:
+    def _last_line(self, persona: Persona) -> dict[str, str]:
+        """The chat list's preview: ``last`` (the newest text's first line), ``last_kind``
+        (photo, document, contact: the page names it in its language)."""
         assert self.tg is not None
         for message in reversed(self.tg.chat(persona.telegram_id)):
             if message.deleted:
                 continue
             if message.text:
-                return message.text.split("\n", 1)[0][:80]
-            return {"photo": "🖼 Photo", "document": "📎 File", "contact": "📱 Contact"}.get(
-                message.kind, ""
-            )
-        return ""
+                return {"last": message.text.split("\n", 1)[0][:80], "last_kind": "text"}
+            if message.kind in ("photo", "document", "contact"):
+                return {"last": "", "last_kind": message.kind}
+            return {"last": "", "last_kind": ""}
+        return {"last": "", "last_kind": ""}
+
+    def _description(self, persona: Persona) -> str | None:
+        """The bot's "What can this bot do?" text (setMyDescription) in the app's language."""
+        assert self.tg is not None
+        language = (persona.user.language_code if persona.user else None) or ""
+        texts = self.tg.bot_texts
+        return texts.get(("description", language)) or texts.get(("description", "")) or None
 
     def _commands(self, persona: Persona) -> list[dict[str, str]]:
         """The bot's command menu as Telegram picks it: most specific scope, then language."""
@@ -581,7 +627,7 @@ class Sandbox:
         data: dict[str, Any] = {
             "id": message.message_id,
             "out": not message.from_bot,
-            "date": self.clock.at(message.date),
+            "date": message.date,  # the fake Telegram runs on the sandbox's clock
             "text": message.text or "",
             "entities": message.entities,
             "edited": message.edited,
@@ -640,9 +686,9 @@ class Sandbox:
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         if request.method == "POST" and request.headers.get(ACTION_HEADER) != "1":
-            raise web.HTTPForbidden(text="actions come from the sandbox page only")
+            raise refusal("forbidden", "actions come from the sandbox page only", status=403)
         if not self.ready and request.path.startswith(("/api/", "/files/")):
-            raise web.HTTPServiceUnavailable(text="the sandbox is starting")
+            raise refusal("starting", "the sandbox is starting", status=503)
         response = await handler(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -651,6 +697,8 @@ class Sandbox:
 
     async def h_index(self, request: web.Request) -> web.Response:
         html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        # The page's language from the first paint (sandbox.js reads it before the first poll).
+        html = html.replace('<html lang="id">', f'<html lang="{self.language}">', 1)
         return web.Response(
             text=html, content_type="text/html", headers={"Cache-Control": "no-cache"}
         )
@@ -722,9 +770,9 @@ class Sandbox:
         try:
             body = await request.json()
         except ValueError:
-            raise web.HTTPBadRequest(text="expected a JSON body") from None
+            raise refusal("bad_request", "expected a JSON body") from None
         if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="expected a JSON object")
+            raise refusal("bad_request", "expected a JSON object")
         return body
 
     def _user(self, request: web.Request) -> tuple[Persona, FakeUser]:
@@ -734,19 +782,21 @@ class Sandbox:
 
     async def h_send(self, request: web.Request) -> web.Response:
         _persona, user = self._user(request)
-        text = str((await self._json_body(request)).get("text") or "").strip()
+        body = await self._json_body(request)
+        text, entities = _typed(body.get("text"), body.get("entities"), limit=TEXT_LIMIT)
         if not text:
-            raise web.HTTPBadRequest(text="empty message")
-        if len(text) > 4096:
-            raise web.HTTPBadRequest(text="a message has at most 4096 characters")
-        await self.act(user.send(text))
+            raise refusal("empty", "empty message")
+        if entities:  # formatted in the page: the text and its entities, as a client sends
+            await self.act(user.send(text, entities=entities))
+        else:
+            await self.act(user.send(text))
         return web.json_response({"ok": True})
 
     async def h_start(self, request: web.Request) -> web.Response:
         _persona, user = self._user(request)
         payload = str((await self._json_body(request)).get("payload") or "").strip()
         if payload and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload):
-            raise web.HTTPBadRequest(text="a start parameter is 1-64 letters, digits, _ or -")
+            raise refusal("bad_start", "a start parameter is 1-64 letters, digits, _ or -")
         await self.act(user.start(payload or None))
         return web.json_response({"ok": True})
 
@@ -756,11 +806,11 @@ class Sandbox:
         body = await self._json_body(request)
         message = self.tg.message(persona.telegram_id, int(body.get("message_id") or 0))
         if message is None or message.deleted:
-            raise web.HTTPBadRequest(text="that message is no longer in the chat")
+            raise refusal("gone_message", "that message is no longer in the chat")
         data = str(body.get("data") or "")
         shown = [b.get("callback_data") for row in message.inline_keyboard for b in row]
         if data not in shown:
-            raise web.HTTPBadRequest(text="that button is no longer there")
+            raise refusal("gone_button", "that button is no longer there")
         record = await self.act(user.click_data(message, data))
         answer: dict[str, Any] | None = None
         with contextlib.suppress(AssertionError):
@@ -771,14 +821,14 @@ class Sandbox:
         _persona, user = self._user(request)
         text = str((await self._json_body(request)).get("text") or "")
         if not user.keyboard:
-            raise web.HTTPBadRequest(text="there is no keyboard")
+            raise refusal("no_keyboard", "there is no keyboard")
         flat = [b for row in user.keyboard.get("keyboard", []) for b in row]
         button = next((b for b in flat if b.get("text") == text), None)
         if button is None:
-            raise web.HTTPBadRequest(text="that key is no longer there")
+            raise refusal("gone_key", "that key is no longer there")
         if button.get("request_contact"):
             if not user.phone:
-                raise web.HTTPBadRequest(text="this account has no phone number")
+                raise refusal("no_phone", "this account has no phone number")
             await self.act(user.send_contact(user.phone, own=True))
         else:
             await self.act(user.press(text))
@@ -789,16 +839,30 @@ class Sandbox:
         form = await request.post()
         upload = form.get("file")
         if not isinstance(upload, web.FileField):
-            raise web.HTTPBadRequest(text="no file")
+            raise refusal("no_file", "no file")
         data = upload.file.read()
-        caption = str(form.get("caption") or "").strip() or None
-        if caption and len(caption) > 1024:
-            raise web.HTTPBadRequest(text="a caption has at most 1024 characters")
+        raw_entities = form.get("caption_entities")
+        try:
+            entities = json.loads(str(raw_entities)) if raw_entities else None
+        except ValueError:
+            raise refusal("bad_format", "caption_entities is not JSON") from None
+        caption, fixed = _typed(form.get("caption"), entities, limit=CAPTION_LIMIT)
+        formatting = fixed or None
         if form.get("kind") == "photo":
-            await self.act(user.send_photo(data, caption=caption))
+            await self.act(
+                user.send_photo(data, caption=caption or None, caption_entities=formatting)
+            )
         else:
             name = Path(upload.filename or "file").name[:200] or "file"
-            await self.act(user.send_document(data, name, upload.content_type, caption=caption))
+            await self.act(
+                user.send_document(
+                    data,
+                    name,
+                    upload.content_type,
+                    caption=caption or None,
+                    caption_entities=formatting,
+                )
+            )
         return web.json_response({"ok": True})
 
     async def h_time(self, request: web.Request) -> web.Response:
@@ -808,6 +872,43 @@ class Sandbox:
     async def h_language(self, request: web.Request) -> web.Response:
         await self.set_language(str((await self._json_body(request)).get("language") or ""))
         return web.json_response({"ok": True, "language": self.language})
+
+
+# ---------------------------------------------------------------------- refusals and texts
+
+
+def refusal(code: str, message: str, *, status: int = 400, **params: Any) -> web.HTTPException:
+    """An error for the page: ``code`` names its words in the page's language (sandbox.js's
+    TEXTS, ``error.<code>``, with ``params``), ``message`` is the English fallback."""
+    kinds: dict[int, type[web.HTTPException]] = {
+        400: web.HTTPBadRequest,
+        403: web.HTTPForbidden,
+        404: web.HTTPNotFound,
+        503: web.HTTPServiceUnavailable,
+    }
+    body = json.dumps({"error": code, "message": message, "params": params})
+    return kinds[status](text=body, content_type="application/json")
+
+
+def _typed(raw: Any, entities: Any, *, limit: int) -> tuple[str, list[dict[str, Any]]]:
+    """A text typed in the page as Telegram's server keeps it: cleaned and trimmed, its
+    entities (UTF-16 offsets, the formatting a client sends) checked and fixed."""
+    if entities is not None and not isinstance(entities, list):
+        raise refusal("bad_format", "entities must be a list", detail="entities")
+    try:
+        text, fixed = format_text(str(raw or ""), None, entities or [])
+    except TextError as exc:
+        raise refusal("bad_format", str(exc), detail=str(exc)) from None
+    length = text_length(text)
+    if length > limit:
+        what = "message" if limit == TEXT_LIMIT else "caption"
+        raise refusal(
+            "too_long" if limit == TEXT_LIMIT else "caption_too_long",
+            f"a {what} has at most {limit} characters",
+            limit=limit,
+            length=length,
+        )
+    return text, fixed
 
 
 # ---------------------------------------------------------------------- JSON shapes

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .entities import Entity, sort_entities
 from .formatting import bot_command_entities, format_text
 from .state import BotMessage, CallbackQueryRecord, ChatEvent
 
@@ -130,19 +131,34 @@ class FakeUser:
         return msg
 
     async def send(
-        self, text: str, *, reply_to: BotMessage | int | None = None, html: bool = False
+        self,
+        text: str,
+        *,
+        reply_to: BotMessage | int | None = None,
+        html: bool = False,
+        entities: list[dict[str, Any]] | None = None,
     ) -> BotMessage:
         """Type and send a text; /commands get bot_command entities.
 
         With ``html=True`` the text is written with formatting (bold, links, ...) given as
         Telegram HTML: the bot receives the plain text and its entities, as from a client.
+        With ``entities`` the formatting comes as a client sends it: the text and its entities
+        (UTF-16 offsets); Telegram cleans and trims them, and /commands outside code and links
+        get their bot_command entities as in any typed text.
         """
         if not text.strip():
             raise AssertionError("Telegram clients don't send empty messages")
+        if html and entities is not None:
+            raise TypeError("send() takes html=True or entities, not both")
         if html:
-            plain, entities = format_text(text, "HTML", None)
+            plain, found = format_text(text, "HTML", None)
             return await self._post(
-                text=plain, entities=entities, reply_to_message_id=_message_id(reply_to)
+                text=plain, entities=found, reply_to_message_id=_message_id(reply_to)
+            )
+        if entities is not None:
+            plain, found = formatted(text, entities)
+            return await self._post(
+                text=plain, entities=found, reply_to_message_id=_message_id(reply_to)
             )
         return await self._post(
             text=text,
@@ -184,13 +200,17 @@ class FakeUser:
         return await self._post(contact=contact)
 
     async def send_photo(
-        self, data: bytes, caption: str | None = None, *, html: bool = False
+        self,
+        data: bytes,
+        caption: str | None = None,
+        *,
+        html: bool = False,
+        caption_entities: list[dict[str, Any]] | None = None,
     ) -> BotMessage:
-        """Send an image (Pillow must be able to read it); ``html``: a formatted caption."""
+        """Send an image (Pillow must be able to read it); ``html``: a formatted caption,
+        or ``caption_entities``: its formatting as a client sends it (see ``send``)."""
         sizes = self.server.register_photo(data)
-        entities: list[dict[str, Any]] = []
-        if caption is not None and html:
-            caption, entities = format_text(caption, "HTML", None)
+        caption, entities = _caption(caption, html, caption_entities)
         return await self._post(photo_sizes=sizes, text=caption, entities=entities)
 
     async def send_document(
@@ -199,9 +219,12 @@ class FakeUser:
         filename: str = "document",
         mime_type: str | None = None,
         caption: str | None = None,
+        *,
+        caption_entities: list[dict[str, Any]] | None = None,
     ) -> BotMessage:
         file = self.server.register_document(data, filename, mime_type)
-        return await self._post(document_file=file, text=caption)
+        caption, entities = _caption(caption, False, caption_entities)
+        return await self._post(document_file=file, text=caption, entities=entities)
 
     async def press(self, text: str) -> BotMessage:
         """Press a reply-keyboard button: send its text, or the own contact if it asks so."""
@@ -359,6 +382,35 @@ def _matches(
     if containing is not None and containing not in (message.text or ""):
         return False
     return predicate is None or predicate(message)
+
+
+def formatted(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[Entity]]:
+    """A text and its formatting as a Telegram client sends them, as the server keeps them:
+    cleaned and trimmed (entities shifted), plus the /commands the client finds, except
+    inside code, pre and links. Raises TextError as Telegram refuses."""
+    plain, found = format_text(text, None, entities)
+    covered = [e for e in found if e["type"] in ("code", "pre", "text_link")]
+
+    def free(command: Entity) -> bool:
+        start, end = command["offset"], command["offset"] + command["length"]
+        return not any(c["offset"] < end and start < c["offset"] + c["length"] for c in covered)
+
+    return plain, sort_entities(found + [c for c in bot_command_entities(plain) if free(c)])
+
+
+def _caption(
+    caption: str | None, html: bool, entities: list[dict[str, Any]] | None
+) -> tuple[str | None, list[Entity]]:
+    if caption is None:
+        return None, []
+    if html and entities is not None:
+        raise TypeError("a caption takes html=True or caption_entities, not both")
+    if html:
+        return format_text(caption, "HTML", None)
+    if entities is not None:
+        plain, found = format_text(caption, None, entities)
+        return plain or None, found
+    return caption, []
 
 
 def _message_id(value: BotMessage | int | None) -> int | None:

@@ -1,4 +1,5 @@
 // TukuLokal sandbox: the chat page. Plain JavaScript, no dependencies, nothing from outside.
+// Its words are in texts.js (TEXTS), in the page's language: the "Telegram app language".
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -11,8 +12,13 @@ const state = {
   personas: [],
   bot: { username: "TukuLokalBot", name: "TukuLokal" },
   timezone: "Asia/Jakarta",
-  language: "id",
+  language: document.documentElement.lang === "en" ? "en" : "id", // the server's, at load
+  clock: null,
+  clockAt: 0, // Date.now() / 1000 when the clock was read
   chat: null,
+  textsApplied: false,
+  infoOpen: false, // the persona banner shows everything (on a phone it folds)
+  formatPinned: false, // the format bar stays open (the Aa button)
   nodes: new Map(), // message id -> {sig, el}
   keyboardSig: "",
   keyboardOpen: true,
@@ -20,6 +26,38 @@ const state = {
   busy: 0,
   stick: true, // the chat is scrolled to its newest message: keep it there
 };
+
+// ------------------------------------------------------------------ the page's language
+
+function t(key, params = {}) {
+  const table = TEXTS[state.language] || TEXTS.id;
+  const text = key in table ? table[key] : (key in TEXTS.en ? TEXTS.en[key] : key);
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+// A count: "key.one" for 1, "key.other" otherwise, with {n}.
+function tn(key, n, params = {}) {
+  return t(`${key}.${n === 1 ? "one" : "other"}`, { n, ...params });
+}
+
+function known(key) {
+  return key in (TEXTS[state.language] || TEXTS.id);
+}
+
+function locale() {
+  return state.language === "en" ? "en-GB" : "id-ID";
+}
+
+// Every text of index.html: data-t (the text), data-t-title, data-t-aria-label.
+function applyTexts() {
+  document.documentElement.lang = state.language;
+  document.title = t("page.title");
+  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
+  for (const node of document.querySelectorAll("[data-t-title]")) node.title = t(node.dataset.tTitle);
+  for (const node of document.querySelectorAll("[data-t-aria-label]")) {
+    node.setAttribute("aria-label", t(node.dataset.tAriaLabel));
+  }
+}
 
 // ------------------------------------------------------------------ small helpers
 
@@ -57,16 +95,35 @@ function sizeLabel(bytes) {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+function dateParts(seconds, options) {
+  const format = new Intl.DateTimeFormat(locale(), { timeZone: state.timezone, ...options });
+  return Object.fromEntries(format.formatToParts(new Date(seconds * 1000)).map((p) => [p.type, p.value]));
+}
+
+// 09:00, as Telegram's apps write it in both languages.
 function timeLabel(seconds) {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone: state.timezone, hour: "2-digit", minute: "2-digit",
-  }).format(new Date(seconds * 1000));
+  const parts = dateParts(seconds, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  return `${parts.hour}:${parts.minute}`;
 }
 
 function dayLabel(seconds) {
-  return new Intl.DateTimeFormat("en-GB", {
+  return new Intl.DateTimeFormat(locale(), {
     timeZone: state.timezone, weekday: "long", day: "numeric", month: "long", year: "numeric",
   }).format(new Date(seconds * 1000));
+}
+
+// "Jum 11 Des 2026, 09:00 WIB" / "Fri 11 Dec 2026, 09:00 WIB".
+function clockLabel(seconds, { year = true } = {}) {
+  const parts = dateParts(seconds, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+  const day = [parts.weekday, parts.day, parts.month, year ? parts.year : ""].filter(Boolean).join(" ");
+  const zone = state.clock && state.clock.zone ? ` ${state.clock.zone}` : "";
+  return `${day}, ${timeLabel(seconds)}${zone}`;
+}
+
+// The sandbox's "now", as the bot sees it (the clock runs between two polls).
+function sandboxNow() {
+  if (!state.clock) return Date.now() / 1000;
+  return state.clock.now + (Date.now() / 1000 - state.clockAt);
 }
 
 let toastTimer = null;
@@ -78,23 +135,65 @@ function toast(text, ms = 2600) {
   toastTimer = setTimeout(() => { box.hidden = true; }, ms);
 }
 
-function modal(text, { confirm = false, ok = "OK" } = {}) {
+// A message (true: OK), a question (confirm: true or false), or a small form (fields: the
+// values by name, or null if cancelled; validate(values) returns what is wrong, or nothing).
+function modal(text, { confirm = false, ok = null, fields = null, validate = null } = {}) {
   return new Promise((resolve) => {
     const box = $("#modal");
+    const form = $("#modal-form");
     $("#modal-text").textContent = text;
-    $("#modal-ok").textContent = ok;
-    $("#modal-cancel").hidden = !confirm;
+    $("#modal-ok").textContent = ok || t("modal.ok");
+    $("#modal-cancel").textContent = t("modal.cancel");
+    $("#modal-cancel").hidden = !confirm && !fields;
+    const inputs = (fields || []).map((field) => {
+      const input = el("input", {
+        type: "text", inputmode: field.inputmode, name: field.name, value: field.value || "",
+        autocomplete: "off", spellcheck: "false", "data-field": field.name,
+      });
+      return { field, input, row: el("label", { class: "modal-field" }, el("span", { text: field.label }), input) };
+    });
+    const problem = el("div", { class: "modal-error", role: "alert", hidden: true });
+    $("#modal-fields").replaceChildren(...inputs.map((i) => i.row), ...(fields ? [problem] : []));
     box.hidden = false;
     const done = (value) => {
       box.hidden = true;
-      $("#modal-ok").onclick = null;
+      form.onsubmit = null;
+      form.onkeydown = null;
       $("#modal-cancel").onclick = null;
       resolve(value);
     };
-    $("#modal-ok").onclick = () => done(true);
-    $("#modal-cancel").onclick = () => done(false);
-    $("#modal-ok").focus();
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      if (!fields) { done(true); return; }
+      const values = Object.fromEntries(inputs.map(({ field, input }) => [field.name, input.value]));
+      const wrong = validate && validate(values);
+      if (wrong) {
+        problem.textContent = wrong;
+        problem.hidden = false;
+        return;
+      }
+      done(values);
+    };
+    form.onkeydown = (event) => { if (event.key === "Escape") done(fields ? null : false); };
+    $("#modal-cancel").onclick = () => done(fields ? null : false);
+    if (inputs.length) {
+      const first = inputs.find((i) => !i.input.value) || inputs[inputs.length - 1];
+      first.input.focus();
+      first.input.setSelectionRange(first.input.value.length, first.input.value.length);
+    } else {
+      $("#modal-ok").focus();
+    }
   });
+}
+
+// What the page says when the server refuses: its code in the page's words, else its text.
+async function refusalText(response) {
+  const body = await response.text();
+  let data = null;
+  try { data = JSON.parse(body); } catch { /* not JSON: a proxy's or aiohttp's own page */ }
+  if (data && data.error && known(`error.${data.error}`)) return t(`error.${data.error}`, data.params || {});
+  if (data && data.message) return data.message;
+  return body && body.length < 300 ? body : t("error.status", { status: response.status });
 }
 
 async function post(path, body) {
@@ -105,13 +204,12 @@ async function post(path, body) {
       method: "POST", headers: ACTION_HEADERS, body: JSON.stringify(body || {}),
     });
     if (!response.ok) {
-      const message = await response.text();
-      toast(message || `Error ${response.status}`);
+      toast(await refusalText(response), 4000);
       return null;
     }
     return await response.json();
   } catch (error) {
-    toast("The sandbox is not answering. Is it still running?");
+    toast(t("error.notAnswering"));
     return null;
   } finally {
     state.busy -= 1;
@@ -145,8 +243,8 @@ function entityNode(entity, inner) {
     case "italic": return el("i");
     case "underline": return el("u");
     case "strikethrough": return el("s");
-    case "spoiler": return el("span", { class: "spoiler", title: "Spoiler" });
-    case "code": return el("code", { title: "Copy" });
+    case "spoiler": return el("span", { class: "spoiler", title: t("message.spoiler") });
+    case "code": return el("code", { title: t("message.copy") });
     case "pre": return el("pre", {}, el("code"));
     case "blockquote":
     case "expandable_blockquote": return el("blockquote");
@@ -210,7 +308,7 @@ async function openLink(url) {
     await post(`/api/chat/${state.current}/start`, { payload: match[1] || "" });
     return;
   }
-  const go = await modal(`Open this link in a new tab?\n\n${url}\n\nIt leaves the sandbox.`, { confirm: true, ok: "Open" });
+  const go = await modal(t("message.openLink", { url }), { confirm: true, ok: t("message.open") });
   if (go) window.open(url, "_blank", "noopener,noreferrer");
 }
 
@@ -224,10 +322,10 @@ async function sendText(text) {
 
 function messageNode(message) {
   const bubble = el("div", { class: `bubble clearfix${message.photo ? " has-photo" : ""}` });
-  if (message.forwarded) bubble.append(el("div", { class: "doc-size", text: "Forwarded message" }));
+  if (message.forwarded) bubble.append(el("div", { class: "doc-size", text: t("message.forwarded") }));
   if (message.photo) {
     const img = el("img", {
-      class: "photo", src: message.photo.url, alt: "Photo", loading: "lazy",
+      class: "photo", src: message.photo.url, alt: t("message.photo"), loading: "lazy",
       width: message.photo.width || undefined, height: message.photo.height || undefined,
     });
     img.addEventListener("click", () => window.open(message.photo.url, "_blank", "noopener"));
@@ -236,7 +334,7 @@ function messageNode(message) {
   }
   if (message.document) {
     const doc = message.document;
-    bubble.append(el("a", { class: "document", href: doc.url, download: doc.name, title: "Download" },
+    bubble.append(el("a", { class: "document", href: doc.url, download: doc.name, title: t("message.download") },
       el("span", { class: "doc-icon", "aria-hidden": "true", text: "⬇" }),
       el("span", {}, el("div", { class: "doc-name", text: doc.name }),
         el("div", { class: "doc-size", text: sizeLabel(doc.size) }))));
@@ -244,7 +342,7 @@ function messageNode(message) {
   if (message.contact) {
     bubble.append(el("div", { class: "contact" },
       el("span", { class: "avatar", "aria-hidden": "true", text: "📱" }),
-      el("span", {}, el("div", { class: "doc-name", text: message.contact.name || "Contact" }),
+      el("span", {}, el("div", { class: "doc-name", text: message.contact.name || t("message.contact") }),
         el("div", { class: "doc-size", text: message.contact.phone || "" }))));
   }
   if (message.text) {
@@ -253,7 +351,7 @@ function messageNode(message) {
     bubble.append(text);
   }
   const meta = el("span", { class: "meta" });
-  if (message.edited) meta.append(el("span", { class: "edited", text: "edited" }));
+  if (message.edited) meta.append(el("span", { class: "edited", text: t("message.edited") }));
   meta.append(timeLabel(message.date));
   if (message.out) meta.append(" ✓✓");
   (bubble.querySelector(".text") || bubble).append(meta);
@@ -288,20 +386,21 @@ function inlineButton(message, button) {
     } else if (button.type === "url") {
       await openLink(button.url);
     } else if (button.type === "copy") {
-      try { await navigator.clipboard.writeText(button.copy); toast("Copied to the clipboard"); }
+      try { await navigator.clipboard.writeText(button.copy); toast(t("message.copied")); }
       catch { await modal(button.copy); }
     } else {
-      toast("This kind of button does nothing in the sandbox.");
+      toast(t("message.buttonDoesNothing"));
     }
   });
   return node;
 }
 
-function emptyChat(persona) {
+// Telegram's "What can this bot do?": the bot's description if it set one, else the page's.
+function emptyChat(persona, description) {
   return el("div", { class: "empty" },
-    el("h2", { text: "What can this bot do?" }),
-    el("div", { text: "TukuLokal brings the monthly spending of Kota Malang's ASN to local UMKM: search and order from local shops, pay by QRIS and follow the monthly minimum." }),
-    el("div", { class: "doc-size", style: "color:#fff;margin-top:8px", text: persona ? persona.hint : "" }));
+    el("h2", { text: t("chat.emptyTitle") }),
+    el("div", { class: "empty-about", text: description || t("chat.emptyAbout") }),
+    el("div", { class: "empty-hint", text: persona ? personaText(persona, "hint") : "" }));
 }
 
 function toBottom() {
@@ -339,7 +438,7 @@ function renderChat(chat) {
     nodes.push(node);
   }
   for (const id of [...state.nodes.keys()]) if (!seen.has(id)) state.nodes.delete(id);
-  if (!chat.messages.length) nodes.push(emptyChat(persona));
+  if (!chat.messages.length) nodes.push(emptyChat(persona, chat.description));
   box.replaceChildren(...nodes);
 
   const empty = chat.messages.length === 0;
@@ -347,8 +446,9 @@ function renderChat(chat) {
   $("#input-row").hidden = empty;
   renderKeyboard(empty ? null : chat.keyboard);
   renderCommands(chat.commands || []);
-  const placeholder = chat.force_reply || (chat.keyboard && chat.keyboard.placeholder) || "Message";
-  $("#text").placeholder = placeholder;
+  const placeholder = chat.force_reply || (chat.keyboard && chat.keyboard.placeholder) || t("composer.message");
+  $("#text").dataset.placeholder = placeholder;
+  $("#text").setAttribute("aria-placeholder", placeholder);
   // Last: the keyboard above changes the height left for the messages.
   if (stick || grew) toBottom();
 }
@@ -378,13 +478,14 @@ function renderKeyboard(keyboard) {
 
 async function pressKey(key, keyboard) {
   if (key.unsupported) {
-    toast("This kind of key does nothing in the sandbox.");
+    toast(t("keyboard.keyDoesNothing"));
     return;
   }
   if (key.contact) {
     const persona = state.personas.find((p) => p.key === state.current);
-    const phone = (persona && persona.phone) || "your number";
-    const ok = await modal(`Share your phone number ${phone} with ${state.bot.name}?`, { confirm: true, ok: "Share" });
+    const question = persona && persona.phone ? "keyboard.shareContact" : "keyboard.shareOwn";
+    const ok = await modal(t(question, { phone: persona && persona.phone, bot: state.bot.name }),
+      { confirm: true, ok: t("keyboard.share") });
     if (!ok) return;
   }
   if (keyboard.one_time) {
@@ -409,10 +510,24 @@ function renderCommands(commands) {
   }));
 }
 
+// A persona's role, about or hint in the page's language; the server's words for a persona
+// the page does not know. "about" of an ASN is their roster line (names, OPD, golongan).
+function personaText(p, field) {
+  const key = `persona.${p.key}.${field}`;
+  if (!known(key)) return p[field] || "";
+  return t(key, { shop: p.shop || "", phone: p.phone || "", name: p.name });
+}
+
+function lastLine(p) {
+  const kinds = { photo: "side.lastPhoto", document: "side.lastDocument", contact: "side.lastContact" };
+  return p.last || (kinds[p.last_kind] ? t(kinds[p.last_kind]) : "");
+}
+
 function renderPersonas(personas) {
   state.personas = personas;
   const list = $("#personas");
   list.replaceChildren(...personas.map((p) => {
+    const last = lastLine(p);
     const node = el("button", {
       type: "button", class: `persona${p.key === state.current ? " active" : ""}`,
       "data-persona": p.key, "aria-current": p.key === state.current ? "true" : undefined,
@@ -420,9 +535,9 @@ function renderPersonas(personas) {
     el("span", { class: "avatar", style: `background:${colorFor(p.key)}`, "aria-hidden": "true", text: initials(p.name) }),
     el("span", { class: "p-body" },
       el("div", { class: "p-name", text: p.name }),
-      el("div", { class: "p-role", text: p.role }),
-      p.last ? el("div", { class: "p-last", text: p.last }) : null),
-    p.unread ? el("span", { class: "badge", "aria-label": `${p.unread} unread`, text: String(p.unread) }) : null);
+      el("div", { class: "p-role", text: personaText(p, "role") }),
+      last ? el("div", { class: "p-last", text: last }) : null),
+    p.unread ? el("span", { class: "badge", "aria-label": t("side.unread", { n: p.unread }), text: String(p.unread) }) : null);
     node.addEventListener("click", () => choose(p.key));
     return node;
   }));
@@ -431,30 +546,71 @@ function renderPersonas(personas) {
   $("#back-badge").textContent = String(others);
   const me = personas.find((p) => p.key === state.current);
   if (me) {
-    $("#whoami").replaceChildren("You: ", el("b", { text: me.name }), ` · ${me.role}`);
-    $("#persona-info").replaceChildren(el("b", { text: `You are ${me.name}` }), ` — ${me.about}. `, me.hint);
+    const role = personaText(me, "role");
+    $("#whoami").replaceChildren(t("chat.you"), el("b", { text: me.name }));
+    renderBanner(me, role);
   }
+}
+
+// Who you are, under the chat's header. On a phone it shows the name and role, wrapped, and
+// folds the rest behind "More" (nothing is cut mid-line); on a wide screen all of it.
+function renderBanner(me, role) {
+  const info = $("#persona-info");
+  const about = personaText(me, "about");
+  const hint = personaText(me, "hint");
+  const toggle = el("button", {
+    type: "button", class: "pi-toggle", "aria-expanded": state.infoOpen ? "true" : "false",
+    "aria-controls": "persona-more", text: t(state.infoOpen ? "chat.less" : "chat.more"),
+  });
+  toggle.addEventListener("click", () => {
+    state.infoOpen = !state.infoOpen;
+    renderBanner(me, role);
+  });
+  info.classList.toggle("open", state.infoOpen);
+  info.replaceChildren(
+    el("span", { class: "pi-who" }, el("b", { text: t("chat.youAre", { name: me.name }) }),
+      el("span", { class: "pi-role", text: ` · ${role}` })),
+    el("span", { id: "persona-more", class: "pi-more" },
+      el("span", { class: "pi-dash", text: " — " }), about ? `${about}. ${hint}` : hint),
+    " ", toggle);
 }
 
 function renderClock(clock) {
-  $("#clock-label").textContent = clock.label;
-  $("#clock-chip-label").textContent = clock.label.replace(/ \d{4},/, ",");
+  if (clock) {
+    state.clock = clock;
+    state.clockAt = Date.now() / 1000;
+  }
+  if (!state.clock) return;
+  const now = sandboxNow();
+  $("#clock-label").textContent = clockLabel(now);
+  $("#clock-chip-label").textContent = clockLabel(now, { year: false });
 }
 
 function renderLanguage(language) {
-  state.language = language;
+  const changed = language !== state.language || !state.textsApplied;
+  state.language = language === "en" ? "en" : "id";
   for (const button of document.querySelectorAll("[data-lang]")) {
-    button.classList.toggle("on", button.dataset.lang === language);
+    button.classList.toggle("on", button.dataset.lang === state.language);
+    button.setAttribute("aria-pressed", button.dataset.lang === state.language ? "true" : "false");
   }
+  if (!changed) return;
+  state.textsApplied = true;
+  applyTexts();
+  // What is already drawn in the other language: day labels, "edited", the persona panel.
+  state.nodes.clear();
+  if (state.personas.length) renderPersonas(state.personas);
+  renderClock();
+  if (state.chat && state.chat.persona === state.current) renderChat(state.chat);
+  updateFormatBar();
 }
 
 function apply(data) {
   state.version = data.version;
   state.bot = data.bot || state.bot;
   state.timezone = data.timezone || state.timezone;
+  renderLanguage(data.language);
   renderPersonas(data.personas);
   renderClock(data.clock);
-  renderLanguage(data.language);
   if (data.chat && data.chat.persona === state.current) {
     state.chat = data.chat;
     renderChat(data.chat);
@@ -498,7 +654,7 @@ function choose(key) {
     state.keyboardSig = "";
     state.stick = true;
     $("#messages").replaceChildren();
-    $("#text").value = "";
+    clearComposer();
     history.replaceState(null, "", `#${key}`);
     try { localStorage.setItem("tukulokal-sandbox-persona", key); } catch { /* private mode */ }
   }
@@ -508,7 +664,262 @@ function choose(key) {
   $("#text").focus({ preventScroll: true });
 }
 
-// ------------------------------------------------------------------ composer and controls
+// ------------------------------------------------------------------ the composer
+//
+// A rich text field, as in Telegram's apps: Ctrl+B, Ctrl+I, Ctrl+U, Ctrl+Shift+X (strike),
+// Ctrl+Shift+M (monospace), Ctrl+K (link), Ctrl+Shift+N (plain again), or the format bar
+// (shown on a selection, or pinned by "Aa"). What is sent is what a Telegram client sends:
+// the plain text and its entities, offsets and lengths in UTF-16 code units (JavaScript's).
+
+const editor = () => $("#text");
+const FORMAT_TAGS = {
+  B: "bold", STRONG: "bold", I: "italic", EM: "italic", U: "underline", INS: "underline",
+  S: "strikethrough", STRIKE: "strikethrough", DEL: "strikethrough", CODE: "code",
+};
+const BLOCK = /^(DIV|P|LI|BLOCKQUOTE|H[1-6])$/;
+
+function formatsOf(node) {
+  const found = [];
+  const type = FORMAT_TAGS[node.tagName];
+  if (type) found.push({ type });
+  if (node.tagName === "A" && node.getAttribute("href")) found.push({ type: "text_link", url: node.getAttribute("href") });
+  const style = node.style;  // what a browser may write instead of tags
+  if (style && style.length) {
+    if (/^(bold|bolder|[6-9]00)$/.test(style.fontWeight)) found.push({ type: "bold" });
+    if (style.fontStyle === "italic") found.push({ type: "italic" });
+    const line = `${style.textDecorationLine || ""} ${style.textDecoration || ""}`;
+    if (line.includes("underline")) found.push({ type: "underline" });
+    if (line.includes("line-through")) found.push({ type: "strikethrough" });
+  }
+  return found;
+}
+
+// The field's content as Telegram text: {text, entities}.
+function composed() {
+  let text = "";
+  const entities = [];
+  const walk = (node) => {
+    for (const child of node.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) {
+        text += child.nodeValue.replace(/\u00a0/g, " ");
+        continue;
+      }
+      if (child.nodeType !== Node.ELEMENT_NODE) continue;
+      if (child.tagName === "BR") { text += "\n"; continue; }
+      const block = BLOCK.test(child.tagName);
+      if (block && text && !text.endsWith("\n")) text += "\n";
+      const start = text.length;
+      walk(child);
+      const length = text.length - start;
+      if (length > 0) for (const format of formatsOf(child)) entities.push({ ...format, offset: start, length });
+      if (block && child.nextSibling && !text.endsWith("\n")) text += "\n";
+    }
+  };
+  walk(editor());
+  entities.sort((a, b) => a.offset - b.offset || b.length - a.length);
+  return { text, entities };
+}
+
+function clearComposer() {
+  editor().replaceChildren();
+  updateEmpty();
+  updateFormatBar();
+}
+
+function updateEmpty() {
+  const box = editor();
+  const empty = box.textContent === "";
+  if (empty && box.childNodes.length) box.replaceChildren(); // a <br> the browser leaves
+  box.classList.toggle("is-empty", empty);
+}
+
+function selectionInEditor() {
+  const selection = window.getSelection();
+  if (!selection || !selection.rangeCount) return null;
+  const range = selection.getRangeAt(0);
+  return editor().contains(range.commonAncestorContainer) ? range : null;
+}
+
+function caretAtEnd() {
+  const range = document.createRange();
+  range.selectNodeContents(editor());
+  range.collapse(false);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+  return range;
+}
+
+function enclosing(node, tag) {
+  for (let at = node; at && at !== editor(); at = at.parentNode) {
+    if (at.nodeType === Node.ELEMENT_NODE && at.tagName === tag) return at;
+  }
+  return null;
+}
+
+// The code or link whose very end the caret is at (the outermost one), if any.
+function endOf(range) {
+  const start = range.startContainer;
+  const length = start.nodeType === Node.TEXT_NODE ? start.length : start.childNodes.length;
+  if (!range.collapsed || range.startOffset !== length) return null;
+  let found = null;
+  for (let at = start; at && at !== editor(); at = at.parentNode) {
+    if (at.nodeType === Node.ELEMENT_NODE && (at.tagName === "CODE" || at.tagName === "A")) found = at;
+    if (at.parentNode && at.parentNode !== editor() && at.parentNode.lastChild !== at) break;
+  }
+  return found;
+}
+
+function unwrap(node) {
+  node.replaceWith(...node.childNodes);
+}
+
+function select(node) {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+
+function toggleCode(range) {
+  const inside = enclosing(range.commonAncestorContainer, "CODE");
+  if (inside) { unwrap(inside); return; }
+  if (range.collapsed) return; // monospace needs a selection
+  const code = document.createElement("code");
+  code.textContent = range.toString();
+  range.deleteContents();
+  range.insertNode(code);
+  select(code);
+}
+
+function webAddress(value) {
+  const raw = value.trim();
+  if (!raw) return "";
+  if (/[\s<>"]/.test(raw)) return null; // Telegram refuses them in a link
+  const full = /^[a-z][a-z0-9+.-]*:/i.test(raw) ? raw : `https://${raw}`;
+  try {
+    const url = new URL(full);
+    if (!["http:", "https:", "tg:", "mailto:"].includes(url.protocol)) return null;
+    if ((url.protocol === "http:" || url.protocol === "https:") && !url.hostname.includes(".")) return null;
+    return full;
+  } catch {
+    return null;
+  }
+}
+
+async function editLink(range) {
+  const existing = enclosing(range.commonAncestorContainer, "A");
+  const selected = range.toString();
+  const fields = [];
+  if (!existing && !selected.trim()) fields.push({ name: "text", label: t("link.text") });
+  fields.push({ name: "url", label: t("link.url"), inputmode: "url", value: existing ? existing.getAttribute("href") : "https://" });
+  const saved = range.cloneRange();
+  const values = await modal(t(existing ? "link.edit" : "link.add"), {
+    fields,
+    validate: (v) => {
+      if (existing && !v.url.trim()) return null; // removes the link
+      return webAddress(v.url) ? null : t("link.bad");
+    },
+  });
+  const box = editor();
+  box.focus({ preventScroll: true });
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(saved);
+  if (!values) return;
+  const url = webAddress(values.url);
+  if (existing) {
+    if (url) existing.setAttribute("href", url);
+    else unwrap(existing);
+    return;
+  }
+  if (selected.trim()) {
+    document.execCommand("createLink", false, url);
+    return;
+  }
+  const link = el("a", { href: url, text: (values.text || "").trim() || url });
+  saved.insertNode(link);
+  const after = document.createRange();
+  after.setStartAfter(link);
+  after.collapse(true);
+  selection.removeAllRanges();
+  selection.addRange(after);
+}
+
+async function applyFormat(kind) {
+  const box = editor();
+  box.focus({ preventScroll: true });
+  const range = selectionInEditor() || caretAtEnd();
+  const commands = { bold: "bold", italic: "italic", underline: "underline", strikethrough: "strikeThrough" };
+  if (commands[kind]) {
+    document.execCommand(commands[kind]);
+  } else if (kind === "code") {
+    toggleCode(range);
+  } else if (kind === "link") {
+    await editLink(range);
+  } else if (kind === "clear") {
+    document.execCommand("removeFormat");
+    document.execCommand("unlink");
+    for (const code of [...box.querySelectorAll("code")]) if (range.intersectsNode(code)) unwrap(code);
+  }
+  updateEmpty();
+  updateFormatBar();
+}
+
+const SHORTCUTS = {
+  plain: { KeyB: "bold", KeyI: "italic", KeyU: "underline", KeyK: "link" },
+  shift: { KeyX: "strikethrough", KeyM: "code", KeyN: "clear" },
+};
+
+function shortcut(event) {
+  if (!(event.ctrlKey || event.metaKey) || event.altKey) return null;
+  const table = event.shiftKey ? SHORTCUTS.shift : SHORTCUTS.plain;
+  const code = event.code || `Key${(event.key || "").toUpperCase()}`;
+  return table[code] || null;
+}
+
+function updateFormatBar() {
+  const bar = $("#format-bar");
+  const range = selectionInEditor();
+  const selecting = range && !range.collapsed && document.activeElement === editor();
+  bar.hidden = !(state.formatPinned || selecting) || $("#input-row").hidden;
+  $("#format-btn").classList.toggle("on", state.formatPinned);
+  $("#format-btn").setAttribute("aria-pressed", state.formatPinned ? "true" : "false");
+  if (bar.hidden) return;
+  // What the selection is in (as composed() will send it), and the browser's pending style.
+  const around = new Set();
+  for (let at = range && range.startContainer; at && at !== editor(); at = at.parentNode) {
+    if (at.nodeType === Node.ELEMENT_NODE) for (const format of formatsOf(at)) around.add(format.type);
+  }
+  const pending = { bold: "bold", italic: "italic", underline: "underline", strikethrough: "strikeThrough" };
+  for (const button of bar.querySelectorAll("[data-format]")) {
+    const kind = button.dataset.format;
+    const type = kind === "link" ? "text_link" : kind;
+    let on = around.has(type);
+    if (!on && range && range.collapsed && pending[kind] && !around.has("text_link")) {
+      on = document.queryCommandState(pending[kind]);
+    }
+    button.classList.toggle("on", on);
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+}
+
+async function sendComposed() {
+  if (!state.current) return;
+  const { text, entities } = composed();
+  if (!text.trim()) return;
+  const kept = [...editor().childNodes];
+  clearComposer();
+  const body = entities.length ? { text, entities } : { text: text.trim() };
+  const result = await post(`/api/chat/${state.current}/send`, body);
+  if (!result && editor().textContent === "") { // refused: give the text back
+    editor().replaceChildren(...kept);
+    updateEmpty();
+  }
+}
+
+// ------------------------------------------------------------------ controls
 
 function closePopups() {
   $("#commands").hidden = true;
@@ -520,26 +931,86 @@ async function upload(kind, file) {
   const form = new FormData();
   form.append("kind", kind);
   form.append("file", file, file.name);
-  const caption = $("#text").value.trim();
-  if (caption) form.append("caption", caption);
-  $("#text").value = "";
+  const { text, entities } = composed(); // the caption, formatted as typed
+  if (text.trim()) {
+    form.append("caption", entities.length ? text : text.trim());
+    if (entities.length) form.append("caption_entities", JSON.stringify(entities));
+  }
+  clearComposer();
   state.busy += 1;
   try {
     const response = await fetch(`/api/chat/${state.current}/upload`, {
       method: "POST", body: form, headers: { "X-TukuLokal-Sandbox": "1" },
     });
-    if (!response.ok) toast((await response.text()) || `Error ${response.status}`);
+    if (!response.ok) toast(await refusalText(response), 4000);
   } catch {
-    toast("The sandbox is not answering. Is it still running?");
+    toast(t("error.notAnswering"));
   } finally {
     state.busy -= 1;
   }
 }
 
-function autosize() {
-  const box = $("#text");
-  box.style.height = "auto";
-  box.style.height = `${Math.min(box.scrollHeight, 140)}px`;
+function wireComposer() {
+  const box = editor();
+  box.addEventListener("keydown", (event) => {
+    const format = shortcut(event);
+    if (format) {
+      event.preventDefault();
+      applyFormat(format);
+      return;
+    }
+    if (event.key === "Enter" && !event.isComposing) {
+      event.preventDefault();
+      if (event.shiftKey) document.execCommand("insertLineBreak");
+      else $("#send").click();
+    }
+  });
+  box.addEventListener("input", () => { updateEmpty(); updateFormatBar(); });
+  // Typing right after a link or monospace goes on in plain text, as in Telegram (bold and
+  // italics go on, and Ctrl+B / Ctrl+I stop them).
+  box.addEventListener("beforeinput", (event) => {
+    if (event.inputType !== "insertText" || !event.data) return;
+    const range = selectionInEditor();
+    const edge = range && endOf(range);
+    if (!edge) return;
+    event.preventDefault();
+    const typed = document.createTextNode(event.data);
+    edge.after(typed);
+    const caret = document.createRange();
+    caret.setStart(typed, typed.length);
+    caret.collapse(true);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(caret);
+    updateEmpty();
+    updateFormatBar();
+  });
+  // Pasted or dropped text comes in plain, as into Telegram from another program.
+  box.addEventListener("paste", (event) => {
+    event.preventDefault();
+    document.execCommand("insertText", false, event.clipboardData.getData("text/plain"));
+  });
+  box.addEventListener("drop", (event) => {
+    event.preventDefault();
+    const text = event.dataTransfer && event.dataTransfer.getData("text/plain");
+    if (text) document.execCommand("insertText", false, text);
+  });
+  document.addEventListener("selectionchange", updateFormatBar);
+  box.addEventListener("blur", () => setTimeout(updateFormatBar, 0));
+  document.execCommand("styleWithCSS", false, false); // <b>, <i>: tags, not styles
+  for (const button of document.querySelectorAll("[data-format]")) {
+    button.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
+    button.addEventListener("click", () => applyFormat(button.dataset.format));
+  }
+  $("#format-btn").addEventListener("mousedown", (event) => event.preventDefault());
+  $("#format-btn").addEventListener("click", () => {
+    state.formatPinned = !state.formatPinned;
+    editor().focus({ preventScroll: true });
+    updateFormatBar();
+  });
+  $("#send").addEventListener("click", async () => {
+    await sendComposed();
+    editor().focus({ preventScroll: true });
+  });
 }
 
 function wire() {
@@ -549,21 +1020,7 @@ function wire() {
   });
   // The keyboard opening, a rotated phone: stay at the newest message.
   new ResizeObserver(() => { if (state.stick) box.scrollTop = box.scrollHeight; }).observe(box);
-  $("#persona-info").addEventListener("click", () => $("#persona-info").classList.toggle("open"));
-  $("#send").addEventListener("click", async () => {
-    const text = $("#text").value;
-    $("#text").value = "";
-    autosize();
-    await sendText(text);
-    $("#text").focus({ preventScroll: true });
-  });
-  $("#text").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      $("#send").click();
-    }
-  });
-  $("#text").addEventListener("input", autosize);
+  wireComposer();
   $("#start-btn").addEventListener("click", () => post(`/api/chat/${state.current}/start`, { payload: "" }));
   $("#menu-btn").addEventListener("click", (event) => {
     event.stopPropagation();
@@ -617,8 +1074,11 @@ function wire() {
       if (result) {
         renderClock(result.clock);
         const failed = result.jobs.filter((job) => !job.ok).map((job) => job.name);
-        const ran = result.jobs.length === 1 ? "1 scheduled job" : `${result.jobs.length} scheduled jobs`;
-        toast(`Now ${result.clock.label}.\nRan ${ran}${failed.length ? ` (failed: ${failed.join(", ")})` : ""}.`, 4000);
+        toast(t("time.moved", {
+          label: clockLabel(result.clock.now),
+          jobs: tn("time.jobs", result.jobs.length),
+          failed: failed.length ? t("time.failed", { names: failed.join(", ") }) : "",
+        }), 4000);
         repoll();
       }
     });
@@ -645,11 +1105,13 @@ function wire() {
     const spoiler = event.target.closest(".spoiler");
     if (spoiler) spoiler.classList.add("shown");
     const code = event.target.closest("code");
-    if (code && navigator.clipboard) navigator.clipboard.writeText(code.textContent).then(() => toast("Copied to the clipboard"), () => {});
+    if (code && navigator.clipboard) navigator.clipboard.writeText(code.textContent).then(() => toast(t("message.copied")), () => {});
   });
+  setInterval(renderClock, 10_000); // the sandbox's clock runs between two polls
 }
 
 async function init() {
+  renderLanguage(state.language); // the page's words before anything else shows
   wire();
   const params = new URLSearchParams(location.search);
   const lang = params.get("lang");

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
+from aiogram.exceptions import TelegramBadRequest
+from PIL import Image
 from sqlmodel import select
 
 from models import User
-from sandbox.server import WEB_DIR, Sandbox
+from sandbox.demo import sandbox_personas
+from sandbox.server import ACTION_HEADER, WEB_DIR, Sandbox
 from services.quota import month_start, next_month, quota_status, spent_in_month
 from tests.sandbox.conftest import Page, production_settings
 
@@ -26,6 +31,12 @@ async def _user(sandbox: Sandbox, key: str) -> User:
         return (
             await session.exec(select(User).where(User.telegram_id == persona.telegram_id))
         ).one()
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 80), "orange").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 async def order_kopi(page: Page, key: str, method: str = "pay cash") -> dict:
@@ -218,3 +229,169 @@ def test_command_prints_one_url_and_stops_cleanly_on_ctrl_c(data_dir, tmp_path):
     assert "stopped" in rest
     assert not production.exists()
     assert (data_dir / "sandbox.json").is_file()
+
+
+# ---------------------------------------------------------------------- the sandbox's clock
+
+
+async def test_a_time_jump_dates_messages_on_the_sandbox_clock(sandbox, page):
+    await page.post("/api/chat/asn/start", {"payload": ""})
+    before = {m["id"] for m in await page.messages("asn")}
+    first = sandbox.tg.chat(sandbox.persona("asn").telegram_id)[0]
+    moved = await page.post("/api/time", {"step": "deadline-3"})
+    # The moment of the move (real second + offset) is exactly 09:00:00.
+    second, offset = sandbox.clock.marks[-1]
+    target = second + offset
+    tz = sandbox.base_settings.tz
+    local = datetime.fromtimestamp(target, tz)
+    assert (local.hour, local.minute, local.second) == (9, 0, 0)
+    # The fake Telegram's "now" is the sandbox's, as the bot sees it.
+    assert abs(sandbox.tg.now() - sandbox.clock().timestamp()) < 1
+    assert 0 <= moved["clock"]["now"] - target < 30
+    assert moved["clock"]["label"].endswith("09:00 WIB") and moved["clock"]["zone"] == "WIB"
+    # The reminder the jump's jobs sent: dated 09:00 (not 08:59:59), as the clock says.
+    new = [m for m in await page.messages("asn") if m["id"] not in before]
+    assert new, "the jump to 3 days before the deadline sent the ASN no reminder"
+    for message in new:
+        assert 0 <= message["date"] - target < 30, (message["date"], target)
+        assert datetime.fromtimestamp(message["date"], tz).strftime("%H:%M") == "09:00"
+    # Telegram's 48 hours for deleting a message follow the same clock.
+    await page.post("/api/time", {"step": "+1w"})
+    with pytest.raises(TelegramBadRequest, match="can't be deleted"):
+        await sandbox.bot.delete_message(first.chat_id, first.message_id)
+
+
+async def test_chats_kept_with_real_time_dates_come_back_in_sandbox_time(data_dir, tmp_path):
+    first = Sandbox(production_settings(tmp_path), data_dir, port=0, language="en")
+    await first.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            page = Page(http, first.url)
+            await page.post("/api/time", {"step": "+1w"})
+            await page.post("/api/chat/asn/start", {"payload": ""})
+            shown = {m["id"]: m["date"] for m in await page.messages("asn")}
+            offset = first.clock.offset.total_seconds()
+    finally:
+        await first.stop()
+    # As an earlier version kept them: dates in real time, no "dates" mark.
+    path = data_dir / "sandbox.json"
+    state = json.loads(path.read_text())
+    del state["dates"]
+    for chat in state["chats"].values():
+        for message in chat["messages"]:
+            message["date"] -= int(offset)
+    path.write_text(json.dumps(state))
+    again = Sandbox(production_settings(tmp_path), data_dir, port=0)
+    await again.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            kept = {m["id"]: m["date"] for m in await Page(http, again.url).messages("asn")}
+        assert kept == shown
+    finally:
+        await again.stop()
+    assert json.loads(path.read_text())["dates"] == "sandbox"
+
+
+# ---------------------------------------------------------------------- formatted text
+
+
+async def test_formatted_text_goes_as_a_client_sends_it(sandbox, page):
+    user = sandbox.persona("guest")
+    await page.post("/api/chat/guest/start", {"payload": ""})
+    # What the page sends for "**Gebyar** 😀 [Daftar](…)": offsets in UTF-16 units (😀 is 2).
+    text = "  Gebyar UMKM 😀 Daftar /kuota "
+    entities = [
+        {"type": "bold", "offset": 2, "length": 11},
+        {"type": "text_link", "offset": 17, "length": 6, "url": "https://malangkota.go.id/umkm"},
+    ]
+    await page.post("/api/chat/guest/send", {"text": text, "entities": entities})
+    sent = next(m for m in reversed(sandbox.tg.chat(user.telegram_id)) if not m.from_bot)
+    # Trimmed as Telegram's server does, the entities shifted with it; the /command found.
+    assert sent.text == "Gebyar UMKM 😀 Daftar /kuota"
+    assert sent.entities == [
+        {"type": "bold", "offset": 0, "length": 11},
+        {"type": "text_link", "offset": 15, "length": 6, "url": "https://malangkota.go.id/umkm"},
+        {"type": "bot_command", "offset": 22, "length": 6},
+    ]
+    shown = next(m for m in reversed(await page.messages("guest")) if m["out"])
+    assert shown["entities"] == sent.entities
+    # A photo's caption too (a multipart form: caption_entities as JSON).
+    form = aiohttp.FormData()
+    form.add_field("kind", "photo")
+    form.add_field("file", _png(), filename="poster.png", content_type="image/png")
+    form.add_field("caption", "Bazar Sabtu")
+    form.add_field("caption_entities", json.dumps([{"type": "italic", "offset": 0, "length": 5}]))
+    async with page.http.post(
+        f"{page.url}/api/chat/guest/upload", data=form, headers={ACTION_HEADER: "1"}
+    ) as response:
+        assert response.status == 200, await response.text()
+    photo = next(m for m in reversed(sandbox.tg.chat(user.telegram_id)) if m.photo_sizes)
+    assert photo.text == "Bazar Sabtu"
+    assert photo.entities == [{"type": "italic", "offset": 0, "length": 5}]
+
+
+async def test_the_page_is_told_what_went_wrong_in_words_it_can_translate(sandbox, page):
+    refused = await page.post(
+        "/api/chat/asn/send",
+        {"text": "x", "entities": [{"type": "shouting", "offset": 0, "length": 1}]},
+        status=400,
+    )
+    assert refused["error"] == "bad_format" and "Unsupported type" in refused["params"]["detail"]
+    refused = await page.post("/api/chat/asn/send", {"text": "😀" * 4097}, status=400)
+    assert refused["error"] == "too_long"
+    assert refused["params"] == {"limit": 4096, "length": 4097}  # code points, as Telegram
+    assert (await page.post("/api/chat/asn/send", {"text": " \n "}, status=400))["error"] == (
+        "empty"
+    )
+    assert (await page.post("/api/time", {"step": "back"}, status=400))["error"] == "bad_step"
+    async with page.http.post(f"{page.url}/api/time", json={"step": "+1h"}) as response:
+        assert response.status == 403 and (await response.json())["error"] == "forbidden"
+
+
+# ---------------------------------------------------------------------- the page's words
+
+TEXTS_JS = WEB_DIR / "texts.js"
+
+
+def _texts() -> dict[str, dict[str, str]]:
+    """texts.js's dictionary, language by language (a flat "key": "value" per line)."""
+    source = TEXTS_JS.read_text(encoding="utf-8")
+    blocks = re.split(r"(?m)^  (id|en): \{$", source)
+    tables = {}
+    for language, body in zip(blocks[1::2], blocks[2::2], strict=True):
+        tables[language] = dict(re.findall(r'(?m)^    "([^"]+)": "((?:[^"\\]|\\.)*)",$', body))
+    return tables
+
+
+def test_every_text_of_the_page_is_in_both_languages():
+    texts = _texts()
+    assert set(texts) == {"id", "en"}
+    assert set(texts["id"]) == set(texts["en"]), set(texts["id"]) ^ set(texts["en"])
+    assert len(texts["id"]) > 100
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    script = (WEB_DIR / "sandbox.js").read_text(encoding="utf-8")
+    named = set(re.findall(r'data-t(?:-title|-aria-label)?="([^"]+)"', html))
+    named |= set(re.findall(r'\b(?:t|known)\("([^"]+)"', script))
+    named |= {f"{key}.one" for key in re.findall(r'\btn\("([^"]+)"', script)}
+    assert named and not named - set(texts["id"]), named - set(texts["id"])
+    # No word of the page left in index.html itself: every text comes from texts.js.
+    visible = re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>|&[a-z]+;", " ", html, flags=re.S)
+    words = set(re.findall(r"[A-Za-z]{3,}", visible)) - {"TukuLokal", "Bahasa", "Indonesia"}
+    assert words == {"English"}, words  # the switch names each language in itself
+    # Every refusal the server sends has its words; every persona its role and hint.
+    codes = set(re.findall(r'refusal\(\s*"(\w+)"', (WEB_DIR.parent / "server.py").read_text()))
+    assert codes and {f"error.{c}" for c in codes} <= set(texts["id"]), codes
+    for persona in sandbox_personas():
+        for field in ("role", "hint"):
+            assert f"persona.{persona.key}.{field}" in texts["id"]
+    assert texts["en"]["persona.asn.role"] == sandbox_personas()[0].role
+    assert "Sandbox time" not in str(texts["id"]) and "Waktu sandbox" in str(texts["id"])
+
+
+async def test_the_page_opens_in_the_sandbox_language(sandbox, page, tmp_path):
+    async with page.http.get(page.url + "/") as response:
+        assert '<html lang="en">' in await response.text()
+    await page.post("/api/language", {"language": "id"})
+    async with page.http.get(page.url + "/") as response:
+        assert '<html lang="id">' in await response.text()
+    assert Sandbox(production_settings(tmp_path), tmp_path).language == "id"  # by default
