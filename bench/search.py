@@ -4,7 +4,9 @@ Generates 20,000 realistic products (Indonesian product words x variants x 400 m
 five kecamatan) into a fresh SQLite file and a fresh PostgreSQL database
 (`tukulokal_bench_search`, dropped at the end), indexes them, then times ~500 varied queries
 (exact words, multi-term, typos, prefixes, spelling variants, English, merchants, kecamatan,
-no-hit, hostile input) and prints p50/p95/max latency per backend.
+no-hit, hostile input) and prints p50/p95/max latency per backend. Beside the latency it
+reports the relevance of the results on the relevance set in tests/search_relevance.py (the
+demo catalog, in a database of its own): precision@5 and recall per query and on average.
 
 Run from the repository root: .venv/bin/python bench/search.py [--products N] [--queries N]
 Environment: TUKULOKAL_BENCH_PG_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres,
@@ -33,12 +35,15 @@ from models import Category, Merchant, Product
 from models.db import Database
 from models.migrate import upgrade
 from services.categories import ensure_categories
+from services.demo import seed_demo
 from services.search import search_products, sync_search_index
+from tests.search_relevance import evaluate
 
 PG_ADMIN_URL = os.environ.get(
     "TUKULOKAL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 PG_DATABASE = "tukulokal_bench_search"
+PG_RELEVANCE = "tukulokal_bench_relevance"
 TARGET_P95_MS = 20.0
 
 KECAMATAN = {
@@ -453,6 +458,27 @@ async def run_backend(label: str, url: str, args: argparse.Namespace) -> dict:
         await database.dispose()
 
 
+async def relevance(label: str, url: str) -> None:
+    database = Database(url)
+    try:
+        await upgrade(database.engine)
+        async with database.session() as session:
+            await seed_demo(session)
+            await sync_search_index(session)
+            outcomes = await evaluate(session)
+    finally:
+        await database.dispose()
+    print(f"\n{label}: relevance on the demo catalog, {len(outcomes)} queries")
+    print("  query                 P@5  recall  results")
+    for o in outcomes:
+        flag = "  " + "; ".join(o.problems) if o.problems else ""
+        figures = f"{o.precision_at_5:5.2f}  {o.recall:6.2f}  {len(o.shown):>7}"
+        print(f"  {o.case.query:<20} {figures}{flag}")
+    p5 = statistics.mean(o.precision_at_5 for o in outcomes)
+    recall = statistics.mean(o.recall for o in outcomes)
+    print(f"  mean precision@5 {p5:.2f}  mean recall {recall:.2f}")
+
+
 async def pg_admin(statement: str) -> None:
     import asyncpg
 
@@ -489,15 +515,19 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="tukulokal-bench-") as tmp:
         report(await run_backend("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args))
+        await relevance("SQLite", f"sqlite+aiosqlite:///{tmp}/relevance.db")
     if args.skip_postgres:
         return
-    await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    await pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    for name in (PG_DATABASE, PG_RELEVANCE):
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'CREATE DATABASE "{name}"')
     try:
-        base, _, _ = PG_ADMIN_URL.rpartition("/")
         report(await run_backend("PostgreSQL", f"{base}/{PG_DATABASE}", args))
+        await relevance("PostgreSQL", f"{base}/{PG_RELEVANCE}")
     finally:
-        await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        for name in (PG_DATABASE, PG_RELEVANCE):
+            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

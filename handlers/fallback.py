@@ -3,16 +3,19 @@ version). Every callback query gets an answer, so no button ever leaves a spinni
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.filters import CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
 from handlers.start import start
 from handlers.ui import alert
 from models import User
+from services.policy import Policy
 from services.roles import Roles
 from views import keyboards as kb
 
@@ -22,9 +25,17 @@ links = Routes("unknown_links")
 
 
 @links.message(CommandStart(deep_link=True))
-async def unknown_link(message: Message, state: FSMContext, user: User, roles: Roles) -> None:
+async def unknown_link(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    bot: Bot,
+    policy: Policy,
+) -> None:
     """A /start payload no feature knows: start as if there was none."""
-    await start(message, state, user, roles)
+    await start(message, state, session, user, roles, bot, policy)
 
 
 @routes.callback_query()

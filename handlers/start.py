@@ -26,10 +26,20 @@ routes = Routes("start")
 
 @routes.message(CommandStart(magic=F.args.is_(None)))
 @routes.message(Command("menu"))
-async def start(message: Message, state: FSMContext, user: User, roles: Roles) -> None:
-    """Home: what this person can do here, by every role they hold."""
+async def start(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    bot: Bot,
+    policy: Policy,
+) -> None:
+    """Home: what this person can do here, by every role they hold. Their command menu is set
+    again too (roles that came by an import, not through the chat, then get theirs)."""
     await state.clear()
     await message.answer(screens.home_text(user, roles), reply_markup=kb.main_menu())
+    await refresh_menu(bot, session, user, admin_ids=policy.admin_ids)
     registered = user.kind in (BuyerKind.ASN, BuyerKind.GENERAL)
     await message.answer(
         _("What would you like to do?"),

@@ -18,17 +18,21 @@ Design
 - A query word expands, against an in-memory vocabulary of indexed keys (`search_terms`, loaded
   incrementally), to its own key (exact), to keys it is a prefix of (malang -> malangan, words
   of 3+ letters) and, only when its key is not indexed at all, to keys within a small edit
-  distance (1 for 4-6 letters, 2 from 7; never for 3 letters or fewer).
+  distance (1 for 4-6 letters, 2 from 7; never for 3 letters or fewer) and to the keys those
+  are a prefix of (malng -> malang -> malangan), weighted as the weaker fuzzy match.
 - The database returns the ids of the matching visible products (OR of all expansions). When
   more than MAX_CANDIDATES match, the kept ones are chosen by tiers that mirror the ranking
   (all terms' own keys in the name, all terms matched with a name hit, ..., anything), each
   tier in id order (`_tiers`, `_candidates`). Python then scores the candidates with one
-  deterministic function: more terms matched, then a higher score (field weight name > meta >
-  description times match quality exact > prefix > fuzzy), then in stock before sold out,
+  deterministic function: more terms matched, then in stock before sold out, then a higher
+  score (field weight name > meta > description times match quality exact > prefix > fuzzy),
   then name, then id (`_rank_key`). Same candidates and same function: same order on both
   backends.
-- `SearchPage.total` is the number of ranked candidates, so at most MAX_CANDIDATES; `capped`
-  says that more products matched (the UI may show "200+").
+- Weak matches are cut (`_precise`): when some results match every query word, results that
+  match no more than half of the words are left out ("batik malang" shows the batik from
+  Malang, not every product of Malang; with three words, two of them still count); and a
+  result scoring no more than a third of the best one is left out (a word found only in a
+  description, beside products that have it in their name).
 """
 
 from __future__ import annotations
@@ -488,7 +492,12 @@ def _expand(word: str, vocab: _Vocabulary) -> _Term:
     if key not in vocab.surfaces and len(word) > 3 and len(key) > 3:
         max_distance = 1 if len(key) <= 6 else 2
         for similar, distance in vocab.similar(key, max_distance):
-            expansions.setdefault(similar, FUZZY_1 if distance == 1 else FUZZY_2)
+            quality = FUZZY_1 if distance == 1 else FUZZY_2
+            expansions.setdefault(similar, quality)
+            # The word it was meant to be also finds what that word finds: malng -> malang
+            # -> malangan.
+            for longer in vocab.prefixed(similar):
+                expansions.setdefault(longer, FUZZY_2)
     return _Term(word, key, expansions)
 
 
@@ -661,8 +670,30 @@ async def _candidates(
 
 
 def _rank_key(matched: int, score: int, stock: int, name: str, product_id: int) -> tuple:
-    """The one ordering of results: all terms first, score, in stock first, name, id."""
-    return (-matched, -score, stock <= 0, name.casefold(), product_id)
+    """The one ordering of results: more terms matched, in stock before sold out, score, name,
+    id."""
+    return (-matched, stock <= 0, -score, name.casefold(), product_id)
+
+
+# A result scoring no more than this share of the best result is cut: beside a product with the
+# word in its name (weight 30), one with it only in its description (10) is left out, one with
+# it in its shop's name or category (20), or a misspelt name (15), stays.
+WEAK_SHARE = 1 / 3
+
+
+def _precise(scored: list[tuple[list[int], int, Any]]) -> list[tuple[list[int], int, Any]]:
+    """The candidates worth showing, of (best score per term, score, row); see the module doc."""
+    if not scored:
+        return scored
+    terms = len(scored[0][0])
+    # Words no candidate has (a typo nothing resembles) cannot be asked of any result.
+    matchable = [i for i in range(terms) if any(best[i] for best, _, _ in scored)]
+    if any(all(best[i] for i in matchable) for best, _, _ in scored):
+        scored = [
+            hit for hit in scored if 2 * sum(1 for i in matchable if hit[0][i]) > len(matchable)
+        ]
+    top = max(score for _, score, _ in scored)
+    return [hit for hit in scored if hit[1] > WEAK_SHARE * top]
 
 
 def _corrections(terms: list[_Term], vocab: _Vocabulary, hit_keys: set[str]) -> dict[str, str]:
@@ -715,7 +746,7 @@ async def search_products(
             lookup.setdefault(key, []).append((index, quality))
     fields = ((1, NAME_WEIGHT), (2, META_WEIGHT), (3, DESC_WEIGHT))
     hit_keys: set[str] = set()
-    ranked = []
+    scored = []
     for row in rows:
         best = [0] * len(terms)  # best weight x quality per term
         for column, weight in fields:
@@ -725,8 +756,10 @@ async def search_products(
                     hit_keys.add(key)
                     for index, quality in matches:
                         best[index] = max(best[index], weight * quality)
+        scored.append((best, sum(best), row))
+    ranked = []
+    for best, score, row in _precise(scored):
         matched = len(terms) - best.count(0)
-        score = sum(best)
         ranked.append((_rank_key(matched, score, row[8], row[4], row[0]), matched, score, row))
     ranked.sort(key=lambda item: item[0])
 

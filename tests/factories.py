@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +12,13 @@ from models import Category, Merchant, Order, OrderItem, Product, RosterEntry, U
 from models.enums import BuyerKind
 
 _seq = itertools.count(1)
+
+# Real QRIS payloads (a static one, the dynamic one it makes for Rp15,000), from shared/data.
+STATIC_QRIS, DYNAMIC_QRIS_15000 = (
+    line.strip()
+    for line in (Path(__file__).parent / "data" / "qris_vectors.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
 
 PNS_NIP = "198503122010011001"
 PNS_NIP_2 = "199001152015032002"

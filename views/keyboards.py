@@ -71,7 +71,8 @@ def main_menu(roles: Roles | None = None) -> ReplyKeyboardMarkup:
     rows.append([KeyboardButton(text=str(MENU_CATALOG)), KeyboardButton(text=str(MENU_SEARCH))])
     rows.append([KeyboardButton(text=str(MENU_CART)), KeyboardButton(text=str(MENU_ORDERS))])
     last = [KeyboardButton(text=str(MENU_HELP))]
-    if roles.has(RoleKind.ASN) or not (roles.is_staff or roles.shops):
+    # ASN, and newcomers (an ASN who has not registered yet learns there how to).
+    if roles.has(RoleKind.ASN) or not roles.kinds:
         last.insert(0, KeyboardButton(text=str(MENU_QUOTA)))
     rows.append(last)
     return ReplyKeyboardMarkup(

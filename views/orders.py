@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
-from models import Fulfilment, OrderStatus, PaymentMethod
+from models import Fulfilment, Order, OrderStatus, PaymentMethod
 from models.enums import PAID_STATUSES
 from models.tables import stored_id
 from services import orders
@@ -87,7 +87,15 @@ def order_text(
     head, lines = lines, []
     lines.append("")
     lines.append(_("<b>Total: {total}</b>").format(total=money(order.total, locale)))
-    lines += handover_lines(order.fulfilment, order.delivery_address, order.buyer_note)
+    shop = view.merchant
+    pickup_at = (
+        ""
+        if for_merchant
+        else ", ".join(p for p in (shop.address, shop.kelurahan, shop.kecamatan) if p)
+    )
+    lines += handover_lines(
+        order.fulfilment, order.delivery_address, order.buyer_note, pickup_at=pickup_at
+    )
     method = PAYMENT_LABELS.get(order.payment_method)
     lines.append(
         _("Payment: {method}").format(method=method() if method else order.payment_method)
@@ -101,29 +109,34 @@ def order_text(
     if order.status == OrderStatus.REJECTED and order.reject_reason:
         lines.append(_("Reason: {reason}").format(reason=esc(order.reject_reason)))
     if not for_merchant and order.counts_for_quota:
-        if order.status == OrderStatus.REFUNDED:
-            lines.append(_("↩️ Refunded: this order no longer counts toward your minimum."))
-        elif order.paid_at:
-            lines.append(
-                _("✔️ Counts toward your minimum for {month}.").format(
-                    month=_month(order.paid_at, locale, tz)
-                )
-            )
-        elif order.status not in (
-            OrderStatus.REJECTED,
-            OrderStatus.CANCELLED,
-            OrderStatus.EXPIRED,
-        ):
-            lines.append(
-                _("It will count toward your minimum once the shop confirms your payment.")
-            )
+        lines += _quota_lines(order, locale, tz)
     return fit_lines(head, body, lines)
 
 
-def handover_lines(fulfilment: str | None, address: str | None, note: str | None) -> list[str]:
-    """How the goods change hands, for the buyer and for the shop (orders, summaries)."""
+def _quota_lines(order: Order, locale: str, tz: tzinfo) -> list[str]:
+    """For the ASN buying: how the order stands toward their minimum."""
+    if order.status == OrderStatus.REFUNDED:
+        return [_("↩️ Refunded: this order no longer counts toward your minimum.")]
+    if order.paid_at:
+        return [
+            _("✔️ Counts toward your minimum for {month}.").format(
+                month=_month(order.paid_at, locale, tz)
+            )
+        ]
+    if order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        return []
+    return [_("It will count toward your minimum once the shop confirms your payment.")]
+
+
+def handover_lines(
+    fulfilment: str | None, address: str | None, note: str | None, *, pickup_at: str = ""
+) -> list[str]:
+    """How the goods change hands, for the buyer and for the shop (orders, summaries);
+    `pickup_at`: the shop's address, for the buyer of a pickup order."""
     lines = []
-    if fulfilment == Fulfilment.PICKUP:
+    if fulfilment == Fulfilment.PICKUP and pickup_at:
+        lines.append(_("🏪 Pickup at the shop: {address}").format(address=esc(pickup_at)))
+    elif fulfilment == Fulfilment.PICKUP:
         lines.append(_("🏪 Pickup at the shop's address"))
     elif fulfilment == Fulfilment.DELIVERY:
         lines.append(_("🛵 Delivery to: {address}").format(address=esc(address or "")))

@@ -247,6 +247,12 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
 }
 
 
+def describe_in_flow(error: ServiceError) -> str:
+    """A refusal inside a step-by-step flow: what is wrong (and what to type instead, which the
+    refusal says itself), and how to stop."""
+    return describe(error) + "\n" + _("Tap Cancel to stop without saving.")
+
+
 def describe(error: ServiceError) -> str:
     """The refusal as a sentence in the current locale (HTML: names are escaped)."""
     render = MESSAGES.get(error.code)

@@ -248,6 +248,7 @@ WIDTH_PX = 1080
 DPI = 100
 BAR_PX = 56
 HEAD_PX = 190  # title, axis and margins of a panel
+LEGEND_PX = 70  # the legend of the compliance bands, under the axis
 FONT = 17
 # Telegram shows photos at most 1280 px high before the reader zooms: a page of bars fits.
 BARS_PER_PAGE = 18
@@ -292,7 +293,9 @@ def _opd_panel(report: Report, opds: list[OpdFigures], locale: str, suffix: str 
         "labels": [_wrap(o.opd) for o in opds],
         "values": [o.pct or 0.0 for o in opds],
         "texts": [f"{percent(o.pct, locale)} ({o.compliant}/{o.subject})" for o in opds],
-        "colors": [_bar_color(o.pct or 0.0) for o in opds],
+        "colors": [_band(o.pct or 0.0)[0] for o in opds],
+        "hatches": [_band(o.pct or 0.0)[1] for o in opds],
+        "legend": _band_labels(),
         "percent": True,
         "empty": _("No ASN in this scope."),
     }
@@ -310,7 +313,7 @@ def _category_panel(categories: list[CategorySpend], locale: str) -> dict:
         "labels": [_wrap(category_name(c.slug, c.name_id, c.name_en, locale)) for c in categories],
         "values": [c.amount for c in categories],
         "texts": [compact_money(c.amount, locale) for c in categories],
-        "colors": ["#2e7d32"] * len(categories),
+        "colors": [NEUTRAL] * len(categories),
         "percent": False,
         "empty": _("No paid orders yet."),
     }
@@ -320,13 +323,18 @@ def _render(panels: list[dict]) -> bytes:
     # matplotlib is imported when a chart is drawn: it costs the bot's start-up half a second.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     sizes = [max(1, len(p["values"])) for p in panels]
-    height = (HEAD_PX * len(panels) + BAR_PX * sum(sizes)) / DPI
+    heads = [HEAD_PX + (LEGEND_PX if "legend" in p else 0) for p in panels]
+    height = (sum(heads) + BAR_PX * sum(sizes)) / DPI
     figure = Figure(figsize=(WIDTH_PX / DPI, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     subfigures = figure.subfigures(
-        len(panels), 1, squeeze=False, height_ratios=[HEAD_PX / BAR_PX + n for n in sizes]
+        len(panels),
+        1,
+        squeeze=False,
+        height_ratios=[head / BAR_PX + n for head, n in zip(heads, sizes, strict=True)],
     )[:, 0]
     for subfigure, panel in zip(subfigures, panels, strict=True):
         # The title starts at the image's left edge, not the bars': long titles fit.
@@ -343,7 +351,26 @@ def _render(panels: list[dict]) -> bytes:
         else:
             # The first item at the top.
             positions = list(range(len(values) - 1, -1, -1))
-            bars = axes.barh(positions, values, color=panel["colors"], height=0.7)
+            bars = axes.barh(
+                positions, values, color=panel["colors"], height=0.7, edgecolor="white",
+                hatch=panel.get("hatches"),
+            )  # fmt: skip
+            if "legend" in panel:
+                subfigure.legend(
+                    handles=[
+                        Patch(facecolor=color, hatch=hatch, edgecolor="white", label=label)
+                        for (_lowest, color, hatch), label in zip(
+                            BANDS, panel["legend"], strict=True
+                        )
+                    ],
+                    loc="outside lower left",
+                    ncols=len(BANDS),
+                    frameon=False,
+                    fontsize=FONT - 1,
+                    title=_("Share of ASN who met the minimum:"),
+                    title_fontsize=FONT - 1,
+                    alignment="left",
+                )
             axes.set_yticks(positions, panel["labels"], fontsize=FONT)
             axes.bar_label(
                 bars,
@@ -369,12 +396,31 @@ def _render(panels: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
-def _bar_color(pct: float) -> str:
-    if pct >= 80:
-        return "#2e7d32"
-    if pct >= 50:
-        return "#f9a825"
-    return "#c62828"
+# Compliance bands of the OPD bars: colours of the Okabe-Ito palette, told apart also by
+# people with red-green colour blindness, and a hatch on the lower bands, so that the bands
+# read in black and white too. The legend above the bars names them.
+GOOD_PCT, FAIR_PCT = 80, 50
+BANDS = (  # (lowest percentage, colour, hatch)
+    (GOOD_PCT, "#0072B2", ""),
+    (FAIR_PCT, "#E69F00", "//"),
+    (0, "#D55E00", "xx"),
+)
+NEUTRAL = "#5f6b7a"  # category bars: amounts, not a judgement
+
+
+def _band(pct: float) -> tuple[str, str]:
+    for lowest, color, hatch in BANDS:
+        if pct >= lowest:
+            return color, hatch
+    return BANDS[-1][1], BANDS[-1][2]
+
+
+def _band_labels() -> list[str]:
+    return [
+        _("{pct}% or more").format(pct=GOOD_PCT),
+        _("{low}–{high}%").format(low=FAIR_PCT, high=GOOD_PCT - 1),
+        _("under {pct}%").format(pct=FAIR_PCT),
+    ]
 
 
 # --- the workbook ------------------------------------------------------------------------

@@ -14,7 +14,22 @@ from views.callbacks import AdminHomeCb, CategoriesCb, ShopCb, StartCb
 from views.format import esc
 
 
-def greeting(user: User) -> str:
+def greeting(user: User, roles: Roles | None = None) -> str:
+    name = esc(user.full_name or user.first_name)
+    if roles is not None and user.kind not in (BuyerKind.ASN, BuyerKind.GENERAL):
+        # Not a buyer (yet), but they have work here: welcome them to it, not as a newcomer.
+        if roles.is_admin:
+            welcome = _("Welcome, <b>{name}</b>! 👋 You administer TukuLokal for Kota Malang.")
+            return welcome.format(name=name)
+        if roles.has(RoleKind.OPD_OPERATOR):
+            return _("Welcome, <b>{name}</b>! 👋 You follow {opd} in TukuLokal.").format(
+                name=name, opd=esc(roles.opd or "")
+            )
+        if roles.has(RoleKind.SHOP_OWNER, RoleKind.SHOP_STAFF):
+            return _(
+                "Welcome, <b>{name}</b>! 👋 Your shop's orders arrive in this chat, with "
+                "buttons to move them along."
+            ).format(name=name)
     if user.kind == BuyerKind.ASN:
         return _(
             "Welcome back, <b>{name}</b>! 👋\n\nUse the menu below to shop from Malang's UMKM "
@@ -88,28 +103,29 @@ def sections(roles: Roles) -> list[str]:
 
 
 def home_text(user: User, roles: Roles) -> str:
-    return "\n\n".join([greeting(user), *sections(roles)])
+    return "\n\n".join([greeting(user, roles), *sections(roles)])
 
 
 def home_buttons(roles: Roles, *, registered: bool) -> InlineKeyboardMarkup:
     """The way in for each role: registering (for those who have not), their shop, the
     administration, the catalog."""
     builder = InlineKeyboardBuilder()
-    if not registered:
-        builder.button(text=_("🪪 Register as ASN (NIP)"), callback_data=StartCb(action="asn"))
-        builder.button(
-            text=_("🙋 Register as general buyer"), callback_data=StartCb(action="general")
-        )
-    if roles.shops:
-        builder.button(text=_("🏪 My shop"), callback_data=ShopCb(m=roles.shops[0]))
-    else:
-        builder.button(text=_("🏪 I run a UMKM shop"), callback_data=StartCb(action="merchant"))
+    # The work they have here first, then the ways in they have not taken yet.
     if roles.is_staff:
         builder.button(
             text=_("📊 This month's report"), callback_data=AdminHomeCb(action="report")
         )
     if roles.is_admin:
         builder.button(text=_("🛡️ Administration"), callback_data=AdminHomeCb(action="admin"))
+    if roles.shops:
+        builder.button(text=_("🏪 My shop"), callback_data=ShopCb(m=roles.shops[0]))
+    if not registered:
+        builder.button(text=_("🪪 Register as ASN (NIP)"), callback_data=StartCb(action="asn"))
+        builder.button(
+            text=_("🙋 Register as general buyer"), callback_data=StartCb(action="general")
+        )
+    if not roles.shops:
+        builder.button(text=_("🏪 I run a UMKM shop"), callback_data=StartCb(action="merchant"))
     builder.button(text=_("🛍️ Browse the catalog"), callback_data=CategoriesCb())
     builder.adjust(1)
     return builder.as_markup()

@@ -9,12 +9,14 @@ services.audience / services.broadcasts, whatever the buttons say). The sending 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, F
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -282,8 +284,15 @@ async def _create(
         if callback_answer is not None:
             alert(callback_answer, _("This broadcast was already confirmed."))
         return
+    on_its_way: Message | None = None
     if scheduled_at is None:
+        # Both said before the broadcast exists: from its creation on, the sending job may
+        # edit the progress message at any moment, and its messages must come after these.
         await message.edit_text(_("🚀 Starting the broadcast…"), reply_markup=None)
+        on_its_way = await message.answer(
+            _("🚀 The broadcast is on its way. You can keep using the bot meanwhile."),
+            reply_markup=kb.main_menu(),
+        )
     try:
         broadcast, created = await svc.create(
             session,
@@ -298,7 +307,8 @@ async def _create(
             progress_message_id=progress_message_id,
         )
     except ServiceError as exc:
-        if scheduled_at is None:  # the preview said "starting": say why not, and go back
+        if on_its_way is not None:  # it said "starting": say why not, and go back
+            await on_its_way.edit_text(_("The broadcast was not sent."))
             await message.edit_text(describe(exc), reply_markup=views.change_markup())
         elif callback_answer is not None:
             alert(callback_answer, describe(exc))
@@ -306,18 +316,14 @@ async def _create(
             await message.answer(describe(exc))
         return
     await state.clear()
-    if not created:
+    if not created:  # a second tap at the same moment: the first one's messages stand
+        if on_its_way is not None:
+            with contextlib.suppress(TelegramBadRequest):
+                await on_its_way.delete()
         if callback_answer is not None:
             alert(callback_answer, _("This broadcast was already confirmed."))
         return
     if scheduled_at is None:
-        # Told before the job is woken: the job's own messages (progress, report) come after.
-        await message.answer(
-            _("🚀 Broadcast #{id} is on its way. You can keep using the bot meanwhile.").format(
-                id=broadcast.id
-            ),
-            reply_markup=kb.main_menu(),
-        )
         if broadcasts is not None:
             broadcasts.wake()
         return

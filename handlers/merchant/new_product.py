@@ -30,7 +30,7 @@ from views import keyboards as kb
 from views import products as screens
 from views.callbacks import NewProductCb
 from views.format import CAPTION_LIMIT, TEXT_LIMIT, esc
-from views.refusals import describe
+from views.refusals import describe, describe_in_flow
 
 routes = Routes("new_product")
 
@@ -46,10 +46,6 @@ class NewProduct(StatesGroup):
     description_en = State()
     photo = State()
     preview = State()
-
-
-def try_again(exc: ServiceError) -> str:
-    return describe(exc) + "\n" + _("Please try again, or tap Cancel.")
 
 
 async def _draft(state: FSMContext) -> dict[str, Any]:
@@ -106,7 +102,7 @@ async def _answer_step(
     try:
         value = parse(message.text or "")
     except ServiceError as exc:
-        await message.answer(try_again(exc))
+        await message.answer(describe_in_flow(exc))
         return
     await _save_draft(state, **{field: value})
     await state.set_state(next_step)
@@ -121,7 +117,7 @@ async def np_name(
     try:
         name = await products.check_new_name(session, user, draft.get("m", 0), message.text or "")
     except ServiceError as exc:
-        await message.answer(try_again(exc))
+        await message.answer(describe_in_flow(exc))
         return
     await _save_draft(state, name=name)
     await state.set_state(NewProduct.category)
@@ -216,7 +212,7 @@ async def np_name_en(message: Message, state: FSMContext) -> None:
     try:
         name_en = None if message.text == screens.SKIP else products.parse_name(message.text or "")
     except ServiceError as exc:
-        await message.answer(try_again(exc))
+        await message.answer(describe_in_flow(exc))
         return
     await _save_draft(state, name_en=name_en)
     if name_en is None:
@@ -235,7 +231,7 @@ async def np_description_en(message: Message, state: FSMContext) -> None:
     try:
         description_en = products.parse_description(text) or None
     except ServiceError as exc:
-        await message.answer(try_again(exc))
+        await message.answer(describe_in_flow(exc))
         return
     await _save_draft(state, description_en=description_en)
     await _ask_photo(message, state)

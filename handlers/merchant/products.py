@@ -26,7 +26,7 @@ from views import keyboards as kb
 from views import products as screens
 from views.callbacks import ManageProductCb, ShopProductsCb
 from views.format import esc
-from views.refusals import describe
+from views.refusals import describe, describe_in_flow
 from views.shop import not_a_merchant_text, shop_chooser
 
 routes = Routes("products")
@@ -175,7 +175,7 @@ async def edit_value(
             await state.clear()
             await message.answer(describe(exc), reply_markup=kb.main_menu())
             return
-        await message.answer(describe(exc) + "\n" + _("Please try again, or tap Cancel."))
+        await message.answer(describe_in_flow(exc))
         return
     await state.clear()
     await message.answer(_("✅ Saved."), reply_markup=kb.main_menu())

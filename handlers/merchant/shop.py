@@ -23,7 +23,7 @@ from services.policy import Policy
 from services.products import require_member
 from views import keyboards as kb
 from views.callbacks import ShopCb
-from views.refusals import describe
+from views.refusals import describe, describe_in_flow
 from views.shop import dashboard_screen, not_a_merchant_text, shop_chooser, threshold_prompt
 
 routes = Routes("shop")
@@ -128,7 +128,7 @@ async def got_threshold(
             await state.clear()
             await message.answer(describe(exc), reply_markup=kb.main_menu())
             return
-        await message.answer(describe(exc) + "\n" + _("Please try again, or tap Cancel."))
+        await message.answer(describe_in_flow(exc))
         return
     await state.clear()
     await message.answer(_("✅ Saved."), reply_markup=kb.main_menu())

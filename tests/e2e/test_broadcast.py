@@ -345,3 +345,33 @@ async def test_photo_announcement_and_refused_content(app, tg, session):
     for telegram_id in range(70_001, 70_006):
         (message,) = [m for m in tg.chat(telegram_id) if m.from_bot]
         assert message.photo == png() and "PHOTO-5" in message.caption
+
+
+async def test_status_messages_come_in_the_order_of_what_happens(app, tg, session):
+    await crowd(session, tg, range(15_001, 15_031))
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    setup = await _compose(admin, "Bazar <b>UMKM</b> Jumat")
+    await admin.click("Preview", setup)
+    await admin.wait_reply(containing="Bazar")
+    confirm = await admin.wait_reply(containing="exactly what")
+    await admin.click("Send now", confirm)
+    seen = []  # (what, message id) in the order the chat shows it happening
+    while not seen or seen[-1][0] != "report":
+        message = await admin.wait_reply(timeout=30)
+        text = message.text or ""
+        if "Starting the broadcast" in text:
+            seen.append(("starting", message.message_id))
+        elif "is on its way" in text:
+            seen.append(("on its way", message.message_id))
+        elif message.message_id != confirm.message_id and "Delivered" in text:
+            seen.append(("report", message.message_id))
+        elif "%" in text:
+            seen.append((f"progress {text.split('%')[0].split()[-1]}%", message.message_id))
+    kinds = [kind for kind, _id in seen]
+    assert kinds[:2] == ["starting", "on its way"]
+    assert kinds[-1] == "report" and kinds.count("report") == 1
+    progress = [(kind, mid) for kind, mid in seen if kind.startswith("progress")]
+    assert progress and progress[-1][0] == "progress 100%"  # done before the report, not before
+    # One progress message, edited in place: the confirmation that said "Starting".
+    assert {mid for _kind, mid in progress} == {seen[0][1]} == {confirm.message_id}
+    assert seen[-1][1] > seen[1][1] > confirm.message_id  # the report is the newest message

@@ -2,7 +2,6 @@
 shop's acceptance to the quota counting it; payment proofs; forged confirmations."""
 
 import io
-from pathlib import Path
 
 import zxingcpp
 from PIL import Image
@@ -18,12 +17,7 @@ OWNER = 2001
 OTHER_OWNER = 2002
 BUYER = 1001
 
-_VECTORS = Path(__file__).resolve().parent.parent / "data" / "qris_vectors.txt"
-STATIC, DYNAMIC_15000 = (
-    line.strip()
-    for line in _VECTORS.read_text().splitlines()
-    if line.strip() and not line.startswith("#")
-)
+STATIC, DYNAMIC_15000 = f.STATIC_QRIS, f.DYNAMIC_QRIS_15000
 
 
 def decode(image: bytes) -> list[str]:

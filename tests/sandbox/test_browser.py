@@ -613,3 +613,85 @@ async def test_an_admin_broadcast_with_bold_and_a_link_arrives_formatted(sandbox
     assert not errors, errors
     assert not outside, outside
     assert shots.taken() == shots.count
+
+
+# ---------------------------------------------------------------------- every persona's home
+
+# What each persona's home must show, by message id (translated for the language walked): the
+# sections of the home text, the buttons under it, the reply keyboard's first row.
+HOMES = {
+    "guest": (
+        ["🛍️ <b>Shopping</b>"],
+        ["🪪 Register as ASN (NIP)", "🙋 Register as general buyer"],
+        ["🛍️ Catalog", "🔎 Search"],
+    ),
+    "asn": (["🛍️ <b>Shopping</b>"], ["🛍️ Browse the catalog"], ["🛍️ Catalog", "🔎 Search"]),
+    "asn-met": (["🛍️ <b>Shopping</b>"], ["🛍️ Browse the catalog"], ["🛍️ Catalog", "🔎 Search"]),
+    "merchant": (
+        ["🏪 <b>Your shop</b>", "🛍️ <b>Shopping</b>"],
+        ["🏪 My shop"],
+        ["🏪 My shop", "📦 My products"],
+    ),
+    "admin": (
+        ["🛡️ <b>Administration</b>", "🛍️ <b>Shopping</b>"],
+        ["📊 This month's report", "🛡️ Administration"],
+        ["📊 Report", "📢 Broadcast"],
+    ),
+}
+
+
+async def test_every_persona_has_its_own_home_in_both_languages(sandbox_id, artifacts):
+    """Each persona types /menu in Indonesian, then in English: the home for their role (its
+    sections, buttons and reply keyboard), in that language, with nothing of the other."""
+    _browser_or_skip()
+    from playwright.async_api import async_playwright, expect
+
+    from views.i18n import translate
+
+    def plain(message_id: str, language: str) -> str:
+        return re.sub(r"<[^>]+>", "", translate(message_id, language))
+
+    sandbox = sandbox_id
+    outside: list[str] = []
+    shots = Shots(artifacts, "homes")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport=DESKTOP)
+        await context.route("**/*", _only_local(sandbox, outside))
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(sandbox.url)
+        for language, switch in (("id", "Bahasa Indonesia"), ("en", "English")):
+            await page.get_by_role("button", name=switch).click()
+            await expect(page.locator(f'[data-lang="{language}"]')).to_have_class(re.compile("on"))
+            other = "en" if language == "id" else "id"
+            for persona, (sections, buttons, keyboard) in HOMES.items():
+                await page.locator(f'[data-persona="{persona}"]').click()
+                if await page.locator("#start-btn").is_visible():
+                    await page.locator("#start-btn").click()
+                else:
+                    await page.locator("#text").fill("/menu")
+                    await page.locator("#send").click()
+                question = plain("What would you like to do?", language)
+                choice = page.locator(".msg", has_text=question).last
+                await expect(choice).to_be_visible(timeout=WAIT)
+                home = page.locator(".msg").filter(has=page.locator(".ikb")).last
+                for label in buttons:
+                    await expect(
+                        home.locator(".ikb", has_text=plain(label, language))
+                    ).to_be_visible()
+                text = await page.locator(
+                    ".msg", has_text=plain(sections[-1], language)
+                ).last.inner_text()
+                for section in sections:
+                    assert plain(section, language) in text, (persona, language, section)
+                    assert plain(section, other) not in text, (persona, language, section)
+                first_row = page.locator("#reply-keyboard .rkb-row").first.locator(".rkb")
+                await expect(first_row).to_have_text([plain(k, language) for k in keyboard])
+                await shots(page, f"{persona}-{language}")
+        await context.close()
+        await browser.close()
+    assert not errors, errors
+    assert not outside, outside
+    assert shots.taken() == shots.count == 2 * len(HOMES)

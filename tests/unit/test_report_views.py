@@ -120,3 +120,36 @@ def test_workbook_keeps_numbers_and_texts_exact():
     categories = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True)}
     assert categories["Spend: Other"] == 500_000
     assert categories["Median spend per ASN"] == 450_000.5
+
+
+def _simulate(color: str, matrix: list[list[float]]) -> tuple[float, ...]:
+    """The colour as a person with a colour-vision deficiency sees it (Machado et al. 2009,
+    severity 1, in linear RGB)."""
+    rgb = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return tuple(sum(m * c for m, c in zip(row, linear, strict=True)) for row in matrix)
+
+
+PROTANOPIA = [[0.152, 1.053, -0.205], [0.115, 0.786, 0.099], [-0.004, -0.048, 1.052]]
+DEUTERANOPIA = [[0.367, 0.861, -0.228], [0.280, 0.673, 0.047], [-0.012, 0.043, 0.969]]
+
+
+def test_compliance_bands_are_told_apart_without_colour_vision_and_have_a_legend():
+    from views.reports import BANDS
+
+    hatches = [hatch for _low, _color, hatch in BANDS]
+    assert len(set(hatches)) == len(BANDS)  # each band its own pattern, in black and white too
+    for matrix in (PROTANOPIA, DEUTERANOPIA):
+        seen = [_simulate(color, matrix) for _low, color, _hatch in BANDS]
+        for i, a in enumerate(seen):
+            for b in seen[i + 1 :]:
+                assert max(abs(x - y) for x, y in zip(a, b, strict=True)) > 0.15
+
+    # Every OPD below 50%: the legend still shows the three bands' colours.
+    i18n = get_i18n()
+    with i18n.context(), i18n.use_locale("id"):
+        png = chart_pngs(_report(4), "id")[0]
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = {pixel for _count, pixel in image.getcolors(maxcolors=1_000_000)}
+    for _low, color, _hatch in BANDS:
+        assert tuple(int(color[i : i + 2], 16) for i in (1, 3, 5)) in colours, color

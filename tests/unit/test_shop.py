@@ -4,7 +4,6 @@ staff invitations, QRIS registration and payment proofs (SQLite and PostgreSQL).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -18,13 +17,7 @@ from services.search import search_products
 from tests import factories as f
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
-STATIC = next(
-    line.strip()
-    for line in (Path(__file__).resolve().parent.parent / "data" / "qris_vectors.txt")
-    .read_text()
-    .splitlines()
-    if line.strip() and not line.startswith("#")
-)
+STATIC = f.STATIC_QRIS
 
 
 async def _people(session):
