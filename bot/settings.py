@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.deadlines import ReminderPolicy
+from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
 from services.policy import BroadcastPolicy, Policy
 from services.quota import QuotaPolicy
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     payment_reminder_days: int = 3  # accepted, unpaid: remind the buyer once
     autocomplete_days: int = 7  # ready/shipped, unconfirmed: complete
     staff_invite_hours: int = 48  # a shop owner's staff invitation link stays valid this long
+    # Money spreads: a shop's paid sales per WIB month up to the cap (0: no cap), then ranked
+    # last ("last") or hidden ("hide") until the 1st; fair ranking of equally relevant products.
+    shop_monthly_cap: int = Field(default=30_000_000, ge=0)
+    capped_shops: Literal["last", "hide"] = "last"
+    fair_ranking: bool = True
     # Deadline reminders: days before the deadline day (e.g. REMINDER_OFFSETS=7,3,1), at this
     # hour (WIB), to each ASN still below the minimum.
     reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1)
@@ -137,6 +143,11 @@ class Settings(BaseSettings):
                 retry_backoff=self.broadcast_retry_backoff,
                 progress_seconds=self.broadcast_progress_seconds,
                 poll_seconds=self.broadcast_poll_seconds,
+            ),
+            fairness=FairnessPolicy(
+                monthly_cap=self.shop_monthly_cap,
+                hide_capped=self.capped_shops == "hide",
+                ranking=self.fair_ranking,
             ),
             admin_ids=self.admin_ids,
             default_locale=self.default_locale,

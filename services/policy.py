@@ -12,6 +12,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.deadlines import ReminderPolicy
+from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
 from services.quota import QuotaPolicy
 
@@ -37,6 +38,7 @@ class Policy:
     hygiene: HygienePolicy = field(default_factory=HygienePolicy)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     broadcasts: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
     # Administrators named in the configuration (ADMIN_IDS); more are added in the chat.
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "id"

@@ -161,6 +161,13 @@ class AdjustmentRow:
     now: int
 
 
+@dataclass(frozen=True)
+class CappedShop:
+    code: str
+    name: str
+    sales: int
+
+
 @dataclass
 class ReportDetails:
     asn: list[AsnRow] = field(default_factory=list)
@@ -190,6 +197,8 @@ class Report:
     previous_opds: list[OpdFigures]
     adjustments: list[Adjustment]
     details: ReportDetails | None = None
+    monthly_cap: int = 0  # the cap on a shop's monthly sales (services.fairness); 0: none
+    capped_shops: list[CappedShop] = field(default_factory=list)  # the city's report only
 
     @property
     def subject(self) -> int:
@@ -356,8 +365,11 @@ async def build_report(
     policy: QuotaPolicy,
     now: datetime,
     details: bool = False,
+    monthly_cap: int = 0,
 ) -> Report:
     """The month's report as `role` may see it (`role` from services.admins.role_of).
+
+    With a `monthly_cap`, the city's report lists the shops whose paid sales reached it.
 
     With `details`, also the rows of the workbook: every ASN, merchant and order in scope.
     """
@@ -402,10 +414,29 @@ async def build_report(
         previous_opds=previous_opds,
         adjustments=adjustments,
     )
+    if monthly_cap > 0 and opd is None:
+        report.monthly_cap = monthly_cap
+        report.capped_shops = await _capped_shops(session, start, end, monthly_cap)
     if details:
         report.details = await _details(session, report, asn, policy=policy)
     await session.commit()  # end the read transaction (SQLite keeps a snapshot otherwise)
     return report
+
+
+async def _capped_shops(
+    session: AsyncSession, start: datetime, end: datetime, cap: int
+) -> list[CappedShop]:
+    """Shops whose paid sales in [start, end) reached `cap`, highest first."""
+    total = func.sum(Order.total)
+    rows = await session.exec(
+        _select(Merchant.code, Merchant.name, total)
+        .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
+        .where(*_paid_in(start, end, None))
+        .group_by(col(Merchant.id), col(Merchant.code), col(Merchant.name))
+        .having(total >= cap)
+        .order_by(total.desc(), col(Merchant.code))
+    )
+    return [CappedShop(code, name, int(sales)) for code, name, sales in rows.all()]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_decimal
@@ -103,6 +104,9 @@ def _heading_lines(report: Report, locale: str, tz: ZoneInfo) -> list[str]:
     return lines
 
 
+MAX_CAPPED_SHOWN = 10
+
+
 def _figure_lines(report: Report, locale: str) -> list[str]:
     """Registration, compliance and spend."""
     registered_pct = 100.0 * report.registered / report.roster if report.roster else None
@@ -136,6 +140,19 @@ def _figure_lines(report: Report, locale: str) -> list[str]:
             without=count(report.merchants_without_sales, locale),
         ),
     ]
+    if report.monthly_cap and report.opd is None:
+        lines.append(
+            ngettext(
+                "🧢 At the monthly cap of {cap}: {n} shop",
+                "🧢 At the monthly cap of {cap}: {n} shops",
+                len(report.capped_shops),
+            ).format(cap=money(report.monthly_cap, locale), n=len(report.capped_shops))
+        )
+        for shop in report.capped_shops[:MAX_CAPPED_SHOWN]:
+            lines.append(f"   • {esc(shop.name)} ({esc(shop.code)}): {money(shop.sales, locale)}")
+        if len(report.capped_shops) > MAX_CAPPED_SHOWN:
+            more = len(report.capped_shops) - MAX_CAPPED_SHOWN
+            lines.append("   " + _("… and {n} more").format(n=more))
     return lines
 
 

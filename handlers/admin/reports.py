@@ -49,7 +49,12 @@ async def send_report(
 ) -> None:
     try:
         report = await build_report(
-            session, month, role=roles.administration, policy=policy.quota, now=now
+            session,
+            month,
+            role=roles.administration,
+            policy=policy.quota,
+            now=now,
+            monthly_cap=policy.fairness.monthly_cap,
         )
     except ServiceError as exc:
         await message.answer(describe(exc))
