@@ -15,6 +15,7 @@ from services.deadlines import ReminderPolicy
 from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
 from services.quota import QuotaPolicy
+from services.redflags import RedFlagPolicy
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -39,6 +40,7 @@ class Policy:
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     broadcasts: BroadcastPolicy = field(default_factory=BroadcastPolicy)
     fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
+    red_flags: RedFlagPolicy = field(default_factory=RedFlagPolicy)
     # Administrators named in the configuration (ADMIN_IDS); more are added in the chat.
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "id"
