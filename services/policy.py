@@ -12,8 +12,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.deadlines import ReminderPolicy
+from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
 from services.quota import QuotaPolicy
+from services.redflags import RedFlagPolicy
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -37,6 +39,8 @@ class Policy:
     hygiene: HygienePolicy = field(default_factory=HygienePolicy)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     broadcasts: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
+    red_flags: RedFlagPolicy = field(default_factory=RedFlagPolicy)
     # Administrators named in the configuration (ADMIN_IDS); more are added in the chat.
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "id"

@@ -49,6 +49,7 @@ from services.quota import (
     month_start,
     next_month,
 )
+from services.redflags import Flag, RedFlagPolicy, red_flags
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,13 @@ class AdjustmentRow:
     now: int
 
 
+@dataclass(frozen=True)
+class CappedShop:
+    code: str
+    name: str
+    sales: int
+
+
 @dataclass
 class ReportDetails:
     asn: list[AsnRow] = field(default_factory=list)
@@ -190,6 +198,11 @@ class Report:
     previous_opds: list[OpdFigures]
     adjustments: list[Adjustment]
     details: ReportDetails | None = None
+    monthly_cap: int = 0  # the cap on a shop's monthly sales (services.fairness); 0: none
+    capped_shops: list[CappedShop] = field(default_factory=list)  # the city's report only
+    # The month's red flags (services.redflags): administrators and the inspectorate only;
+    # None when not computed.
+    red_flags: list[Flag] | None = None
 
     @property
     def subject(self) -> int:
@@ -226,8 +239,8 @@ def _count(condition: ColumnElement) -> ColumnElement:
 
 
 def scope_of(role: Role) -> str | None:
-    """The OPD a role may see (None: all); refuses anyone who is not staff."""
-    if role.is_admin:
+    """The OPD a role may see (None: all); refuses anyone who may not read reports."""
+    if role.sees_city:
         return None
     if role.is_staff and role.opd:
         return role.opd
@@ -356,8 +369,14 @@ async def build_report(
     policy: QuotaPolicy,
     now: datetime,
     details: bool = False,
+    monthly_cap: int = 0,
+    red_flag_policy: RedFlagPolicy | None = None,
 ) -> Report:
     """The month's report as `role` may see it (`role` from services.admins.role_of).
+
+    With a `monthly_cap`, the city's report lists the shops whose paid sales reached it; with
+    a `red_flag_policy`, the city's report (administrators, the inspectorate) has the month's
+    red flags.
 
     With `details`, also the rows of the workbook: every ASN, merchant and order in scope.
     """
@@ -402,10 +421,38 @@ async def build_report(
         previous_opds=previous_opds,
         adjustments=adjustments,
     )
+    if monthly_cap > 0 and opd is None:
+        report.monthly_cap = monthly_cap
+        report.capped_shops = await _capped_shops(session, start, end, monthly_cap)
+    if red_flag_policy is not None and role.sees_city:
+        report.red_flags = await red_flags(
+            session,
+            month,
+            tz=policy.tz,
+            policy=red_flag_policy,
+            default_deadline=policy.deadline_day,
+            default_minimum=policy.default_minimum,
+        )
     if details:
         report.details = await _details(session, report, asn, policy=policy)
     await session.commit()  # end the read transaction (SQLite keeps a snapshot otherwise)
     return report
+
+
+async def _capped_shops(
+    session: AsyncSession, start: datetime, end: datetime, cap: int
+) -> list[CappedShop]:
+    """Shops whose paid sales in [start, end) reached `cap`, highest first."""
+    total = func.sum(Order.total)
+    rows = await session.exec(
+        _select(Merchant.code, Merchant.name, total)
+        .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
+        .where(*_paid_in(start, end, None))
+        .group_by(col(Merchant.id), col(Merchant.code), col(Merchant.name))
+        .having(total >= cap)
+        .order_by(total.desc(), col(Merchant.code))
+    )
+    return [CappedShop(code, name, int(sales)) for code, name, sales in rows.all()]
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ STAFF_COMMANDS = (
     ("broadcast", "New announcement"),
     ("broadcasts", "Announcements sent"),
 )
+# The inspectorate: reads only.
+INSPECTORATE_COMMANDS = (
+    ("laporan", "Monthly report"),
+    ("audit", "Audit log"),
+)
 # Administrators only.
 ADMIN_COMMANDS = (
     ("admin", "Administration"),
@@ -49,6 +54,7 @@ def _command_descriptions() -> None:
     _("My shop"), _("My products")
     _("Monthly report"), _("New announcement"), _("Announcements sent")
     _("Administration"), _("Minimum-spend rules"), _("Suspend a shop"), _("Reactivate a shop")
+    _("Audit log")
 
 
 def _commands(entries: tuple[tuple[str, str], ...], locale: str) -> list[BotCommand]:
@@ -71,6 +77,8 @@ def role_entries(roles: Roles, *, shop_active: bool = True) -> tuple[tuple[str, 
             entries += OWNER_COMMANDS
     if roles.is_staff:
         entries += STAFF_COMMANDS
+    elif roles.has(RoleKind.INSPECTORATE):
+        entries += INSPECTORATE_COMMANDS
     if roles.is_admin:
         entries += ADMIN_COMMANDS
     return entries

@@ -24,7 +24,7 @@ routes = Routes("admin_refusals")
 
 ADMIN_COMMANDS = (
     "admin", "broadcast", "siaran", "broadcasts", "siaran_list", "kuota_atur", "quota_rules",
-    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate",
+    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "audit", "log_audit",
 )  # fmt: skip
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,

@@ -11,6 +11,7 @@ from handlers.buyer import (
     cart,
     catalog,
     checkout,
+    gap,
     payments,
     quota,
     registration,
@@ -27,6 +28,7 @@ def router() -> Router:
         checkout.routes.router(),
         payments.routes.router(),
         quota.routes.router(),
+        gap.routes.router(),
         reminders.routes.router(),
         announcements.routes.router(),
     )
