@@ -156,6 +156,7 @@ def _statements(asn: int, merchants: int, products: int, orders: int) -> list[st
     ]
 
 
+TABLES = ("roster", "users", "merchants", "products", "orders", "order_items")
 HASHINT = """CREATE OR REPLACE FUNCTION hashint(x bigint) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT (hashint8(x)::bigint & 2147483647) $$"""
@@ -172,12 +173,15 @@ async def populate(database: Database, args: argparse.Namespace) -> dict[str, in
             await conn.execute(text(statement))
         await conn.execute(text("DROP FUNCTION hashint(bigint)"))
         await conn.execute(text("VACUUM ANALYZE"))
-        counts = {}
-        for table in ("roster", "users", "merchants", "products", "orders", "order_items"):
-            counts[table] = int(
-                (await conn.execute(text(f"SELECT count(*) FROM {table}"))).one()[0]
-            )
-    return counts
+    return await existing(database)
+
+
+async def existing(database: Database) -> dict[str, int]:
+    async with database.engine.connect() as conn:
+        return {
+            table: int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).one()[0])
+            for table in TABLES
+        }
 
 
 def peak_rss_mb() -> float:
@@ -218,7 +222,11 @@ async def run(url: str, args: argparse.Namespace) -> bool:
     try:
         await upgrade(database.engine)
         t0 = time.perf_counter()
-        counts = await populate(database, args)
+        counts = await (existing(database) if args.reuse else populate(database, args))
+        async with database.session() as session:  # --reuse: the month open again
+            await session.exec(text("DELETE FROM month_results"))  # type: ignore[call-overload]
+            await session.exec(text("DELETE FROM month_closings"))  # type: ignore[call-overload]
+            await session.commit()
         print(
             f"PostgreSQL: {counts['roster']:,} ASN ({counts['users']:,} accounts), "
             f"{counts['merchants']:,} merchants, {counts['products']:,} products, "
@@ -300,19 +308,25 @@ async def main() -> int:
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--orders", type=int, default=2_500_000)
     parser.add_argument("--skip-workbook", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the database a --keep run left (no loading)"
+    )
     parser.add_argument(
         "--slow-sql", type=float, metavar="S", help="print the SQL statements slower than S s"
     )
     args = parser.parse_args()
     if args.asn < 100 or args.merchants < 40 or args.products < args.merchants:
         parser.error("at least 100 ASN, 40 merchants and one product per merchant")
-    await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    await pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
+    if not args.reuse:
+        await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        await pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
     try:
         base, _, _ = PG_ADMIN_URL.rpartition("/")
         return 0 if await run(f"{base}/{PG_DATABASE}", args) else 1
     finally:
-        await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        if not args.keep:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

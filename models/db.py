@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event
+from sqlalchemy import Column, MetaData, Table, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
@@ -386,3 +386,21 @@ _GONE = frozenset(
 )
 # redis-py's: the server is down, restarting or still loading its data.
 _REDIS_GONE = frozenset({"ConnectionError", "TimeoutError", "BusyLoadingError"})
+
+
+async def materialize(session: AsyncSession, name: str, query: Select[Any]) -> Table:
+    """The rows of `query`, computed once, as a temporary table of this connection (named
+    `name`, replacing any left by an earlier use), to aggregate several times over. Drop it
+    with `drop_temporary` when done (a rollback drops it too: DDL is transactional on both
+    backends)."""
+    await drop_temporary(session, name)
+    columns = [Column(c.name, c.type) for c in query.selected_columns]
+    temporary = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    await session.run_sync(lambda sync: temporary.create(sync.connection()))
+    await session.exec(insert(temporary).from_select([c.name for c in columns], query))
+    return temporary
+
+
+async def drop_temporary(session: AsyncSession, name: str) -> None:
+    # SQLModel's `exec` runs any statement, but its overloads type only selects and DML.
+    await session.exec(text(f"DROP TABLE IF EXISTS {name}"))  # type: ignore[call-overload]
