@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Subquery, and_, case, distinct, union_all
+from sqlalchemy import FromClause, and_, case, distinct, exists, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,6 +37,7 @@ from models import (
     RosterEntry,
     User,
 )
+from models.db import drop_temporary, materialize
 from models.enums import PAID_STATUSES
 from services.admins import Role
 from services.compliance import asn_query, current_month, paid_spend
@@ -234,6 +235,9 @@ class Report:
         )
 
 
+ASN_TABLE = "report_asn"
+
+
 def _count(condition: ColumnElement) -> ColumnElement:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -268,7 +272,7 @@ def _select(*columns: Any) -> Select[*tuple[Any, ...]]:
     return Select(*columns)
 
 
-async def _opd_figures(session: AsyncSession, asn: Subquery) -> list[OpdFigures]:
+async def _opd_figures(session: AsyncSession, asn: FromClause) -> list[OpdFigures]:
     rows = (
         await session.exec(
             _select(
@@ -286,7 +290,7 @@ async def _opd_figures(session: AsyncSession, asn: Subquery) -> list[OpdFigures]
     return [OpdFigures(row[0], *(int(v) for v in row[1:])) for row in rows]
 
 
-async def _median(session: AsyncSession, asn: Subquery, subject: int) -> float:
+async def _median(session: AsyncSession, asn: FromClause, subject: int) -> float:
     if subject <= 0:
         return 0.0
     values = (
@@ -385,7 +389,9 @@ async def build_report(
     if month > current_month(now, policy):
         raise ServiceError(Refusal.MONTH_IN_FUTURE)
     query, closing = await asn_query(session, month, policy=policy, opd=opd)
-    asn = query.subquery("asn")
+    # Every ASN's figures, computed once (a pass over the month's orders) for the several
+    # aggregates below and the workbook's rows.
+    asn = await materialize(session, ASN_TABLE, query)
     totals = await _asn_totals(session, asn)
     median = await _median(session, asn, totals.roster - totals.exempt)
     opds = await _opd_figures(session, asn)
@@ -435,6 +441,7 @@ async def build_report(
         )
     if details:
         report.details = await _details(session, report, asn, policy=policy)
+    await drop_temporary(session, ASN_TABLE)
     await session.commit()  # end the read transaction (SQLite keeps a snapshot otherwise)
     return report
 
@@ -464,7 +471,7 @@ class _AsnTotals:
     counted_spend: int
 
 
-async def _asn_totals(session: AsyncSession, asn: Subquery) -> _AsnTotals:
+async def _asn_totals(session: AsyncSession, asn: FromClause) -> _AsnTotals:
     """The compliance figures over every ASN in scope."""
     row = (
         await session.exec(
@@ -502,7 +509,7 @@ async def _sales(session: AsyncSession, paid: list[ColumnElement]) -> _Sales:
             .select_from(Merchant)
             .where(
                 col(Merchant.status) == MerchantStatus.ACTIVE,
-                col(Merchant.id).not_in(select(Order.merchant_id).where(*paid)),
+                ~exists().where(col(Order.merchant_id) == col(Merchant.id), *paid),
             )
         )
     ).one()
@@ -558,7 +565,7 @@ async def _adjustments(
 
 
 async def _details(
-    session: AsyncSession, report: Report, asn: Subquery, *, policy: QuotaPolicy
+    session: AsyncSession, report: Report, asn: FromClause, *, policy: QuotaPolicy
 ) -> ReportDetails:
     start, end = month_bounds(report.month, policy.tz)
     return ReportDetails(
@@ -569,7 +576,7 @@ async def _details(
     )
 
 
-async def _asn_rows(session: AsyncSession, asn: Subquery) -> list[AsnRow]:
+async def _asn_rows(session: AsyncSession, asn: FromClause) -> list[AsnRow]:
     """Every ASN in scope, by OPD and name."""
     rows = (
         await session.exec(
