@@ -15,11 +15,17 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from models.db import Database
 from models.migrate import upgrade
 from services.categories import ensure_categories
+
+# Hypothesis checks what happens, never how fast: a per-example deadline only fails on a busy
+# machine (CI shares its cores), so it is off; the examples' number stays hypothesis' default.
+settings.register_profile("tukulokal", deadline=None)
+settings.load_profile("tukulokal")
 
 PG_ADMIN_URL = os.environ.get(
     "TUKULOKAL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
