@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from services.deadlines import ReminderPolicy
 from services.hygiene import HygienePolicy
+from services.outside import OutsidePolicy
 from services.quota import QuotaPolicy
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -37,6 +38,7 @@ class Policy:
     hygiene: HygienePolicy = field(default_factory=HygienePolicy)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     broadcasts: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    outside: OutsidePolicy = field(default_factory=OutsidePolicy)
     # Administrators named in the configuration (ADMIN_IDS); more are added in the chat.
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "id"

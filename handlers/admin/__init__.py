@@ -11,12 +11,14 @@ from handlers.admin import (
     broadcast_compose,
     broadcast_control,
     exemptions,
+    outages,
     panel,
     quota_rules,
     refusals,
     registrations,
     reports,
     shops,
+    verify,
 )
 from handlers.filters import HasRole
 from services.roles import RoleKind
@@ -35,6 +37,7 @@ def router() -> Router:
         reports.routes.router(),
         broadcast_compose.routes.router(),
         broadcast_control.routes.router(),
+        verify.routes.router(),
     )
     admins = _only("administrators", RoleKind.ADMIN)
     admins.include_routers(
@@ -43,6 +46,7 @@ def router() -> Router:
         quota_rules.routes.router(),
         exemptions.routes.router(),
         shops.routes.router(),
+        outages.routes.router(),
     )
     staff.include_router(admins)
     top = Router(name="admin")

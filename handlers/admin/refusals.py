@@ -14,21 +14,24 @@ from views.broadcasts import BroadcastCtlCb, BroadcastListCb, SetupCb
 from views.callbacks import (
     AdminHomeCb,
     ExemptReasonCb,
+    OutageCb,
     QuotaAdminCb,
     QuotaFromCb,
     RegistrationCb,
     ReportCb,
+    VerifyCb,
 )
 
 routes = Routes("admin_refusals")
 
 ADMIN_COMMANDS = (
     "admin", "broadcast", "siaran", "broadcasts", "siaran_list", "kuota_atur", "quota_rules",
-    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate",
+    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "verifikasi",
+    "verify", "calon_umkm", "shops_to_invite", "gangguan", "outage",
 )  # fmt: skip
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
-    ExemptReasonCb, ReportCb, RegistrationCb,
+    ExemptReasonCb, ReportCb, RegistrationCb, VerifyCb, OutageCb,
 )  # fmt: skip
 
 

@@ -8,9 +8,11 @@ from aiogram import Router
 
 from handlers.buyer import (
     announcements,
+    appeals,
     cart,
     catalog,
     checkout,
+    outside,
     payments,
     quota,
     registration,
@@ -27,6 +29,8 @@ def router() -> Router:
         checkout.routes.router(),
         payments.routes.router(),
         quota.routes.router(),
+        outside.routes.router(),
+        appeals.routes.router(),
         reminders.routes.router(),
         announcements.routes.router(),
     )
