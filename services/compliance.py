@@ -44,6 +44,7 @@ from services.admins import audit
 from services.errors import NotFound, Refusal, ServiceError
 from services.golongan import QUOTA_CLASSES
 from services.quota import (
+    OUTSIDE_SHARE_SETTING,
     QuotaPolicy,
     capped_outside,
     check_rule,
@@ -60,6 +61,7 @@ from services.quota import (
     outside_share_for,
     outside_spend,
     put_deadline_day,
+    put_month_rule,
     put_rule,
     quota_status,
     spent_in_month,
@@ -221,6 +223,7 @@ class RulesOverview:
     deadline: date
     upcoming_deadlines: list[tuple[date, int]]
     exempt_count: int  # ASN exempt this month
+    outside_share: int = 50  # percent of the minimum outside purchases may cover this month
 
 
 async def rules_overview(
@@ -260,8 +263,9 @@ async def rules_overview(
             )
         )
     ).one()
+    share = await outside_share_for(session, month, default=policy.outside_share)
     return RulesOverview(
-        month, classes, day, deadline_for(month, day, credit), later, int(exempt_count)
+        month, classes, day, deadline_for(month, day, credit), later, int(exempt_count), share
     )
 
 
@@ -318,6 +322,25 @@ async def change_deadline_day(
     async with write_transaction(session):
         await put_deadline_day(session, day, first)
         audit(session, actor.telegram_id, "set_deadline_day", day=day, valid_from=first)
+
+
+async def change_outside_share(
+    session: AsyncSession,
+    *,
+    actor: Roles,
+    percent: int,
+    valid_from: date,
+    now: datetime,
+    policy: QuotaPolicy,
+) -> None:
+    """The share of the minimum purchases outside the catalog may cover, from a month on."""
+    actor.require_admin()
+    if not 0 <= percent <= 100:
+        raise ServiceError(Refusal.AMOUNT_INVALID)
+    first = _not_past(valid_from, now, policy)
+    async with write_transaction(session):
+        await put_month_rule(session, OUTSIDE_SHARE_SETTING, percent, first)
+        audit(session, actor.telegram_id, "set_outside_share", percent=percent, valid_from=first)
 
 
 # --- exemptions --------------------------------------------------------------------------

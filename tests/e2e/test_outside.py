@@ -7,6 +7,7 @@ import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import openpyxl
 from PIL import Image, ImageDraw, ImageFilter
 from sqlmodel import select
 
@@ -101,6 +102,14 @@ async def open_queue(verifier, label: str = "Purchases"):
 
 async def test_a_receipt_with_two_photos_is_verified_by_the_admin_and_counted(app, tg, session):
     asn, admin = await _people(tg, session)
+    await f.merchant(session, name="Keripik Sanan Bu Tin")
+    await asn.send("/belanja_luar")
+    await asn.wait_reply(containing="What is the shop's name?")
+    await asn.send("keripik sanan  bu tin")  # a registered shop: its orders count by themselves
+    told = await asn.wait_reply(containing="is registered in TukuLokal")
+    assert "please order from it in the catalog" in told.text
+    await asn.press("Cancel")
+    await asn.wait_reply(containing="Nothing was changed")
     number = await report(asn, [jpeg(picture(1)), jpeg(picture(2))])
     assert number == 1
 
@@ -174,16 +183,41 @@ async def test_the_same_photo_recompressed_and_cropped_is_flagged(app, tg, sessi
 async def test_the_monthly_share_caps_what_outside_purchases_count(app, tg, session):
     asn, admin = await _people(tg, session)
     await report(asn, [jpeg(picture(3))], amount="300.000", album=False)
+    await f.asn_user(session, ASN_2, f.PNS_NIP_2, name="Siti Aminah", opd="Dinkes")
+    siti = tg.user(ASN_2, first_name="Siti", language_code="en")
+    await open_bot(siti)
+    await report(siti, [jpeg(picture(5))], amount="60rb", album=False)
     await open_queue(admin)
-    review = await admin.wait_reply(containing="Verification #1")
-    await admin.click("Approve", review)
-    await admin.wait_reply(containing="#1 approved.")
+    for number in (1, 2):
+        review = await admin.wait_reply(containing=f"Verification #{number}")
+        await admin.click("Approve", review)
+        await admin.wait_reply(containing=f"#{number} approved.")
     await asn.send("/kuota")
     quota = await asn.wait_reply(containing="Minimum spend")
     assert "Counted so far: Rp250,000" in quota.text
     assert "Counted: Rp250,000 (at most Rp250,000, 50% of the minimum)" in quota.text
     assert "Approved Rp300,000: above the share, the rest does not count." in quota.text
     assert "Remaining: Rp250,000" in quota.text
+
+    # The share is the administrators' to set, from a month on.
+    await admin.send("/porsi_luar 40")
+    await admin.wait_reply(containing="count up to 40% of the minimum from November 2026 on")
+    await asn.send("/kuota")
+    quota = await asn.wait_reply(containing="Minimum spend")
+    assert "Counted so far: Rp200,000" in quota.text
+    await asn.send("/porsi_luar 90")
+    await asn.wait_reply(containing="not allowed")
+
+    # The same unregistered shop in several approved purchases: a shop to invite.
+    await admin.send("/calon_umkm")
+    shops = await admin.wait_reply(containing="Shops to invite")
+    assert "Warung Bu Sri (Lowokwaru): 2 ASN, Rp360,000" in shops.text
+    await admin.click("CSV", shops)
+    document = await admin.wait_reply(predicate=lambda m: m.document is not None)
+    data, filename = document.document
+    assert filename == "calon-umkm.csv"
+    rows = data.decode("utf-8-sig").splitlines()
+    assert rows[1] == "Warung Bu Sri,Lowokwaru,2,2,360000"
 
 
 async def test_an_approval_after_closing_shows_as_an_adjustment(app, tg, session, clock):
@@ -208,6 +242,16 @@ async def test_an_approval_after_closing_shows_as_an_adjustment(app, tg, session
     assert "1 ASN changed by +Rp100,000" in november.text
     assert "outside the catalog approved after closing: Rp100,000" in november.text
     assert "Approved: 1, Rp100,000 (100.0% of all spend)" in november.text
+    await admin.click("Spreadsheet (XLSX)", november)
+    document = await admin.wait_reply(timeout=20, predicate=lambda m: m.document is not None)
+    book = openpyxl.load_workbook(io.BytesIO(document.document[0]))
+    sheet = book["Outside purchases"]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:3] == ("No.", "NIP", "Name") and len(rows) == 1
+    assert rows[0][4:11] == (
+        "Warung Bu Sri", "Lowokwaru", "Tlogomas", "nasi pecel 3 bungkus, es teh 3", 100000,
+        "2026-11-27", "approved",
+    )  # fmt: skip
     await asn.send("/kuota")
     december = await asn.wait_reply(containing="Minimum spend")
     assert "December 2026" in december.text and "Counted so far: Rp0" in december.text
