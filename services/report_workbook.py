@@ -1,8 +1,9 @@
 """The monthly report as an XLSX workbook: numbers as numbers, frozen headers, auto-filters.
 
 Sheets: Summary (each figure with its value), OPD (with last month beside it), ASN, Shops,
-Orders (every order of the month), Outside purchases (purchases outside the catalog dated in
-the month, any status) and, when a closed month changed afterwards, Adjustments.
+Orders (every order of the month), when there are any, Outside purchases (purchases outside
+the catalog dated in the month, any status) and, when a closed month changed afterwards,
+Adjustments.
 Written by services.export (XlsxWriter, row by row), so no text from data becomes a formula.
 
 Services do not translate: the sheet names, headers and words come in a WorkbookLabels, made by
@@ -172,7 +173,8 @@ def workbook_xlsx(report: Report, labels: WorkbookLabels, tz: ZoneInfo) -> bytes
         _asn_sheet(book, details.asn, labels)
         _shop_sheet(book, details.merchants, labels.shops)
         _order_sheet(book, details.orders, labels, tz)
-        _outside_sheet(book, details.outside, labels, tz)
+        if details.outside:
+            _outside_sheet(book, details.outside, labels, tz)
         if details.adjustments:
             _adjustment_sheet(book, details.adjustments, labels.adjustments)
         return book.close()

@@ -99,7 +99,7 @@ def quota_screen(status: QuotaStatus, locale: str, tz: tzinfo) -> tuple[str, Inl
             )
         if len(status.orders) > MAX_ORDERS_LISTED:
             lines.append(_("… and {n} more").format(n=len(status.orders) - MAX_ORDERS_LISTED))
-    else:
+    elif not status.outside_counted:
         lines.append("")
         lines.append(
             _(
