@@ -33,7 +33,7 @@ Clock = Callable[[], datetime]
 MEDIA_GROUP = 10  # Telegram's album limit
 
 
-class RejectForm(StatesGroup):
+class VerdictForm(StatesGroup):
     reason = State()  # data: vf_kind ("p" or "e"), vf_id
 
 
@@ -189,7 +189,7 @@ async def ask_reason(
     roles.require_staff()
     if not isinstance(callback.message, Message):
         return
-    await state.set_state(RejectForm.reason)
+    await state.set_state(VerdictForm.reason)
     await state.update_data(vf_kind=callback_data.kind, vf_id=callback_data.id)
     if callback_data.kind == "e":
         await callback.message.answer(
@@ -224,7 +224,7 @@ async def _reject(
     await _show_next(message, session, roles, locale, policy, now, kind)
 
 
-@routes.callback_query(StateFilter(RejectForm.reason), VerifyCb.filter(F.action == "reason"))
+@routes.callback_query(StateFilter(VerdictForm.reason), VerifyCb.filter(F.action == "reason"))
 async def reason_tapped(
     callback: CallbackQuery,
     callback_data: VerifyCb,
@@ -245,7 +245,7 @@ async def reason_tapped(
     await _reject(callback.message, state, session, roles, sender, locale, policy, clock(), reason)
 
 
-@routes.message(RejectForm.reason, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
+@routes.message(VerdictForm.reason, F.text, ~F.text.startswith("/"), F.text != kb.CANCEL)
 async def reason_typed(
     message: Message,
     state: FSMContext,

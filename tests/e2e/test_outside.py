@@ -343,3 +343,58 @@ async def test_an_outage_moves_the_deadline_and_the_reminder_slots(app, tg, sess
     assert (await month_closing(ctx))["closed"] == 1
     async with app.db.session() as s:
         assert (await s.exec(select(AuditLog.action))).all().count("declare_outage") == 1
+
+
+async def test_the_verifier_asks_for_another_photo_and_declines_a_request(app, tg, session):
+    asn, admin = await _people(tg, session)
+    await report(asn, [jpeg(picture(11))], album=False)
+    await open_queue(admin)
+    review = await admin.wait_reply(containing="Verification #1")
+    await admin.click("Ask for another photo", review)
+    await admin.wait_reply(containing="Another photo of #1 was asked for.")
+    await admin.wait_reply(containing="Nothing is waiting for verification")
+    asked = await asn.wait_reply(containing="another photo is needed")
+    await asn.send("/kuota")
+    quota = await asn.wait_reply(containing="Minimum spend")
+    assert "#1 Warung Bu Sri — Rp45,000 (27 November 2026): 📷 another photo is asked for" in (
+        quota.text
+    )
+    await asn.click("Send another photo", asked)
+    await asn.wait_reply(containing="Send one or more photos")
+    await asn.send("a text instead")
+    await asn.wait_reply(containing="Send one or more photos")
+    await asn.send_photo(jpeg(picture(12)))
+    await asn.wait_reply(containing="Report #1 was sent for verification")
+    await open_queue(admin)
+    again = await admin.wait_reply(containing="Verification #1")
+    photos = [m for m in tg.chats[ADMIN_ID] if m.from_bot and m.media_group_id]
+    assert len(photos) == 2  # both photos, as an album
+    await admin.click("Reject", again)
+    await admin.wait_reply(containing="Why is #1 rejected?")
+    await admin.send("struk tidak mencantumkan nama toko")
+    await admin.wait_reply(containing="#1 rejected")
+    told = await asn.wait_reply(containing="was not accepted")
+    assert "struk tidak mencantumkan nama toko" in told.text
+
+    await asn.send("/keringanan")
+    months = await asn.wait_reply(containing="For which month?")
+    await asn.click("December 2026", months)
+    reasons = await asn.wait_reply(containing="Why?")
+    await asn.click("another reason", reasons)
+    await asn.wait_reply(containing="describe the reason")
+    await asn.send("tugas belajar di luar kota")
+    document = await asn.wait_reply(containing="supporting document")
+    await asn.click("Send without a document", document)
+    await asn.wait_reply(containing="request for December 2026 was sent")
+    await open_queue(admin, "Exemption requests")
+    request = await admin.wait_reply(containing="Exemption request #1")
+    assert "No document attached." in request.text
+    await admin.click("Decline", request)
+    await admin.wait_reply(containing="Why is request #1 declined?")
+    await admin.send("silakan ajukan melalui BKPSDM")
+    await admin.wait_reply(containing="Request #1 declined")
+    told = await asn.wait_reply(containing="was declined")
+    assert "December 2026 was declined: silakan ajukan melalui BKPSDM" in told.text
+    async with app.db.session() as s:
+        actions = (await s.exec(select(AuditLog.action).order_by(AuditLog.id))).all()
+    assert actions == ["outside_more", "outside_reject", "exemption_request_decline"]
