@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.deadlines import ReminderPolicy
+from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
 from services.outside import OutsidePolicy
 from services.policy import BroadcastPolicy, Policy
 from services.quota import QuotaPolicy
+from services.redflags import RedFlagPolicy
 
 DEFAULT_DB_PATH = Path("data") / "tukulokal.db"
 
@@ -43,6 +45,19 @@ class Settings(BaseSettings):
     payment_reminder_days: int = 3  # accepted, unpaid: remind the buyer once
     autocomplete_days: int = 7  # ready/shipped, unconfirmed: complete
     staff_invite_hours: int = 48  # a shop owner's staff invitation link stays valid this long
+    # Money spreads: a shop's paid sales per WIB month up to the cap (0: no cap), then ranked
+    # last ("last") or hidden ("hide") until the 1st; fair ranking of equally relevant products.
+    shop_monthly_cap: int = Field(default=30_000_000, ge=0)
+    capped_shops: Literal["last", "hide"] = "last"
+    fair_ranking: bool = True
+    # Red flags (services.redflags): thresholds of the rules.
+    red_flag_pair_share: float = Field(default=0.8, gt=0, le=1)
+    red_flag_rush_hours: int = Field(default=48, ge=1)
+    red_flag_large_order: int = Field(default=1_000_000, ge=0)
+    red_flag_price_raise_hours: int = Field(default=72, ge=1)
+    red_flag_split_minutes: int = Field(default=30, ge=1)
+    red_flag_split_orders: int = Field(default=3, ge=2)
+    red_flag_odd_hours: str = "23-5"  # WIB hours "from-to" (to exclusive)
     # Deadline reminders: days before the deadline day (e.g. REMINDER_OFFSETS=7,3,1), at this
     # hour (WIB), to each ASN still below the minimum.
     reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1)
@@ -97,6 +112,14 @@ class Settings(BaseSettings):
             return tuple(offsets)
         return value
 
+    @field_validator("red_flag_odd_hours")
+    @classmethod
+    def _check_hours(cls, value: str) -> str:
+        parts = value.replace(" ", "").split("-")
+        if len(parts) != 2 or not all(p.isdigit() and 0 <= int(p) <= 23 for p in parts):
+            raise ValueError("RED_FLAG_ODD_HOURS must be two WIB hours, e.g. 23-5")
+        return "-".join(str(int(p)) for p in parts)
+
     @field_validator("timezone")
     @classmethod
     def _check_tz(cls, value: str) -> str:
@@ -120,6 +143,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def odd_hours(self) -> tuple[int, int]:
+        start, end = self.red_flag_odd_hours.split("-")
+        return int(start), int(end)
 
     @property
     def is_sqlite(self) -> bool:
@@ -160,6 +188,21 @@ class Settings(BaseSettings):
                 retry_backoff=self.broadcast_retry_backoff,
                 progress_seconds=self.broadcast_progress_seconds,
                 poll_seconds=self.broadcast_poll_seconds,
+            ),
+            fairness=FairnessPolicy(
+                monthly_cap=self.shop_monthly_cap,
+                hide_capped=self.capped_shops == "hide",
+                ranking=self.fair_ranking,
+            ),
+            red_flags=RedFlagPolicy(
+                pair_share=self.red_flag_pair_share,
+                rush_hours=self.red_flag_rush_hours,
+                large_order=self.red_flag_large_order,
+                price_raise_hours=self.red_flag_price_raise_hours,
+                split_minutes=self.red_flag_split_minutes,
+                split_orders=self.red_flag_split_orders,
+                odd_from=self.odd_hours[0],
+                odd_to=self.odd_hours[1],
             ),
             admin_ids=self.admin_ids,
             default_locale=self.default_locale,

@@ -19,8 +19,17 @@ What happens on errors:
 - 403 (the user blocked the bot, or the account was deactivated) -> BLOCKED, not retried;
 - 400 "chat not found" (deleted account) -> NOT_FOUND, not retried;
 - other 400s (the message itself is refused) -> FAILED, not retried;
-- 5xx and network errors -> retried with exponential backoff, FAILED after `max_attempts`.
+- 5xx answers (but 504) and connections that could not be made -> retried with exponential
+  backoff, FAILED after `max_attempts`: the message was certainly not sent;
+- no answer (a timeout, a connection closed or a 504 Gateway Timeout) -> FAILED at once, not
+  retried: Telegram may have sent the message, and sending it again blindly would give the
+  user two (at most the messages in flight then are lost to the report, never doubled).
 A failure for one chat never stops the others.
+
+The bot's own requests (answers to users, edits) go through `SharedRateMiddleware`: calls
+that can be repeated without effect (edits, callback answers, deletions, menus, reads) are
+retried on the same server and network errors; sends only where they certainly did not reach
+Telegram, as above.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiohttp import ClientConnectorError
 
 from services.policy import BroadcastPolicy
 
@@ -155,17 +165,58 @@ SEND_METHODS = frozenset(
 )  # fmt: skip
 
 
+# Requests that change nothing when carried out twice: retried on any server or network error.
+IDEMPOTENT_METHODS = frozenset(
+    {
+        "getMe", "getChat", "getFile", "getUpdates", "getMyCommands", "getWebhookInfo",
+        "editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia",
+        "answerCallbackQuery", "deleteMessage", "deleteMessages", "sendChatAction",
+        "setMyCommands", "deleteMyCommands", "setChatMenuButton", "setMyDescription",
+        "setMyShortDescription", "setMyName", "setWebhook", "deleteWebhook",
+    }
+)  # fmt: skip
+
+
+def not_carried_out(exc: BaseException) -> bool:
+    """The request certainly had no effect: the server answered an error of its own (not a
+    gateway's timeout, after which the request may have gone through), or no connection
+    could be made at all."""
+    if isinstance(exc, TelegramServerError):
+        return "gateway time" not in exc.message.lower()
+    return isinstance(exc, TelegramNetworkError) and isinstance(
+        exc.__cause__, ClientConnectorError
+    )
+
+
+def safe_to_retry(method: str, exc: BaseException) -> bool:
+    """May `method`, which failed with `exc`, be sent again without doubling its effect?"""
+    if not isinstance(exc, (TelegramServerError, TelegramNetworkError)):
+        return False
+    return method in IDEMPOTENT_METHODS or not_carried_out(exc)
+
+
 class SharedRateMiddleware(BaseRequestMiddleware):
     """The bot's other requests (answers to users) share the sender's rate and survive 429s.
 
     Each message the bot sends to a user takes a slot from the limiter without waiting for
     it, so a running broadcast slows down by that much and the total stays within the rate.
     A 429 on such a request pauses bulk sending too, waits `retry_after` and tries again.
+    Server and network errors are retried `max_failures - 1` times (after `backoff`, then
+    doubled) where that is safe (`safe_to_retry`), then raised.
     """
 
-    def __init__(self, limiter: RateLimiter, *, max_retries: int = 2) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        *,
+        max_retries: int = 2,
+        max_failures: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
         self.limiter = limiter
         self.max_retries = max_retries
+        self.max_failures = max_failures
+        self.backoff = backoff
 
     async def __call__(
         self,
@@ -177,7 +228,7 @@ class SharedRateMiddleware(BaseRequestMiddleware):
             return await make_request(bot, method)
         if method.__api_method__ in SEND_METHODS:
             self.limiter.note()
-        attempt = 0
+        attempt = failures = 0
         while True:
             try:
                 return await make_request(bot, method)
@@ -187,6 +238,16 @@ class SharedRateMiddleware(BaseRequestMiddleware):
                 attempt += 1
                 self.limiter.pause(exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                failures += 1
+                name = method.__api_method__
+                # getUpdates has aiogram's own backoff loop around it; the others get ours.
+                if name == "getUpdates" or failures >= self.max_failures:
+                    raise
+                if not safe_to_retry(name, exc):
+                    raise
+                log.info("%s failed (%s): trying again", name, _describe(exc))
+                await asyncio.sleep(self.backoff * 2 ** (failures - 1))
 
 
 class Sender:
@@ -246,7 +307,7 @@ class Sender:
                 return SendResult(outcome, exc.message, attempts + 1)
             except (TelegramServerError, TelegramNetworkError) as exc:
                 attempts += 1
-                if attempts >= self.max_attempts:
+                if attempts >= self.max_attempts or not not_carried_out(exc):
                     return SendResult(Outcome.FAILED, _describe(exc), attempts)
                 await asyncio.sleep(self.backoff * 2 ** (attempts - 1))
                 continue

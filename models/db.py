@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event
+from sqlalchemy import Column, MetaData, Table, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
@@ -172,6 +172,10 @@ def create_engine(
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 10
         kwargs["pool_pre_ping"] = True
+        # A server that does not answer (restarting, unreachable) fails a connection within
+        # seconds, and the user is told to try again, instead of a minute of silence.
+        kwargs["pool_timeout"] = 10
+        kwargs["connect_args"] = {"timeout": 5}
     if pool_size is not None:
         kwargs["pool_size"] = pool_size
     if max_overflow is not None:
@@ -340,3 +344,63 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Did this fail because the database (or Redis, where conversations are kept) could not
+    be reached: down, restarting, refusing or dropping connections, the pool exhausted?
+    Rather than because of what was asked."""
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+            return True
+        if isinstance(current, (OSError, TimeoutError)):  # refused, reset, no route
+            return True
+        module, name = type(current).__module__, type(current).__name__
+        if module.startswith("asyncpg") and name in _GONE:
+            return True
+        if module.startswith("redis") and name in _REDIS_GONE:  # the conversation state store
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+# asyncpg's errors for a server going away or not accepting connections yet.
+_GONE = frozenset(
+    {
+        "CannotConnectNowError",  # starting up or shutting down
+        "AdminShutdownError",  # terminated by a restart
+        "CrashShutdownError",
+        "ConnectionDoesNotExistError",  # the connection was closed mid-operation
+        "ConnectionFailureError",
+        "ClientCannotConnectError",
+        "InternalClientError",
+        "TooManyConnectionsError",
+    }
+)
+# redis-py's: the server is down, restarting or still loading its data.
+_REDIS_GONE = frozenset({"ConnectionError", "TimeoutError", "BusyLoadingError"})
+
+
+async def materialize(session: AsyncSession, name: str, query: Select[Any]) -> Table:
+    """The rows of `query`, computed once, as a temporary table of this connection (named
+    `name`, replacing any left by an earlier use), to aggregate several times over. Drop it
+    with `drop_temporary` when done (a rollback drops it too: DDL is transactional on both
+    backends)."""
+    await drop_temporary(session, name)
+    columns = [Column(c.name, c.type) for c in query.selected_columns]
+    temporary = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    await session.run_sync(lambda sync: temporary.create(sync.connection()))
+    await session.exec(insert(temporary).from_select([c.name for c in columns], query))
+    return temporary
+
+
+async def drop_temporary(session: AsyncSession, name: str) -> None:
+    # SQLModel's `exec` runs any statement, but its overloads type only selects and DML.
+    await session.exec(text(f"DROP TABLE IF EXISTS {name}"))  # type: ignore[call-overload]

@@ -73,6 +73,7 @@ OPEN_STATUSES = frozenset(set(OrderStatus) - FINAL_STATUSES)
 class AdminRole(StrEnum):
     ADMIN = "admin"
     OPD_OPERATOR = "opd_operator"
+    INSPECTORATE = "inspectorate"  # the city's inspectorate: reads reports and red flags only
 
 
 class BroadcastStatus(StrEnum):

@@ -180,6 +180,16 @@ class Order(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("buyer_id", "checkout_key", "merchant_id"),
         Index("ix_orders_status_paid", "status", "paid_at"),
+        # The month's paid orders read from the index alone (reports, closing, reminders).
+        Index(
+            "ix_orders_paid_cover",
+            "paid_at",
+            "status",
+            "counts_for_quota",
+            "buyer_nip",
+            "total",
+            "merchant_id",
+        ),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -504,3 +514,30 @@ class Outage(SQLModel, table=True):
     credit_days: int
     declared_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PriceChange(SQLModel, table=True):
+    """A product's price changed: who (None: an import or the system), when, old and new."""
+
+    __tablename__ = "price_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="products.id", index=True)
+    old_price: int
+    new_price: int
+    changed_by: int | None = Field(default=None, foreign_key="users.id")
+    source: str = Field(default="chat", max_length=16)  # chat, import
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class FlagReview(SQLModel, table=True):
+    """An administrator's verdict on a red flag of a month (services.redflags)."""
+
+    __tablename__ = "flag_reviews"
+
+    month: date = Field(primary_key=True)
+    flag_key: str = Field(primary_key=True, max_length=120)
+    verdict: str = Field(max_length=16)  # fine, referred
+    note: str | None = Field(default=None, max_length=500)
+    reviewed_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reviewed_at: datetime = Field(default_factory=utcnow)

@@ -19,7 +19,7 @@ from models import AdminAccount, AuditLog, RosterEntry
 from models.db import begin_write
 from models.enums import AdminRole
 from services.errors import Forbidden, Refusal, ServiceError
-from services.roles import Role, Roles
+from services.roles import Role, RoleKind, Roles
 
 
 async def role_of(session: AsyncSession, telegram_id: int, admin_ids: frozenset[int]) -> Role:
@@ -134,6 +134,7 @@ async def list_accounts(session: AsyncSession, *, actor: Roles) -> list[AdminAcc
 
 
 async def recent_audit(session: AsyncSession, *, actor: Roles, limit: int = 30) -> list[AuditLog]:
-    actor.require_admin()
+    """The latest administrative actions: administrators and the inspectorate (read-only)."""
+    actor.require(RoleKind.ADMIN, RoleKind.INSPECTORATE)
     rows = await session.exec(select(AuditLog).order_by(col(AuditLog.at).desc()).limit(limit))
     return list(rows.all())

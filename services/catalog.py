@@ -17,6 +17,7 @@ from models import Category, Merchant, MerchantStatus, Product
 from models.db import begin_write, select_columns
 from services import categories
 from services.errors import NotFound, Refusal
+from services.fairness import Listed, Standing, fair_order
 
 
 def visible_product_clause() -> ColumnElement[bool]:
@@ -86,10 +87,51 @@ def _category_count_query() -> SelectOfScalar[int]:
     return select(func.count()).select_from(base.subquery())
 
 
-async def category_page(
-    session: AsyncSession, category_id: int, *, page: int, page_size: int
+async def _fair_category_page(
+    session: AsyncSession, category_id: int, *, page: int, page_size: int, standing: Standing
 ) -> ProductPage:
-    """One page of a category's visible products: in stock first, then by name.
+    """A category page in the fair order (services.fairness): in stock first, capped shops
+    last (or hidden), round the shops, fewer sales this month and fresher first, rotated."""
+    rows = (
+        await session.exec(
+            select_columns(
+                Product.id,
+                Product.name,
+                Product.name_en,
+                Product.price,
+                Product.unit,
+                Product.stock,
+                Product.merchant_id,
+                Product.created_at,
+            )
+            .join(Merchant, col(Merchant.id) == col(Product.merchant_id))
+            .where(col(Product.category_id) == category_id, visible_product_clause())
+        )
+    ).all()
+    ordered = fair_order(
+        rows,
+        lambda r: Listed(r[0], r[6], r[5] > 0, r[7], (r[5] <= 0,), r[1]),
+        standing,
+        salt=f"c{category_id}",
+        round_robin=True,
+    )
+    total = len(ordered)
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(page, 0), pages - 1)
+    chosen = ordered[page * page_size : (page + 1) * page_size]
+    return ProductPage([ProductRow(*r[:6]) for r in chosen], page, pages, total)
+
+
+async def category_page(
+    session: AsyncSession,
+    category_id: int,
+    *,
+    page: int,
+    page_size: int,
+    standing: Standing | None = None,
+) -> ProductPage:
+    """One page of a category's visible products: in stock first, then by name; with this
+    month's `standing`, in the fair order instead (`_fair_category_page`).
 
     The page and the number of matching products come from one query (a window count): the
     products of the category are read and joined once, not twice. Only a page past the end
@@ -100,6 +142,10 @@ async def category_page(
         params = {"category_id": category_id, "offset": number * page_size, "limit": page_size}
         return (await session.exec(_category_page_query(), params=params)).all()
 
+    if standing is not None:
+        return await _fair_category_page(
+            session, category_id, page=page, page_size=page_size, standing=standing
+        )
     page = max(page, 0)
     rows = await read(page)
     if rows:

@@ -96,9 +96,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Merchant, Product, RosterEntry
+from models import Merchant, PriceChange, Product, RosterEntry
 from models.db import write_transaction
-from models.tables import utcnow
+from models.tables import stored_id, utcnow
 from services.categories import find_category
 from services.golongan import GolonganError, parse_golongan
 from services.money import MoneyError, parse_rupiah
@@ -789,6 +789,16 @@ async def _upsert_products(
             continue
         if "photo" in values and values["photo"] != product.photo:
             product.photo_file_id = None  # the cached upload shows the old picture
+        if values.get("price") is not None and values["price"] != product.price:
+            session.add(
+                PriceChange(
+                    product_id=stored_id(product.id),
+                    old_price=product.price,
+                    new_price=values["price"],
+                    source="import",
+                    at=now,
+                )
+            )
         if _assign(product, values):
             product.updated_at = now
             updated += 1

@@ -12,9 +12,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.deadlines import ReminderPolicy
+from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
 from services.outside import OutsidePolicy
 from services.quota import QuotaPolicy
+from services.redflags import RedFlagPolicy
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -39,6 +41,8 @@ class Policy:
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     broadcasts: BroadcastPolicy = field(default_factory=BroadcastPolicy)
     outside: OutsidePolicy = field(default_factory=OutsidePolicy)
+    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
+    red_flags: RedFlagPolicy = field(default_factory=RedFlagPolicy)
     # Administrators named in the configuration (ADMIN_IDS); more are added in the chat.
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "id"

@@ -32,6 +32,7 @@ from models import (
     MerchantStatus,
     Order,
     OrderItem,
+    PriceChange,
     Product,
     User,
 )
@@ -381,6 +382,16 @@ async def update_product(
         product, _merchant = await _owned_product(session, user, product_id, lock=True)
         if field_name == "name":
             await _check_name_free(session, product.merchant_id, parsed, except_id=product.id)
+        if field_name == "price" and parsed != product.price:
+            session.add(
+                PriceChange(
+                    product_id=stored_id(product.id),
+                    old_price=product.price,
+                    new_price=parsed,
+                    changed_by=user.id,
+                    at=now or utcnow(),
+                )
+            )
         setattr(product, field_name, parsed)
         if field_name == "photo":
             product.photo_file_id = parsed

@@ -14,7 +14,7 @@ the headers; each sheet's widths and number formats are here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -90,6 +90,15 @@ OUTSIDE_COLUMNS = (
     (17, DATE_FORMAT),  # submitted (WIB)
     (17, DATE_FORMAT),  # decided (WIB)
 )
+FLAG_COLUMNS = (
+    (26, None),  # rule
+    (21, None),  # NIP
+    (10, None),  # shop code
+    (30, None),  # shop
+    (30, None),  # orders
+    (16, RUPIAH_FORMAT),  # amount
+    (18, None),  # verdict
+)
 ADJUSTMENT_COLUMNS = (
     (10, None),  # month
     (21, None),  # NIP
@@ -159,6 +168,9 @@ class WorkbookLabels:
     statuses: Mapping[str, str]  # order status -> its name (a status not in it: as it is)
     payment_methods: Mapping[str, str]  # payment method -> its name (likewise)
     outside_statuses: Mapping[str, str]  # outside purchase status -> its name
+    flags: SheetLabels | None = None  # the red flags sheet ("Tanda perhatian")
+    rules: Mapping[str, str] = field(default_factory=dict)  # red flag rule -> its name
+    verdicts: Mapping[str, str] = field(default_factory=dict)  # verdict -> its name; "" none
 
 
 def workbook_xlsx(report: Report, labels: WorkbookLabels, tz: ZoneInfo) -> bytes:
@@ -177,7 +189,28 @@ def workbook_xlsx(report: Report, labels: WorkbookLabels, tz: ZoneInfo) -> bytes
             _outside_sheet(book, details.outside, labels, tz)
         if details.adjustments:
             _adjustment_sheet(book, details.adjustments, labels.adjustments)
+        if report.red_flags is not None and labels.flags is not None:
+            _flag_sheet(book, report, labels, labels.flags)
         return book.close()
+
+
+def _flag_sheet(
+    book: XlsxBook, report: Report, labels: WorkbookLabels, sheet_labels: SheetLabels
+) -> None:
+    """The month's red flags, each with the orders it rests on and its verdict."""
+    sheet = book.sheet(sheet_labels.title, _columns(sheet_labels, FLAG_COLUMNS))
+    for flag in report.red_flags or []:
+        sheet.append(
+            (
+                labels.rules.get(flag.rule, flag.rule),
+                flag.nip,
+                flag.merchant_code,
+                flag.merchant_name,
+                ", ".join(f"#{order_id}" for order_id in flag.order_ids),
+                flag.amount,
+                labels.verdicts.get(flag.verdict or "", flag.verdict or ""),
+            )
+        )
 
 
 def _columns(labels: SheetLabels, layout: Sequence[tuple[float, str | None]]) -> list[Column]:

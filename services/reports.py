@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Subquery, and_, case, distinct, union_all
+from sqlalchemy import FromClause, Subquery, and_, case, distinct, exists, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +38,7 @@ from models import (
     RosterEntry,
     User,
 )
+from models.db import drop_temporary, materialize
 from models.enums import PAID_STATUSES
 from services.admins import Role
 from services.compliance import asn_query, current_month, paid_spend
@@ -55,6 +56,7 @@ from services.quota import (
     outside_share_for,
     outside_spend,
 )
+from services.redflags import Flag, RedFlagPolicy, red_flags
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,13 @@ class AdjustmentRow:
     now: int
 
 
+@dataclass(frozen=True)
+class CappedShop:
+    code: str
+    name: str
+    sales: int
+
+
 @dataclass
 class ReportDetails:
     asn: list[AsnRow] = field(default_factory=list)
@@ -227,6 +236,11 @@ class Report:
     adjustments: list[Adjustment]
     outside: OutsideFigures | None = None
     details: ReportDetails | None = None
+    monthly_cap: int = 0  # the cap on a shop's monthly sales (services.fairness); 0: none
+    capped_shops: list[CappedShop] = field(default_factory=list)  # the city's report only
+    # The month's red flags (services.redflags): administrators and the inspectorate only;
+    # None when not computed.
+    red_flags: list[Flag] | None = None
 
     @property
     def outside_pct(self) -> float | None:
@@ -266,13 +280,16 @@ class Report:
         )
 
 
+ASN_TABLE = "report_asn"
+
+
 def _count(condition: ColumnElement) -> ColumnElement:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def scope_of(role: Role) -> str | None:
-    """The OPD a role may see (None: all); refuses anyone who is not staff."""
-    if role.is_admin:
+    """The OPD a role may see (None: all); refuses anyone who may not read reports."""
+    if role.sees_city:
         return None
     if role.is_staff and role.opd:
         return role.opd
@@ -300,7 +317,7 @@ def _select(*columns: Any) -> Select[*tuple[Any, ...]]:
     return Select(*columns)
 
 
-async def _opd_figures(session: AsyncSession, asn: Subquery) -> list[OpdFigures]:
+async def _opd_figures(session: AsyncSession, asn: FromClause) -> list[OpdFigures]:
     rows = (
         await session.exec(
             _select(
@@ -318,7 +335,7 @@ async def _opd_figures(session: AsyncSession, asn: Subquery) -> list[OpdFigures]
     return [OpdFigures(row[0], *(int(v) for v in row[1:])) for row in rows]
 
 
-async def _median(session: AsyncSession, asn: Subquery, subject: int) -> float:
+async def _median(session: AsyncSession, asn: FromClause, subject: int) -> float:
     if subject <= 0:
         return 0.0
     values = (
@@ -462,8 +479,14 @@ async def build_report(
     policy: QuotaPolicy,
     now: datetime,
     details: bool = False,
+    monthly_cap: int = 0,
+    red_flag_policy: RedFlagPolicy | None = None,
 ) -> Report:
     """The month's report as `role` may see it (`role` from services.admins.role_of).
+
+    With a `monthly_cap`, the city's report lists the shops whose paid sales reached it; with
+    a `red_flag_policy`, the city's report (administrators, the inspectorate) has the month's
+    red flags.
 
     With `details`, also the rows of the workbook: every ASN, merchant and order in scope.
     """
@@ -472,7 +495,9 @@ async def build_report(
     if month > current_month(now, policy):
         raise ServiceError(Refusal.MONTH_IN_FUTURE)
     query, closing = await asn_query(session, month, policy=policy, opd=opd)
-    asn = query.subquery("asn")
+    # Every ASN's figures, computed once (a pass over the month's orders) for the several
+    # aggregates below and the workbook's rows.
+    asn = await materialize(session, ASN_TABLE, query)
     totals = await _asn_totals(session, asn)
     median = await _median(session, asn, totals.roster - totals.exempt)
     opds = await _opd_figures(session, asn)
@@ -509,10 +534,39 @@ async def build_report(
         adjustments=adjustments,
         outside=await _outside_figures(session, month, opd),
     )
+    if monthly_cap > 0 and opd is None:
+        report.monthly_cap = monthly_cap
+        report.capped_shops = await _capped_shops(session, start, end, monthly_cap)
+    if red_flag_policy is not None and role.sees_city:
+        report.red_flags = await red_flags(
+            session,
+            month,
+            tz=policy.tz,
+            policy=red_flag_policy,
+            default_deadline=policy.deadline_day,
+            default_minimum=policy.default_minimum,
+        )
     if details:
         report.details = await _details(session, report, asn, policy=policy)
+    await drop_temporary(session, ASN_TABLE)
     await session.commit()  # end the read transaction (SQLite keeps a snapshot otherwise)
     return report
+
+
+async def _capped_shops(
+    session: AsyncSession, start: datetime, end: datetime, cap: int
+) -> list[CappedShop]:
+    """Shops whose paid sales in [start, end) reached `cap`, highest first."""
+    total = func.sum(Order.total)
+    rows = await session.exec(
+        _select(Merchant.code, Merchant.name, total)
+        .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
+        .where(*_paid_in(start, end, None))
+        .group_by(col(Merchant.id), col(Merchant.code), col(Merchant.name))
+        .having(total >= cap)
+        .order_by(total.desc(), col(Merchant.code))
+    )
+    return [CappedShop(code, name, int(sales)) for code, name, sales in rows.all()]
 
 
 @dataclass(frozen=True)
@@ -524,7 +578,7 @@ class _AsnTotals:
     counted_spend: int
 
 
-async def _asn_totals(session: AsyncSession, asn: Subquery) -> _AsnTotals:
+async def _asn_totals(session: AsyncSession, asn: FromClause) -> _AsnTotals:
     """The compliance figures over every ASN in scope."""
     row = (
         await session.exec(
@@ -562,7 +616,7 @@ async def _sales(session: AsyncSession, paid: list[ColumnElement]) -> _Sales:
             .select_from(Merchant)
             .where(
                 col(Merchant.status) == MerchantStatus.ACTIVE,
-                col(Merchant.id).not_in(select(Order.merchant_id).where(*paid)),
+                ~exists().where(col(Order.merchant_id) == col(Merchant.id), *paid),
             )
         )
     ).one()
@@ -618,7 +672,7 @@ async def _adjustments(
 
 
 async def _details(
-    session: AsyncSession, report: Report, asn: Subquery, *, policy: QuotaPolicy
+    session: AsyncSession, report: Report, asn: FromClause, *, policy: QuotaPolicy
 ) -> ReportDetails:
     start, end = month_bounds(report.month, policy.tz)
     return ReportDetails(
@@ -665,7 +719,7 @@ async def _outside_rows(session: AsyncSession, month: date, opd: str | None) -> 
     ]
 
 
-async def _asn_rows(session: AsyncSession, asn: Subquery) -> list[AsnRow]:
+async def _asn_rows(session: AsyncSession, asn: FromClause) -> list[AsnRow]:
     """Every ASN in scope, by OPD and name."""
     rows = (
         await session.exec(

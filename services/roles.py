@@ -37,6 +37,15 @@ class Role:
     def is_staff(self) -> bool:
         return self.kind in (AdminRole.ADMIN, AdminRole.OPD_OPERATOR)
 
+    @property
+    def is_inspectorate(self) -> bool:
+        return self.kind == AdminRole.INSPECTORATE
+
+    @property
+    def sees_city(self) -> bool:
+        """Sees the whole city's reports and red flags (administrators, the inspectorate)."""
+        return self.is_admin or self.is_inspectorate
+
     def sees_opd(self, opd: str) -> bool:
         return self.is_admin or (self.kind == AdminRole.OPD_OPERATOR and self.opd == opd)
 
@@ -44,6 +53,7 @@ class Role:
 class RoleKind(StrEnum):
     ADMIN = "admin"  # the city's administrators (ADMIN_IDS, or added in the chat)
     OPD_OPERATOR = "opd_operator"  # sees and broadcasts to one department (OPD)
+    INSPECTORATE = "inspectorate"  # reads the city's reports, red flags and audit log only
     SHOP_OWNER = "shop_owner"
     SHOP_STAFF = "shop_staff"
     ASN = "asn"  # registered civil servant: the monthly minimum applies
@@ -52,6 +62,8 @@ class RoleKind(StrEnum):
 
 
 ADMINISTRATION = frozenset({RoleKind.ADMIN, RoleKind.OPD_OPERATOR})
+# Who may read reports: the administration and the inspectorate (read-only).
+REPORT_READERS = frozenset({*ADMINISTRATION, RoleKind.INSPECTORATE})
 SHOP_PEOPLE = frozenset({RoleKind.SHOP_OWNER, RoleKind.SHOP_STAFF})
 
 
@@ -94,6 +106,8 @@ class Roles:
             return Role(AdminRole.ADMIN)
         if RoleKind.OPD_OPERATOR in self.kinds:
             return Role(AdminRole.OPD_OPERATOR, self.opd)
+        if RoleKind.INSPECTORATE in self.kinds:
+            return Role(AdminRole.INSPECTORATE)
         return Role(None)
 
     def require(self, *kinds: RoleKind) -> None:
@@ -125,6 +139,8 @@ async def resolve_roles(
         elif account is not None and account.role == AdminRole.OPD_OPERATOR:
             kinds.add(RoleKind.OPD_OPERATOR)
             opd = account.opd
+        elif account is not None and account.role == AdminRole.INSPECTORATE:
+            kinds.add(RoleKind.INSPECTORATE)
     shops: list[int] = []
     if user is not None and user.id is not None:
         if user.kind == BuyerKind.ASN:

@@ -43,6 +43,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -55,6 +56,7 @@ from unidecode import unidecode
 
 from models import MerchantStatus
 from models.db import begin_write, is_sqlite
+from services.fairness import Listed, Standing, fair_order
 
 MAX_TERMS = 8
 MAX_QUERY_CHARS = 500
@@ -603,7 +605,7 @@ def _tier_sql(tier: _Tier, *, sqlite: bool, include_hidden: bool) -> str:
 # One statement text whatever the number of ids (prepared-statement caches stay small).
 _DETAILS = (
     "SELECT d.product_id, d.name_keys, d.meta_keys, d.desc_keys, p.name, p.name_en, p.price,"
-    " p.unit, p.stock, m.name, m.kecamatan"
+    " p.unit, p.stock, m.name, m.kecamatan, p.merchant_id, p.created_at"
     " FROM search_documents d"
     " JOIN products p ON p.id = d.product_id"
     " JOIN merchants m ON m.id = p.merchant_id"
@@ -675,6 +677,54 @@ def _rank_key(matched: int, score: int, stock: int, name: str, product_id: int) 
     return (-matched, stock <= 0, -score, name.casefold(), product_id)
 
 
+def _score(
+    rows: list[Any], terms: list[_Term]
+) -> tuple[list[tuple[list[int], int, Any]], set[str]]:
+    """Each candidate's best score per term and total (best, score, row), and the indexed keys
+    that matched anything."""
+    # key -> [(term index, quality)]
+    lookup: dict[str, list[tuple[int, int]]] = {}
+    for index, term in enumerate(terms):
+        for key, quality in term.expansions.items():
+            lookup.setdefault(key, []).append((index, quality))
+    fields = ((1, NAME_WEIGHT), (2, META_WEIGHT), (3, DESC_WEIGHT))
+    hit_keys: set[str] = set()
+    scored = []
+    for row in rows:
+        best = [0] * len(terms)  # best weight x quality per term
+        for column, weight in fields:
+            for key in row[column].split():
+                matches = lookup.get(key)
+                if matches:
+                    hit_keys.add(key)
+                    for index, quality in matches:
+                        best[index] = max(best[index], weight * quality)
+        scored.append((best, sum(best), row))
+    return scored, hit_keys
+
+
+def _created(value: object) -> datetime | None:
+    """A created_at read by a text() statement (SQLite gives it as text)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _fair(ranked: list[Any], standing: Standing, words_: list[str]) -> list[Any]:
+    """Ranked hits (key, matched, score, row) in the fair order among equal relevance."""
+
+    def listed(item: Any) -> Listed:
+        _, matched, score, row = item
+        merchant_id = row[11]
+        relevance = (-matched, standing.is_capped(merchant_id), row[8] <= 0, -score)
+        return Listed(row[0], merchant_id, row[8] > 0, _created(row[12]), relevance, row[4])
+
+    return fair_order(ranked, listed, standing, salt="s" + " ".join(words_))
+
+
 # A result scoring no more than this share of the best result is cut: beside a product with the
 # word in its name (weight 30), one with it only in its description (10) is left out, one with
 # it in its shop's name or category (20), or a misspelt name (15), stays.
@@ -718,6 +768,7 @@ async def search_products(
     page: int = 0,
     page_size: int = 8,
     include_hidden: bool = False,
+    standing: Standing | None = None,
 ) -> SearchPage:
     """One page of the products matching a free-text query, best first (see module doc).
 
@@ -726,6 +777,11 @@ async def search_products(
     When products changed since the last search, their documents are recomputed first, which
     commits the session's transaction; that step is skipped (results may then be slightly
     stale) while the session holds unflushed changes.
+
+    With this month's `standing`, hits of equal relevance (terms matched, stock, score) are in
+    the fair order (services.fairness), and capped shops come after the other hits with as
+    many terms matched (or are left out, `hide_capped`); hits of different relevance keep
+    their order.
     """
     words_ = normalize_query(query)
     page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
@@ -739,29 +795,14 @@ async def search_products(
     terms = [_expand(w, vocab) for w in words_]
     rows, capped = await _candidates(session, terms, vocab, include_hidden=include_hidden)
 
-    # key -> [(term index, quality)]
-    lookup: dict[str, list[tuple[int, int]]] = {}
-    for index, term in enumerate(terms):
-        for key, quality in term.expansions.items():
-            lookup.setdefault(key, []).append((index, quality))
-    fields = ((1, NAME_WEIGHT), (2, META_WEIGHT), (3, DESC_WEIGHT))
-    hit_keys: set[str] = set()
-    scored = []
-    for row in rows:
-        best = [0] * len(terms)  # best weight x quality per term
-        for column, weight in fields:
-            for key in row[column].split():
-                matches = lookup.get(key)
-                if matches:
-                    hit_keys.add(key)
-                    for index, quality in matches:
-                        best[index] = max(best[index], weight * quality)
-        scored.append((best, sum(best), row))
+    scored, hit_keys = _score(rows, terms)
     ranked = []
     for best, score, row in _precise(scored):
         matched = len(terms) - best.count(0)
         ranked.append((_rank_key(matched, score, row[8], row[4], row[0]), matched, score, row))
     ranked.sort(key=lambda item: item[0])
+    if standing is not None:
+        ranked = _fair(ranked, standing, words_)
 
     pages = max(1, math.ceil(len(ranked) / page_size))
     page = min(max(page, 0), pages - 1)

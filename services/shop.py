@@ -35,6 +35,7 @@ from models.enums import OPEN_STATUSES, PAID_STATUSES
 from models.tables import stored_id
 from services.admins import audit
 from services.errors import NotFound, Refusal, ServiceError
+from services.fairness import FairnessPolicy
 from services.merchants import member_users, memberships
 from services.products import parse_stock, require_member
 from services.quota import month_bounds, month_start
@@ -83,6 +84,16 @@ class Dashboard:
     month_sales: int
     month_orders: int
     has_qris: bool
+    monthly_cap: int = 0  # the city's cap on a shop's paid sales a month; 0: none
+    cap_hides: bool = False  # a shop at the cap is hidden (else ranked last)
+
+    @property
+    def cap_left(self) -> int:
+        return max(0, self.monthly_cap - self.month_sales)
+
+    @property
+    def capped(self) -> bool:
+        return self.monthly_cap > 0 and self.month_sales >= self.monthly_cap
 
 
 def _since(order: Order) -> datetime:
@@ -92,7 +103,13 @@ def _since(order: Order) -> datetime:
 
 
 async def dashboard(
-    session: AsyncSession, user: User, merchant_id: int, *, now: datetime, tz: ZoneInfo
+    session: AsyncSession,
+    user: User,
+    merchant_id: int,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    fairness: FairnessPolicy | None = None,
 ) -> Dashboard:
     merchant, role = await require_member(session, user, merchant_id)
     await session.refresh(merchant)
@@ -144,6 +161,8 @@ async def dashboard(
         month_sales=int(sales),
         month_orders=int(count),
         has_qris=bool(merchant.qris),
+        monthly_cap=fairness.monthly_cap if fairness else 0,
+        cap_hides=fairness.hide_capped if fairness else False,
     )
 
 

@@ -176,8 +176,14 @@ AUDIT_ACTIONS = {
 
 
 def audit_screen(
-    entries: Sequence[AuditLog], people: Mapping[int, User], locale: str, tz: tzinfo
+    entries: Sequence[AuditLog],
+    people: Mapping[int, User],
+    locale: str,
+    tz: tzinfo,
+    *,
+    back: bool = True,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The latest entries; `back` leads to the panel (administrators, not the inspectorate)."""
     lines = [_("📜 <b>Audit log</b> (newest first)")]
     for entry in entries:
         actor = entry.actor_telegram_id
@@ -195,7 +201,8 @@ def audit_screen(
     if not entries:
         lines.append(_("Nothing recorded yet."))
     builder = InlineKeyboardBuilder()
-    builder.row(back_button())
+    if back:
+        builder.row(back_button())
     return fit_lines(lines), builder.as_markup()
 
 

@@ -52,6 +52,14 @@ class CartCb(CallbackData, prefix="k"):
     src: str = "c"  # "c": from a product card ("k": the cart screen of an older version)
 
 
+class GapCb(CallbackData, prefix="gq"):
+    """ "Close my gap": show the proposal (new message), or put one of its lines in the cart."""
+
+    action: str  # show, add
+    id: Id = 0  # the product
+    n: Id = 0  # its quantity
+
+
 class CartLineCb(CallbackData, prefix="kl"):
     """A line's buttons on the cart screen; `page`: the page of lines it was on."""
 

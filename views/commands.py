@@ -39,6 +39,11 @@ STAFF_COMMANDS = (
     ("broadcasts", "Announcements sent"),
     ("verifikasi", "Verify purchases and requests"),
 )
+# The inspectorate: reads only.
+INSPECTORATE_COMMANDS = (
+    ("laporan", "Monthly report"),
+    ("audit", "Audit log"),
+)
 # Administrators only.
 ADMIN_COMMANDS = (
     ("admin", "Administration"),
@@ -59,6 +64,7 @@ def _command_descriptions() -> None:
     _("Administration"), _("Minimum-spend rules"), _("Suspend a shop"), _("Reactivate a shop")
     _("Report a purchase outside the catalog"), _("Ask for an exemption")
     _("Verify purchases and requests"), _("Declare an outage"), _("Shops to invite")
+    _("Audit log")
 
 
 def _commands(entries: tuple[tuple[str, str], ...], locale: str) -> list[BotCommand]:
@@ -83,6 +89,8 @@ def role_entries(roles: Roles, *, shop_active: bool = True) -> tuple[tuple[str, 
             entries += OWNER_COMMANDS
     if roles.is_staff:
         entries += STAFF_COMMANDS
+    elif roles.has(RoleKind.INSPECTORATE):
+        entries += INSPECTORATE_COMMANDS
     if roles.is_admin:
         entries += ADMIN_COMMANDS
     return entries

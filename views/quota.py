@@ -15,6 +15,7 @@ from services.quota import QuotaStatus
 from views import keyboards as kb
 from views.callbacks import QuotaHistoryCb, QuotaViewCb
 from views.format import day, esc, fit_html, moment, money, progress_bar
+from views.gap import gap_button
 from views.i18n import babel_locale
 from views.outside import quota_lines as outside_lines
 from views.outside import start_button as outside_button
@@ -112,6 +113,8 @@ def quota_screen(status: QuotaStatus, locale: str, tz: tzinfo) -> tuple[str, Inl
     builder.row(
         InlineKeyboardButton(text=_("🗓 Last months"), callback_data=QuotaHistoryCb().pack())
     )
+    if status.exemption is None and not status.met:
+        builder.row(gap_button())
     builder.row(kb.categories_button())
     builder.row(outside_button())
     return fit_html("\n".join(lines)), builder.as_markup()

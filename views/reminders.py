@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from views.format import day, money
+from views.gap import gap_button
 from views.reports import month_name
 
 
@@ -53,6 +54,7 @@ def reminder_markup() -> InlineKeyboardMarkup:
     builder.button(text=_("🛍️ Open the catalog"), callback_data=ReminderCb(action="catalog"))
     builder.button(text=_("🔎 Search products"), callback_data=ReminderCb(action="search"))
     builder.adjust(2)
+    builder.row(gap_button())
     return builder.as_markup()
 
 

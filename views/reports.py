@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_decimal
 
 from services import report_workbook
 from services.quota import month_code, next_month
+from services.redflags import Rule
 from services.report_workbook import AdjustmentLabels, FigureLabels, SheetLabels, WorkbookLabels
 from services.reports import CategorySpend, OpdFigures, Report
 from views.callbacks import ReportCb
@@ -104,6 +106,9 @@ def _heading_lines(report: Report, locale: str, tz: ZoneInfo) -> list[str]:
     return lines
 
 
+MAX_CAPPED_SHOWN = 10
+
+
 def _figure_lines(report: Report, locale: str) -> list[str]:
     """Registration, compliance and spend."""
     registered_pct = 100.0 * report.registered / report.roster if report.roster else None
@@ -137,6 +142,28 @@ def _figure_lines(report: Report, locale: str) -> list[str]:
             without=count(report.merchants_without_sales, locale),
         ),
     ]
+    if report.monthly_cap and report.opd is None:
+        lines.append(
+            ngettext(
+                "🧢 At the monthly cap of {cap}: {n} shop",
+                "🧢 At the monthly cap of {cap}: {n} shops",
+                len(report.capped_shops),
+            ).format(cap=money(report.monthly_cap, locale), n=len(report.capped_shops))
+        )
+        for shop in report.capped_shops[:MAX_CAPPED_SHOWN]:
+            lines.append(f"   • {esc(shop.name)} ({esc(shop.code)}): {money(shop.sales, locale)}")
+        if len(report.capped_shops) > MAX_CAPPED_SHOWN:
+            more = len(report.capped_shops) - MAX_CAPPED_SHOWN
+            lines.append("   " + _("… and {n} more").format(n=more))
+    if report.red_flags is not None:
+        open_flags = sum(1 for flag in report.red_flags if flag.verdict is None)
+        lines.append(
+            ngettext(
+                "🚩 Red flags: {n} ({open} not reviewed yet; see the spreadsheet)",
+                "🚩 Red flags: {n} ({open} not reviewed yet; see the spreadsheet)",
+                len(report.red_flags),
+            ).format(n=len(report.red_flags), open=open_flags)
+        )
     return lines
 
 
@@ -528,31 +555,64 @@ def workbook_labels(report: Report, locale: str) -> WorkbookLabels:
         no=_("no"),
         statuses={status: _plain_status(status) for status in STATUS_LABELS},
         payment_methods={str(method): label() for method, label in PAYMENT_LABELS.items()},
-        outside=SheetLabels(
-            _("Outside purchases"),
+        outside=_outside_sheet_labels(),
+        outside_statuses=_outside_statuses(),
+        flags=SheetLabels(
+            _("Red flags"),
             (
-                _("No."),
+                _("Rule"),
                 _("NIP"),
-                _("Name"),
-                _("OPD"),
+                _("Code"),
                 _("Shop"),
-                _("Kecamatan"),
-                _("Kelurahan"),
-                _("Items"),
+                _("Orders"),
                 _("Amount"),
-                _("Purchase date"),
-                _("Status"),
-                _("Submitted (WIB)"),
-                _("Decided (WIB)"),
+                _("Review"),
             ),
         ),
-        outside_statuses={
-            "pending": _("waiting"),
-            "more_photos": _("another photo asked"),
-            "approved": _("approved"),
-            "rejected": _("rejected"),
-        },
+        rules={str(rule): label() for rule, label in RULE_LABELS.items()},
+        verdicts={"": _("not reviewed"), "fine": _("reviewed, fine"), "referred": _("referred")},
     )
+
+
+RULE_LABELS = {
+    Rule.PAIR_SHARE: lambda: _("Same shop again and again"),
+    Rule.SAME_CONTACT: lambda: _("ASN and shop share a phone or address"),
+    Rule.MONTH_END_RUSH: lambda: _("Month-end rush far below the minimum"),
+    Rule.PRICE_RAISE: lambda: _("Price raised shortly before a large order"),
+    Rule.SPLITTING: lambda: _("Many orders at one shop within minutes"),
+    Rule.LATE_REFUND: lambda: _("Refund after the month was closed"),
+    Rule.ODD_HOURS: lambda: _("Order at an unusual hour"),
+}
+
+
+def _outside_sheet_labels() -> SheetLabels:
+    return SheetLabels(
+        _("Outside purchases"),
+        (
+            _("No."),
+            _("NIP"),
+            _("Name"),
+            _("OPD"),
+            _("Shop"),
+            _("Kecamatan"),
+            _("Kelurahan"),
+            _("Items"),
+            _("Amount"),
+            _("Purchase date"),
+            _("Status"),
+            _("Submitted (WIB)"),
+            _("Decided (WIB)"),
+        ),
+    )
+
+
+def _outside_statuses() -> dict[str, str]:
+    return {
+        "pending": _("waiting"),
+        "more_photos": _("another photo asked"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+    }
 
 
 def _opd_sheet_labels() -> SheetLabels:

@@ -98,6 +98,24 @@ def _dashboard_text(board: shop.Dashboard, locale: str, now: datetime, tz: tzinf
             month=month, total=money(board.month_sales, locale), n=board.month_orders
         )
     )
+    if board.capped:
+        lines.append(
+            _(
+                "🧢 Monthly cap of {cap} reached: until the end of {month} buyers find other "
+                "shops first; your orders go on."
+            ).format(cap=money(board.monthly_cap, locale), month=month)
+            if not board.cap_hides
+            else _(
+                "🧢 Monthly cap of {cap} reached: until the end of {month} your products "
+                "are hidden from the catalog and search; your orders go on."
+            ).format(cap=money(board.monthly_cap, locale), month=month)
+        )
+    elif board.monthly_cap:
+        lines.append(
+            _("🧢 Monthly cap: {left} more until {cap}").format(
+                left=money(board.cap_left, locale), cap=money(board.monthly_cap, locale)
+            )
+        )
     lines.append(_("🔳 QRIS: registered") if board.has_qris else _("🔳 QRIS: not registered"))
     lines.append(_("⚠️ Low-stock warning at {n} or fewer").format(n=merchant.low_stock_threshold))
     return "\n".join(lines)

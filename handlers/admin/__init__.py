@@ -1,4 +1,5 @@
-"""The administration: city administrators and OPD operators (reports, broadcasts), and
+"""The administration: reports for administrators, OPD operators and the inspectorate (read
+only); city administrators and OPD operators (broadcasts), and
 administrators only (the panel, registrations to check, minimum-spend rules, exemptions,
 suspending shops). Each group is reached only with its role (`HasRole` on the subtree); the
 services check the role again before changing anything."""
@@ -21,7 +22,7 @@ from handlers.admin import (
     verify,
 )
 from handlers.filters import HasRole
-from services.roles import RoleKind
+from services.roles import REPORT_READERS, RoleKind
 
 
 def _only(name: str, *kinds: RoleKind) -> Router:
@@ -32,9 +33,10 @@ def _only(name: str, *kinds: RoleKind) -> Router:
 
 
 def router() -> Router:
+    readers = _only("reports", *REPORT_READERS)
+    readers.include_routers(reports.routes.router())
     staff = _only("administration", RoleKind.ADMIN, RoleKind.OPD_OPERATOR)
     staff.include_routers(
-        reports.routes.router(),
         broadcast_compose.routes.router(),
         broadcast_control.routes.router(),
         verify.routes.router(),
@@ -50,5 +52,5 @@ def router() -> Router:
     )
     staff.include_router(admins)
     top = Router(name="admin")
-    top.include_routers(staff, refusals.routes.router())
+    top.include_routers(readers, staff, refusals.routes.router())
     return top

@@ -26,8 +26,8 @@ routes = Routes("admin_refusals")
 
 ADMIN_COMMANDS = (
     "admin", "broadcast", "siaran", "broadcasts", "siaran_list", "kuota_atur", "quota_rules",
-    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "verifikasi",
-    "verify", "calon_umkm", "shops_to_invite", "gangguan", "outage", "porsi_luar",
+    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "audit", "log_audit",
+    "verifikasi", "verify", "calon_umkm", "shops_to_invite", "gangguan", "outage", "porsi_luar",
     "outside_share",
 )  # fmt: skip
 ADMIN_BUTTONS = (

@@ -15,13 +15,16 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
+from services import admins
 from services.compliance import current_month
 from services.errors import ServiceError
 from services.policy import Policy
 from services.quota import month_from_code, parse_month
 from services.reports import Report, build_report
 from services.roles import Roles
+from services.users import users_by_telegram_id
 from views import keyboards as kb
+from views.admin import audit_screen
 from views.callbacks import AdminHomeCb, ReportCb
 from views.refusals import describe
 from views.reports import (
@@ -34,6 +37,8 @@ from views.reports import (
     workbook_filename,
     workbook_xlsx,
 )
+
+AUDIT_ENTRIES = 30
 
 routes = Routes("reports")
 
@@ -49,7 +54,13 @@ async def send_report(
 ) -> None:
     try:
         report = await build_report(
-            session, month, role=roles.administration, policy=policy.quota, now=now
+            session,
+            month,
+            role=roles.administration,
+            policy=policy.quota,
+            now=now,
+            monthly_cap=policy.fairness.monthly_cap,
+            red_flag_policy=policy.red_flags,
         )
     except ServiceError as exc:
         await message.answer(describe(exc))
@@ -136,7 +147,13 @@ async def report_button(
         return
     details = callback_data.action == "xlsx"
     report = await build_report(
-        session, month, role=roles.administration, policy=policy.quota, now=now, details=details
+        session,
+        month,
+        role=roles.administration,
+        policy=policy.quota,
+        now=now,
+        details=details,
+        red_flag_policy=policy.red_flags if details else None,
     )
     if callback_data.action == "cmp":
         await callback.message.answer(comparison_text(report, locale))
@@ -150,3 +167,16 @@ async def report_button(
                 month=month_name(report.month, locale)
             ),
         )
+
+
+@routes.message(Command("audit", "log_audit"))
+async def audit_log(
+    message: Message, session: AsyncSession, roles: Roles, locale: str, policy: Policy
+) -> None:
+    """The audit log, read-only: administrators and the inspectorate."""
+    entries = await admins.recent_audit(session, actor=roles, limit=AUDIT_ENTRIES)
+    people = await users_by_telegram_id(
+        session, (e.actor_telegram_id for e in entries if e.actor_telegram_id is not None)
+    )
+    text, markup = audit_screen(entries, people, locale, policy.tz, back=roles.is_admin)
+    await message.answer(text, reply_markup=markup)

@@ -12,6 +12,7 @@ from handlers.buyer import (
     cart,
     catalog,
     checkout,
+    gap,
     outside,
     payments,
     quota,
@@ -31,6 +32,7 @@ def router() -> Router:
         quota.routes.router(),
         outside.routes.router(),
         appeals.routes.router(),
+        gap.routes.router(),
         reminders.routes.router(),
         announcements.routes.router(),
     )

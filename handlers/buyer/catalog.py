@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.routes import Routes
 from handlers.ui import show
 from models import User
-from services import catalog
+from services import catalog, fairness
 from services.cart import cart_count
 from services.categories import list_categories
 from services.errors import NotFound, Refusal
@@ -57,10 +57,16 @@ async def category_callback(
     session: AsyncSession,
     locale: str,
     policy: Policy,
+    clock: Callable[[], datetime],
 ) -> None:
     category = await catalog.get_category(session, callback_data.id)
+    standing = await fairness.standing(session, now=clock(), tz=policy.tz, policy=policy.fairness)
     page = await catalog.category_page(
-        session, callback_data.id, page=callback_data.page, page_size=policy.page_size
+        session,
+        callback_data.id,
+        page=callback_data.page,
+        page_size=policy.page_size,
+        standing=standing,
     )
     await show(callback, *screens.category_screen(category, page, locale, policy.page_size))
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiogram import F
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -12,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
 from handlers.ui import alert, show
+from services import fairness
 from services.categories import list_categories
 from services.policy import Policy
 from services.search import search_products
@@ -26,9 +30,12 @@ REMEMBERED_SEARCHES = 5
 
 
 async def _results(
-    session: AsyncSession, query: str, page: int, locale: str, policy: Policy
+    session: AsyncSession, query: str, page: int, locale: str, policy: Policy, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
-    result = await search_products(session, query, page=page, page_size=policy.page_size)
+    standing = await fairness.standing(session, now=now, tz=policy.tz, policy=policy.fairness)
+    result = await search_products(
+        session, query, page=page, page_size=policy.page_size, standing=standing
+    )
     categories = await list_categories(session) if not result.items else []
     return screens.search_screen(result, query, categories, locale, policy.page_size)
 
@@ -40,12 +47,13 @@ async def _run_search(
     query: str,
     locale: str,
     policy: Policy,
+    now: datetime,
 ) -> None:
     query = query[:200]
     searches = dict((await state.get_data()).get("searches", {}))
     searches[screens.query_key(query)] = query
     await state.update_data(searches=dict(list(searches.items())[-REMEMBERED_SEARCHES:]))
-    text, markup = await _results(session, query, 0, locale, policy)
+    text, markup = await _results(session, query, 0, locale, policy, now)
     await message.answer(text, reply_markup=markup)
 
 
@@ -57,6 +65,7 @@ async def search_command(
     session: AsyncSession,
     locale: str,
     policy: Policy,
+    clock: Callable[[], datetime],
 ) -> None:
     query = (command.args or "").strip()
     if not query:
@@ -67,7 +76,7 @@ async def search_command(
             )
         )
         return
-    await _run_search(message, state, session, query, locale, policy)
+    await _run_search(message, state, session, query, locale, policy, clock())
 
 
 @routes.message(F.text == kb.MENU_SEARCH)
@@ -77,9 +86,14 @@ async def search_button(message: Message) -> None:
 
 @routes.message(StateFilter(None), F.text, ~F.text.startswith("/"))
 async def free_text_search(
-    message: Message, state: FSMContext, session: AsyncSession, locale: str, policy: Policy
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    locale: str,
+    policy: Policy,
+    clock: Callable[[], datetime],
 ) -> None:
-    await _run_search(message, state, session, message.text or "", locale, policy)
+    await _run_search(message, state, session, message.text or "", locale, policy, clock())
 
 
 @routes.message(StateFilter(None), F.text.startswith("/"))
@@ -98,10 +112,11 @@ async def search_page(
     locale: str,
     policy: Policy,
     callback_answer: CallbackAnswer,
+    clock: Callable[[], datetime],
 ) -> None:
     query = (await state.get_data()).get("searches", {}).get(callback_data.q)
     if not query:
         alert(callback_answer, _("This search has expired. Please search again."))
         return
-    text, markup = await _results(session, query, callback_data.page, locale, policy)
+    text, markup = await _results(session, query, callback_data.page, locale, policy, clock())
     await show(callback, text, markup)

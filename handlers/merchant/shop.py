@@ -32,7 +32,9 @@ routes = Routes("shop")
 async def dashboard(
     session: AsyncSession, user: User, merchant_id: int, locale: str, policy: Policy, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
-    board = await shop.dashboard(session, user, merchant_id, now=now, tz=policy.tz)
+    board = await shop.dashboard(
+        session, user, merchant_id, now=now, tz=policy.tz, fairness=policy.fairness
+    )
     return dashboard_screen(board, locale, now, policy.tz)
 
 

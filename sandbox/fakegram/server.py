@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from .errors import ApiError, bad_request, forbidden, td_error
+from .faults import Fault, Faults
 from .formatting import ParseError, TextError, UnsupportedParseMode, format_text
 from .keyboards import validate_reply_markup
 from .links import UrlError, parse_url
@@ -201,6 +202,7 @@ class FakeTelegram:
         self._penalty_chat: dict[int, float] = {}
         self._forced_retry: list[tuple[int, int | None]] = []
         self._fail_next: list[tuple[str, int, str]] = []
+        self.faults = Faults()
 
     def _method_table(self) -> dict[str, tuple[str, Handler]]:
         """The Bot API methods served, by lower-cased name: (their name, their handler)."""
@@ -263,6 +265,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Stop the server; pending long polls return empty."""
         self._stopping = True
+        self.faults.clear()
         self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -385,6 +388,28 @@ class FakeTelegram:
     ) -> None:
         """Answer the next call of ``method`` ("*" = any) with this error."""
         self._fail_next.append((method.lower(), status, description))
+
+    def inject_fault(
+        self,
+        kind: str,
+        methods: tuple[str, ...] | None = None,
+        *,
+        processed: bool = False,
+        count: int | None = None,
+        status: int = 500,
+        description: str = "Internal Server Error",
+    ) -> Fault:
+        """An outage until `clear_faults()` (or for the next `count` calls): "error" answers
+        `status`, "timeout" holds the request until the outage ends and then closes the
+        connection, "drop" closes it at once; with `processed` the call takes effect first
+        (its answer is what is lost). See `faults.py`."""
+        return self.faults.add(
+            kind, methods, processed=processed, count=count, status=status,
+            description=description,
+        )  # fmt: skip
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
 
     # ------------------------------------------------------------------ inspection
 
@@ -698,6 +723,9 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             self._injected_failure(key)
+            fault = self.faults.take(key)
+            if fault is not None:
+                return await self._fault(fault, request, call, handler, params, uploads)
             result = handler(params, uploads)
             if inspect.isawaitable(result):
                 result = await result
@@ -723,6 +751,30 @@ class FakeTelegram:
             return _json(ApiError(404, "Not Found").payload(), 404)
         content_type = file.mime_type or "application/octet-stream"
         return web.Response(body=file.data, content_type=content_type)
+
+    async def _fault(
+        self,
+        fault: Fault,
+        request: web.Request,
+        call: ApiCall,
+        handler: Handler,
+        params: dict[str, Any],
+        uploads: dict[str, Upload],
+    ) -> web.Response:
+        """This call runs into `fault`: an error answer, or no answer at all."""
+        call.ok, call.status = False, fault.status if fault.kind == "error" else 0
+        call.error = f"injected {fault.kind}: {fault.description}"
+        if fault.kind == "error":
+            return _json(ApiError(fault.status, fault.description).payload(), fault.status)
+        if fault.processed:
+            result = handler(params, uploads)
+            if inspect.isawaitable(result):
+                await result
+        if fault.kind == "timeout":
+            await fault.released.wait()
+        if request.transport is not None:
+            request.transport.abort()  # the client sees the connection reset, no answer
+        return web.Response(status=500)
 
     def _injected_failure(self, key: str) -> None:
         for index, (method, status, description) in enumerate(self._fail_next):

@@ -37,7 +37,11 @@ DELETED = (60_040, 60_050)
 MARKER = "KILL-TEST-9"
 
 
-async def _start_bot(tg: FakeTelegram, url: str, log: Path) -> asyncio.subprocess.Process:
+async def _start_bot(
+    tg: FakeTelegram, url: str, log: Path, **settings: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` on this database and fake Telegram; `settings` override the
+    environment (e.g. SCHEDULER_ENABLED="true")."""
     env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
@@ -52,6 +56,7 @@ async def _start_bot(tg: FakeTelegram, url: str, log: Path) -> asyncio.subproces
         # it expires (the shortest allowed here, to keep the test short).
         "SCHEDULER_LEASE_SECONDS": "5",
         "PYTHONPATH": str(ROOT),
+        **settings,
     }
     env.pop("REDIS_URL", None)
     return await asyncio.create_subprocess_exec(

@@ -158,7 +158,7 @@ async def test_report_figures_chart_and_workbook_match_the_data(app, tg, session
     data, filename = document.document
     assert filename == "tukulokal-2026-10-kota-malang.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Summary", "OPD", "ASN", "Shops", "Orders"]
+    assert book.sheetnames == ["Summary", "OPD", "ASN", "Shops", "Orders", "Red flags"]
     asn_sheet = book["ASN"]
     assert asn_sheet.freeze_panes == "A2" and asn_sheet.auto_filter.ref
     rows = list(asn_sheet.iter_rows(min_row=2, values_only=True))

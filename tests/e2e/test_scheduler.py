@@ -160,7 +160,11 @@ async def test_reminders_reach_exactly_the_asn_below_their_minimum(app, tg, sess
         assert f"<b>{money(remaining, locale)}</b>" in reminder.html
         assert "30 November 2026" in reminder.text
         if locale == "en":
-            assert reminder.buttons == ["🛍️ Open the catalog", "🔎 Search products"]
+            assert reminder.buttons == [
+                "🛍️ Open the catalog",
+                "🔎 Search products",
+                "🧩 Close my gap",
+            ]
     assert "." in money(behind[reads_indonesian], "id")  # Rp350.000, not Rp350,000
     assert await deadline_reminders(ctx) == {"sent": 0}  # run again: nobody twice
 
@@ -250,6 +254,11 @@ async def test_reminder_buttons_open_the_catalog_and_the_search(app, tg, session
     assert MARK in tg.message(1001, reminder.message_id).text  # the reminder stays as it was
     await buyer.click("Search products", reminder)
     await buyer.wait_reply(containing="Type what you are looking for")
+    # "Close my gap" proposes products for what remains (no shop has any: it says so).
+    await buyer.click("Close my gap", reminder)
+    proposal = await buyer.wait_reply(containing="🧩")
+    assert "No products in stock can be proposed right now" in proposal.text
+    assert proposal.message_id != reminder.message_id
 
 
 async def test_two_scheduler_processes_send_each_reminder_once(app, tg, session, clock):

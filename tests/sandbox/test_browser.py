@@ -668,6 +668,9 @@ async def test_every_persona_has_its_own_home_in_both_languages(sandbox_id, arti
             other = "en" if language == "id" else "id"
             for persona, (sections, buttons, keyboard) in HOMES.items():
                 await page.locator(f'[data-persona="{persona}"]').click()
+                # Choosing a persona empties the chat; its first render shows the messages (or
+                # the empty chat) together with either the start button or the composer.
+                await expect(page.locator("#messages > *").first).to_be_visible()
                 if await page.locator("#start-btn").is_visible():
                     await page.locator("#start-btn").click()
                 else:

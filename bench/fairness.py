@@ -1,0 +1,177 @@
+"""Does the money spread? A month of 7,000 ASN shopping at 300 shops, fair ranking off and on.
+
+The ranking is the bot's own (`services.fairness.fair_order` and `Standing`, with the month's
+sales as they accrue); the shoppers are a model:
+
+- 300 shops in 8 categories, 5 products each (Rp20.000–Rp150.000); 20 shops are popular.
+- Each ASN, on a day of the month, opens a category and picks a product from the list as shown:
+  the chance of a product is its attractiveness (popular shops 8×) times a position bias (the
+  first results are looked at most: 1 / (1 + position)), over the first two pages of 8; a pick on
+  page 2 costs one more tap. They buy until their spend reaches the minimum of Rp500.000.
+- Ranking off: the old order (in stock, then name). Ranking on: the fair order (round the
+  shops, fewer sales this month first, rotated by the day); the monthly cap stays off in both,
+  so that only the ranking is measured.
+
+Printed per mode: the share of spend of the top 10% of shops, the Gini coefficient of spend per
+shop, the shops with no sale, and taps to reach the minimum (mean, 95th percentile, max).
+Targets: top-10% share at least 30% lower with ranking on, shops with no sale ≤ 5%, no more taps
+to the minimum with ranking on (mean and 95th percentile; the maximum is one random shopper's
+luck and is printed only). Exit status 1 when a target is missed.
+
+    .venv/bin/python bench/fairness.py [--asn 7000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from services.fairness import FairnessPolicy, Listed, Standing, fair_order
+
+SHOPS = 300
+POPULAR = 20
+CATEGORIES = 8
+PRODUCTS_PER_SHOP = 5
+PAGE = 8
+PAGES_LOOKED_AT = 2
+MINIMUM = 500_000
+POPULAR_WEIGHT = 8.0
+MONTH = date(2026, 11, 1)
+
+
+@dataclass(frozen=True)
+class Item:
+    product_id: int
+    shop: int
+    category: int
+    name: str
+    price: int
+
+
+def catalog(rng: random.Random) -> list[Item]:
+    items = []
+    pid = 0
+    for shop in range(SHOPS):
+        category = shop % CATEGORIES
+        for _ in range(PRODUCTS_PER_SHOP):
+            pid += 1
+            name = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
+            items.append(Item(pid, shop, category, name, rng.randrange(20, 151) * 1000))
+    return items
+
+
+def gini(values: list[int]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    total = sum(ordered)
+    if not total:
+        return 0.0
+    weighted = sum((i + 1) * v for i, v in enumerate(ordered))
+    return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+@dataclass
+class Outcome:
+    top10_share: float
+    gini: float
+    no_sale: int
+    taps_mean: float
+    taps_p95: int
+    taps_max: int
+
+
+def simulate(ranking: bool, asn: int, seed: int) -> Outcome:
+    rng = random.Random(seed)
+    items = catalog(rng)
+    popular = set(rng.sample(range(SHOPS), POPULAR))
+    by_category: dict[int, list[Item]] = {}
+    for item in items:
+        by_category.setdefault(item.category, []).append(item)
+    sales: dict[int, int] = {}
+    orders: dict[int, int] = {}
+    policy = FairnessPolicy(monthly_cap=0, ranking=True)
+    shopper_rng = random.Random(seed + 1)
+    taps_per_asn = []
+    cache: dict[tuple[int, int], list[Item]] = {}
+    for number in range(asn):
+        day = MONTH + timedelta(days=number * 30 // asn)
+        now = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)
+        spent, taps = 0, 0
+        while spent < MINIMUM:
+            category = shopper_rng.randrange(CATEGORIES)
+            key = (category, number // 25)  # the order is recomputed every 25 shoppers
+            if key not in cache:
+                if ranking:
+                    standing = Standing(MONTH, day, dict(sales), SHOPS, policy, now, dict(orders))
+                    cache[key] = fair_order(
+                        by_category[category],
+                        lambda i: Listed(i.product_id, i.shop, True, None, (False,), i.name),
+                        standing,
+                        salt=f"c{category}",
+                        round_robin=True,
+                    )
+                else:
+                    cache[key] = sorted(
+                        by_category[category], key=lambda i: (i.name, i.product_id)
+                    )
+            shown = cache[key][: PAGE * PAGES_LOOKED_AT]
+            weights = [
+                (POPULAR_WEIGHT if item.shop in popular else 1.0) / (1 + position)
+                for position, item in enumerate(shown)
+            ]
+            position = shopper_rng.choices(range(len(shown)), weights)[0]
+            item = shown[position]
+            taps += 1 + position // PAGE + 1  # the category, the next page, "add to cart"
+            spent += item.price
+            sales[item.shop] = sales.get(item.shop, 0) + item.price
+            orders[item.shop] = orders.get(item.shop, 0) + 1
+        taps_per_asn.append(taps + 2)  # cart and checkout
+    spend = [sales.get(shop, 0) for shop in range(SHOPS)]
+    top = sorted(spend, reverse=True)[: SHOPS // 10]
+    return Outcome(
+        top10_share=sum(top) / sum(spend),
+        gini=gini(spend),
+        no_sale=sum(1 for v in spend if v == 0),
+        taps_mean=sum(taps_per_asn) / len(taps_per_asn),
+        taps_p95=sorted(taps_per_asn)[int(0.95 * (len(taps_per_asn) - 1))],
+        taps_max=max(taps_per_asn),
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--asn", type=int, default=7000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    off = simulate(False, args.asn, args.seed)
+    on = simulate(True, args.asn, args.seed)
+    print(f"{args.asn} ASN, {SHOPS} shops ({POPULAR} popular), minimum Rp{MINIMUM:,}")
+    print(f"{'':24}{'ranking off':>14}{'ranking on':>14}")
+    print(f"{'top 10% share of spend':24}{off.top10_share:>14.1%}{on.top10_share:>14.1%}")
+    print(f"{'Gini of spend per shop':24}{off.gini:>14.3f}{on.gini:>14.3f}")
+    print(f"{'shops with no sale':24}{off.no_sale:>14}{on.no_sale:>14}")
+    print(f"{'taps to the minimum':24}{off.taps_mean:>14.2f}{on.taps_mean:>14.2f}  (mean)")
+    print(f"{'':24}{off.taps_p95:>14}{on.taps_p95:>14}  (95th percentile)")
+    print(f"{'':24}{off.taps_max:>14}{on.taps_max:>14}  (max, the unluckiest shopper)")
+    missed = []
+    if on.top10_share > 0.7 * off.top10_share:
+        missed.append("top-10% share not 30% lower")
+    if on.no_sale > 0.05 * SHOPS:
+        missed.append("more than 5% of shops without a sale")
+    if on.taps_mean > off.taps_mean or on.taps_p95 > off.taps_p95:
+        missed.append("more taps to the minimum")
+    for miss in missed:
+        print(f"MISSED: {miss}")
+    if not missed:
+        print("all targets met")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The fair order (services.fairness) and the "close my gap" proposal (services.gap)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from services.fairness import FairnessPolicy, Listed, Standing, fair_order, rotate_ties
+from services.gap import _Offer, propose
+
+DAY = date(2026, 11, 27)
+NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+
+
+def standing(sales: dict[int, int], shops: int = 4, **policy: object) -> Standing:
+    return Standing(DAY.replace(day=1), DAY, sales, shops, FairnessPolicy(**policy), NOW)  # type: ignore[arg-type]
+
+
+def test_bands_compare_with_an_equal_share():
+    # 4 shops, Rp1.000.000 sold: an equal share is Rp250.000.
+    s = standing({1: 100_000, 2: 200_000, 3: 300_000, 4: 400_000}, shops=4, monthly_cap=0)
+    assert [s.band(m) for m in (1, 2, 3, 4, 5)] == [1, 2, 3, 3, 0]
+    s = standing({1: 900_000, 2: 100_000}, shops=4)
+    assert (s.band(1), s.band(2)) == (4, 1)
+
+
+def test_the_cap_and_what_is_left_of_it():
+    s = standing({1: 30_000_000, 2: 29_999_999})
+    assert s.is_capped(1) and not s.is_capped(2) and s.cap_left(2) == 1
+    assert not s.hidden(1)
+    assert standing({1: 30_000_000}, hide_capped=True).hidden(1)
+    assert not standing({1: 10**9}, monthly_cap=0).is_capped(1)
+
+
+def test_rotate_ties_turns_equal_runs_only():
+    items = [("a", 1), ("b", 1), ("c", 1), ("z", 0)]
+    orders = [
+        rotate_ties(items, key=lambda i: (i[1],), stable=lambda i: (i[0],), offset=n)
+        for n in range(3)
+    ]
+    assert [o[0][0] for o in orders] == ["z", "z", "z"]
+    assert [o[1][0] for o in orders] == ["a", "b", "c"]
+
+
+def test_fair_order_never_reorders_different_relevance():
+    s = standing({1: 1_000_000})
+    rows = [Listed(10, 1, True, None, (0,), "x"), Listed(20, 2, True, None, (1,), "y")]
+    assert [r.product_id for r in fair_order(rows, lambda r: r, s, salt="q")] == [10, 20]
+    # Equal relevance: the shop without a sale first.
+    rows = [Listed(10, 1, True, None, (0,), "x"), Listed(20, 2, True, None, (0,), "y")]
+    assert [r.product_id for r in fair_order(rows, lambda r: r, s, salt="q")] == [20, 10]
+
+
+def test_fair_order_goes_round_the_shops():
+    s = standing({})
+    rows = [Listed(i, 1, True, None, (False,), f"a{i}") for i in range(1, 4)]
+    rows.append(Listed(9, 2, True, None, (False,), "b"))
+    ordered = [r.product_id for r in fair_order(rows, lambda r: r, s, salt="c", round_robin=True)]
+    assert sorted(ordered[:2]) == [1, 9] and ordered[2:] == [2, 3]
+
+
+def offer(pid: int, shop: int, price: int, stock: int = 10, kecamatan: str = "Sukun") -> _Offer:
+    return _Offer(pid, f"P{pid}", None, price, "pcs", stock, shop, f"S{shop}", kecamatan)
+
+
+def test_a_proposal_closes_the_gap_from_two_shops_at_least():
+    offers = [offer(1, 1, 600_000), offer(2, 2, 50_000), offer(3, 3, 120_000)]
+    proposal = propose(offers, 500_000, standing({}), None)
+    assert proposal.closes and proposal.shops >= 2
+    # A single cheap shop still needs a second one.
+    offers = [offer(1, 1, 10_000), offer(2, 2, 10_000)]
+    proposal = propose(offers, 15_000, standing({}), None)
+    assert proposal.shops == 2 and proposal.total == 20_000
+
+
+def test_a_proposal_prefers_shops_below_the_median_and_nearby():
+    offers = [offer(1, 1, 100_000), offer(2, 2, 100_000), offer(3, 3, 100_000, kecamatan="Klojen")]
+    proposal = propose(offers, 200_000, standing({1: 5_000_000}), "klojen")
+    assert [line.merchant_id for line in proposal.lines] == [3, 2]
+    assert propose(offers, 0, standing({}), None).lines == []
