@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from services.deadlines import ReminderPolicy
 from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
+from services.outside import OutsidePolicy
 from services.policy import BroadcastPolicy, Policy
 from services.quota import QuotaPolicy
 from services.redflags import RedFlagPolicy
@@ -73,6 +74,19 @@ class Settings(BaseSettings):
     broadcast_retry_backoff: float = 1.0  # seconds before the first retry, doubled after
     broadcast_progress_seconds: float = 3.0  # edit the progress message at most this often
     broadcast_poll_seconds: float = 15.0  # how often due scheduled broadcasts are looked for
+
+    # Purchases outside the catalog: the share of the minimum they may cover (percent; per
+    # month administrators may set another), how long after last month's deadline it may
+    # still be reported, and what the verifier is warned about.
+    outside_share_percent: int = Field(default=50, ge=0, le=100)
+    outside_grace_days: int = Field(default=5, ge=0, le=27)
+    outside_flag_amount: int = Field(default=1_000_000, ge=0)
+    outside_exif_days: int = Field(default=3, ge=0)
+    outside_rush_days: int = Field(default=2, ge=0)
+    outside_rush_count: int = Field(default=3, ge=1)
+    # A declared outage moves the month's deadline by this many days (0: its own length,
+    # rounded up to whole days).
+    outage_credit_days: int = Field(default=0, ge=0, le=31)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -148,6 +162,15 @@ class Settings(BaseSettings):
                 tz=tz,
                 default_minimum=self.default_quota_minimum,
                 deadline_day=self.quota_deadline_day,
+                outside_share=self.outside_share_percent,
+            ),
+            outside=OutsidePolicy(
+                grace_days=self.outside_grace_days,
+                flag_amount=self.outside_flag_amount,
+                exif_days=self.outside_exif_days,
+                rush_days=self.outside_rush_days,
+                rush_count=self.outside_rush_count,
+                outage_credit_days=self.outage_credit_days,
             ),
             hygiene=HygienePolicy(
                 nudge_after=timedelta(hours=self.order_nudge_hours),

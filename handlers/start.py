@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from delivery.menus import refresh_menu
 from handlers.routes import Routes
 from models import BuyerKind, User
+from services.outside import discard_draft
 from services.policy import Policy
 from services.roles import Roles
 from services.users import set_language
@@ -80,6 +81,7 @@ async def language_chosen(
 
 @routes.message(Command("batal", "cancel"))
 @routes.message(F.text == kb.CANCEL)
-async def cancel(message: Message, state: FSMContext) -> None:
+async def cancel(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
     await state.clear()
+    await discard_draft(session, user)  # photos of an unfinished outside-purchase report
     await message.answer(_("Cancelled. Nothing was changed."), reply_markup=kb.main_menu())

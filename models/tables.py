@@ -435,6 +435,87 @@ class HandledUpdate(SQLModel, table=True):
     handled_at: datetime = Field(index=True)
 
 
+class OutsidePurchase(SQLModel, table=True):
+    """A purchase an ASN made at a shop outside the catalog, with photos as proof: it counts
+    toward the month of its date once a verifier approved it (capped, see services.outside)."""
+
+    __tablename__ = "outside_purchases"
+    __table_args__ = (Index("ix_outside_purchases_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    nip: str = Field(max_length=18, index=True)
+    opd: str = Field(max_length=200, index=True)  # the ASN's OPD when submitted: who verifies
+    shop_name: str = Field(max_length=120)
+    shop_key: str = Field(max_length=120, index=True)  # the name normalised, for matching
+    kecamatan: str = Field(max_length=40)
+    kelurahan: str = Field(max_length=60)
+    items: str = Field(max_length=500)
+    amount: int
+    purchase_date: date = Field(index=True)
+    status: str = Field(default="pending", max_length=16)  # pending, more_photos, approved,
+    # rejected
+    reject_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class OutsidePhoto(SQLModel, table=True):
+    """A photo of an outside purchase (receipt, goods with the shop). Uploaded during the
+    conversation with no purchase yet (a draft of its owner), attached when submitted."""
+
+    __tablename__ = "outside_photos"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    purchase_id: int | None = Field(default=None, foreign_key="outside_purchases.id", index=True)
+    file_id: str = Field(max_length=200)
+    phash: str = Field(max_length=16, index=True)  # perceptual hash of the whole picture
+    # Hashes of the picture with up to 5% cut from its sides (space-separated hex): a crop of
+    # an earlier photo matches one of them.
+    crop_hashes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    exif_date: date | None = None  # when the camera says it was taken (files only)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ExemptionRequest(SQLModel, table=True):
+    """An ASN asks to be excused from a month's minimum (leave, illness, secondment, other);
+    an administrator or their OPD's operator approves it into a QuotaExemption or declines."""
+
+    __tablename__ = "exemption_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    nip: str = Field(max_length=18, index=True)
+    opd: str = Field(max_length=200, index=True)
+    month: date
+    reason: str = Field(max_length=16)  # leave, illness, secondment, other
+    note: str = Field(default="", max_length=500)
+    photo_file_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=16, index=True)  # approved, declined
+    decline_reason: str | None = Field(default=None, max_length=500)
+    exemption_id: int | None = Field(default=None, foreign_key="quota_exemptions.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class Outage(SQLModel, table=True):
+    """The service was unavailable between two times: the month's deadline moves by
+    `credit_days` for everyone."""
+
+    __tablename__ = "outages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(index=True)
+    starts_at: datetime
+    ends_at: datetime
+    credit_days: int
+    declared_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class PriceChange(SQLModel, table=True):
     """A product's price changed: who (None: an import or the system), when, old and new."""
 

@@ -55,7 +55,14 @@ from sandbox.fakegram.formatting import format_text
 from scheduler import jobs as job_module
 from scheduler.jobs import JobContext
 from scheduler.runner import stop_scheduler
-from services.quota import QuotaPolicy, deadline_day_for, deadline_for, month_start, next_month
+from services.quota import (
+    QuotaPolicy,
+    deadline_credit,
+    deadline_day_for,
+    deadline_for,
+    month_start,
+    next_month,
+)
 
 log = logging.getLogger(__name__)
 
@@ -384,7 +391,8 @@ class Sandbox:
             day = await deadline_day_for(
                 session, month, default=self.base_settings.quota_deadline_day
             )
-        return deadline_for(month, day)
+            credit = await deadline_credit(session, month)
+        return deadline_for(month, day, credit)
 
     async def target_time(self, action: str) -> datetime:
         """Where a time button moves the clock (always forward)."""

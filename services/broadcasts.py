@@ -36,7 +36,9 @@ from services.errors import Forbidden, NotFound, Refusal, ServiceError
 from services.quota import QuotaPolicy
 from services.roles import Roles
 
-CONTENT_TYPES = ("text", "photo", "document")
+CONTENT_TYPES = ("text", "photo", "document", "outage")
+# "outage": the notice of a declared outage (services.outages), written by the bot in each
+# recipient's language from the JSON in `text`; never composed by a person.
 BUTTONS = ("catalog", "quota")  # buttons the bot may put under an announcement
 B = BroadcastStatus
 D = DeliveryStatus
@@ -128,9 +130,9 @@ async def create(
     await aud.check(session, audience)
     if content.content_type not in CONTENT_TYPES:
         raise ServiceError(Refusal.UNKNOWN_CONTENT_TYPE, content_type=content.content_type)
-    if content.content_type == "text" and not content.text.strip():
+    if content.content_type in ("text", "outage") and not content.text.strip():
         raise ServiceError(Refusal.CONTENT_EMPTY)
-    if content.content_type != "text" and not content.file_id:
+    if content.content_type in ("photo", "document") and not content.file_id:
         raise ServiceError(Refusal.CONTENT_EMPTY)
     unknown = [b for b in buttons if b not in BUTTONS]
     if unknown:

@@ -44,9 +44,12 @@ from services.admins import audit
 from services.errors import NotFound, Refusal, ServiceError
 from services.golongan import QUOTA_CLASSES
 from services.quota import (
+    OUTSIDE_SHARE_SETTING,
     QuotaPolicy,
+    capped_outside,
     check_rule,
     closing_cutoff,
+    deadline_credit,
     deadline_day_for,
     deadline_for,
     deadline_rules,
@@ -55,7 +58,10 @@ from services.quota import (
     month_bounds,
     month_start,
     next_month,
+    outside_share_for,
+    outside_spend,
     put_deadline_day,
+    put_month_rule,
     put_rule,
     quota_status,
     spent_in_month,
@@ -106,17 +112,24 @@ def live_asn_query(
     default: int,
     start: datetime,
     end: datetime,
+    share: int,
     opd: str | None = None,
 ) -> Select:
     """Each active ASN of the roster with the month's minimum, counted spend and status.
+
+    Counted spend: orders paid in [start, end) and approved outside purchases dated in the
+    month, these up to `share` percent of the minimum.
 
     Columns: nip, name, opd, quota_class, golongan, minimum, spent, exempt, compliant,
     registered (the last three as booleans).
     """
     first = month_start(month)
     spend = paid_spend(start, end)
+    outside = outside_spend(first)
     minimum = case(minimums, value=col(RosterEntry.quota_class), else_=default)
-    spent = func.coalesce(spend.c.spent, 0)
+    spent = func.coalesce(spend.c.spent, 0) + capped_outside(
+        func.coalesce(outside.c.outside, 0), minimum, share
+    )
     exempt = exists().where(
         col(QuotaExemption.nip) == col(RosterEntry.nip),
         col(QuotaExemption.from_month) <= first,
@@ -137,6 +150,7 @@ def live_asn_query(
         )
         .select_from(RosterEntry)
         .outerjoin(spend, spend.c.nip == col(RosterEntry.nip))
+        .outerjoin(outside, outside.c.nip == col(RosterEntry.nip))
         .where(col(RosterEntry.active).is_(True))
     )
     if opd is not None:
@@ -178,8 +192,15 @@ async def asn_query(
         return closed_asn_query(month, opd=opd), closing
     start, end = month_bounds(month, policy.tz)
     minimums = await minimums_in(session, month, default=policy.default_minimum)
+    share = await outside_share_for(session, month, default=policy.outside_share)
     query = live_asn_query(
-        month, minimums, default=policy.default_minimum, start=start, end=end, opd=opd
+        month,
+        minimums,
+        default=policy.default_minimum,
+        start=start,
+        end=end,
+        share=share,
+        opd=opd,
     )
     return query, None
 
@@ -202,6 +223,7 @@ class RulesOverview:
     deadline: date
     upcoming_deadlines: list[tuple[date, int]]
     exempt_count: int  # ASN exempt this month
+    outside_share: int = 50  # percent of the minimum outside purchases may cover this month
 
 
 async def rules_overview(
@@ -227,6 +249,7 @@ async def rules_overview(
             ClassRule(cls, minimum, [(valid_from, amount) for valid_from, amount in upcoming])
         )
     day = await deadline_day_for(session, month, default=policy.deadline_day)
+    credit = await deadline_credit(session, month)
     later = sorted((m, d) for m, d in (await deadline_rules(session)).items() if m > month)
     exempt_count = (
         await session.exec(
@@ -240,7 +263,10 @@ async def rules_overview(
             )
         )
     ).one()
-    return RulesOverview(month, classes, day, deadline_for(month, day), later, int(exempt_count))
+    share = await outside_share_for(session, month, default=policy.outside_share)
+    return RulesOverview(
+        month, classes, day, deadline_for(month, day, credit), later, int(exempt_count), share
+    )
 
 
 def _not_past(valid_from: date, now: datetime, policy: QuotaPolicy) -> date:
@@ -296,6 +322,25 @@ async def change_deadline_day(
     async with write_transaction(session):
         await put_deadline_day(session, day, first)
         audit(session, actor.telegram_id, "set_deadline_day", day=day, valid_from=first)
+
+
+async def change_outside_share(
+    session: AsyncSession,
+    *,
+    actor: Roles,
+    percent: int,
+    valid_from: date,
+    now: datetime,
+    policy: QuotaPolicy,
+) -> None:
+    """The share of the minimum purchases outside the catalog may cover, from a month on."""
+    actor.require_admin()
+    if not 0 <= percent <= 100:
+        raise ServiceError(Refusal.AMOUNT_INVALID)
+    first = _not_past(valid_from, now, policy)
+    async with write_transaction(session):
+        await put_month_rule(session, OUTSIDE_SHARE_SETTING, percent, first)
+        audit(session, actor.telegram_id, "set_outside_share", percent=percent, valid_from=first)
 
 
 # --- exemptions --------------------------------------------------------------------------
@@ -452,10 +497,13 @@ async def _cutoff_passed(
 ) -> datetime:
     """The moment the month's deadline day is over; refuses if `now` is before it."""
     deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
-    cutoff = closing_cutoff(month, deadline_day, policy.tz)
+    credit = await deadline_credit(session, month)
+    cutoff = closing_cutoff(month, deadline_day, policy.tz, credit)
     if now < cutoff:
         raise ServiceError(
-            Refusal.MONTH_NOT_OVER, month=month, deadline=deadline_for(month, deadline_day)
+            Refusal.MONTH_NOT_OVER,
+            month=month,
+            deadline=deadline_for(month, deadline_day, credit),
         )
     return cutoff
 
@@ -540,8 +588,9 @@ async def close_month(
         return result
     start, _end = month_bounds(month, policy.tz)
     minimums = await minimums_in(session, month, default=policy.default_minimum)
+    share = await outside_share_for(session, month, default=policy.outside_share)
     figures = live_asn_query(
-        month, minimums, default=policy.default_minimum, start=start, end=cutoff
+        month, minimums, default=policy.default_minimum, start=start, end=cutoff, share=share
     ).subquery("figures")
     try:
         async with write_transaction(session):
@@ -650,7 +699,10 @@ async def quota_history(
             minimum = await minimum_for(
                 session, roster.quota_class, month, default=policy.default_minimum
             )
-            spent = await spent_in_month(session, user.nip, month, tz=policy.tz)
+            share = await outside_share_for(session, month, default=policy.outside_share)
+            spent = await spent_in_month(
+                session, user.nip, month, tz=policy.tz, minimum=minimum, share=share
+            )
             was_exempt = await exemption_for(session, user.nip, month) is not None
             history.append(
                 HistoryMonth(
@@ -688,8 +740,9 @@ async def behind_minimum(
     month = month_start(month)
     start, end = month_bounds(month, policy.tz)
     minimums = await minimums_in(session, month, default=policy.default_minimum)
+    share = await outside_share_for(session, month, default=policy.outside_share)
     figures = live_asn_query(
-        month, minimums, default=policy.default_minimum, start=start, end=end
+        month, minimums, default=policy.default_minimum, start=start, end=end, share=share
     ).subquery("figures")
     rows = (
         await session.exec(

@@ -41,11 +41,13 @@ from services.compliance import live_asn_query, minimums_in
 from services.quota import (
     QuotaPolicy,
     closing_cutoff,
+    deadline_credit,
     deadline_day_for,
     deadline_for,
     month_bounds,
     month_start,
     next_month,
+    outside_share_for,
 )
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -70,12 +72,13 @@ class Slot:
 
 
 def month_slots(
-    month: date, deadline_day: int, policy: ReminderPolicy, tz: ZoneInfo
+    month: date, deadline_day: int, policy: ReminderPolicy, tz: ZoneInfo, credit_days: int = 0
 ) -> list[Slot]:
-    """The month's reminder slots, earliest first."""
+    """The month's reminder slots, earliest first (an outage's credit moves them with the
+    deadline)."""
     month = month_start(month)
-    deadline = deadline_for(month, deadline_day)
-    cutoff = closing_cutoff(month, deadline_day, tz)
+    deadline = deadline_for(month, deadline_day, credit_days)
+    cutoff = closing_cutoff(month, deadline_day, tz, credit_days)
     begins, _end = month_bounds(month, tz)
     slots = []
     for offset in sorted(set(policy.offsets), reverse=True):
@@ -90,18 +93,22 @@ async def slots_in(
     session: AsyncSession, month: date, *, quota: QuotaPolicy, policy: ReminderPolicy
 ) -> list[Slot]:
     day = await deadline_day_for(session, month_start(month), default=quota.deadline_day)
-    return month_slots(month, day, policy, quota.tz)
+    credit = await deadline_credit(session, month_start(month))
+    return month_slots(month, day, policy, quota.tz, credit)
 
 
 async def due_slot(
     session: AsyncSession, *, now: datetime, quota: QuotaPolicy, policy: ReminderPolicy
 ) -> Slot | None:
-    """The slot to remind for at `now`: the latest begun one, if the deadline is not over."""
+    """The slot to remind for at `now`: the latest begun one, if the deadline is not over.
+    Last month's slots too while an outage credit keeps its deadline in this month."""
     month = month_start(now.astimezone(quota.tz).date())
-    begun = [s for s in await slots_in(session, month, quota=quota, policy=policy) if s.at <= now]
-    if not begun or now >= begun[-1].cutoff:
-        return None
-    return begun[-1]
+    for candidate in (next_month(month, -1), month):
+        slots = await slots_in(session, candidate, quota=quota, policy=policy)
+        begun = [s for s in slots if s.at <= now]
+        if begun and now < begun[-1].cutoff:
+            return begun[-1]
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,12 +130,13 @@ def _not_reminded(
     slot: Slot,
     minimums: dict[str, int],
     quota: QuotaPolicy,
+    share: int,
     nips: Iterable[str] | None = None,
 ) -> Select[*tuple[Any, ...]]:
     """Registered, reachable, non-exempt ASN below the minimum without this slot's reminder."""
     start, end = month_bounds(slot.month, quota.tz)
     query = live_asn_query(
-        slot.month, minimums, default=quota.default_minimum, start=start, end=end
+        slot.month, minimums, default=quota.default_minimum, start=start, end=end, share=share
     )
     if nips is not None:
         query = query.where(col(RosterEntry.nip).in_(list(nips)))
@@ -170,7 +178,8 @@ async def to_remind(
     session: AsyncSession, slot: Slot, *, quota: QuotaPolicy, minimums: dict[str, int]
 ) -> list[str]:
     """NIPs of the ASN who should get this slot's reminder and have not been given it."""
-    rows = (await session.exec(_not_reminded(slot, minimums, quota))).all()
+    share = await outside_share_for(session, slot.month, default=quota.outside_share)
+    rows = (await session.exec(_not_reminded(slot, minimums, quota, share))).all()
     await session.commit()  # end the read transaction
     return [row[2] for row in rows]
 
@@ -192,8 +201,9 @@ async def claim(
     nips = list(nips)
     if not nips:
         return []
+    share = await outside_share_for(session, slot.month, default=quota.outside_share)
     await begin_write(session)
-    rows = (await session.exec(_not_reminded(slot, minimums, quota, nips))).all()
+    rows = (await session.exec(_not_reminded(slot, minimums, quota, share, nips))).all()
     if not rows:
         await session.commit()
         return []
@@ -307,7 +317,7 @@ async def months_to_close(
     due = []
     while month <= current:
         day = await deadline_day_for(session, month, default=quota.deadline_day)
-        cutoff = closing_cutoff(month, day, quota.tz)
+        cutoff = closing_cutoff(month, day, quota.tz, await deadline_credit(session, month))
         if since < cutoff <= now and await session.get(MonthClosing, month) is None:
             due.append(month)
         month = next_month(month)

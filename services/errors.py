@@ -99,6 +99,18 @@ class Refusal(StrEnum):
     QRIS_UNAVAILABLE = "qris_unavailable"
     PROOF_NOT_EXPECTED = "proof_not_expected"
     PROOF_MISSING = "proof_missing"
+    # purchases outside the catalog, exemption requests, outages
+    OUTSIDE_SHOP_INVALID = "outside_shop_invalid"
+    OUTSIDE_REGISTERED_SHOP = "outside_registered_shop"
+    OUTSIDE_ITEMS_INVALID = "outside_items_invalid"
+    OUTSIDE_DATE_INVALID = "outside_date_invalid"
+    OUTSIDE_DATE_OUT_OF_RANGE = "outside_date_out_of_range"
+    OUTSIDE_NO_PHOTO = "outside_no_photo"
+    OUTSIDE_TOO_MANY_PHOTOS = "outside_too_many_photos"
+    OUTSIDE_NOT_FOUND = "outside_not_found"
+    REQUEST_NOT_FOUND = "request_not_found"
+    REQUEST_PENDING = "request_pending"
+    OUTAGE_INVALID = "outage_invalid"
 
 
 class ServiceError(Exception):

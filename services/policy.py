@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from services.deadlines import ReminderPolicy
 from services.fairness import FairnessPolicy
 from services.hygiene import HygienePolicy
+from services.outside import OutsidePolicy
 from services.quota import QuotaPolicy
 from services.redflags import RedFlagPolicy
 
@@ -39,6 +40,7 @@ class Policy:
     hygiene: HygienePolicy = field(default_factory=HygienePolicy)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     broadcasts: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    outside: OutsidePolicy = field(default_factory=OutsidePolicy)
     fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
     red_flags: RedFlagPolicy = field(default_factory=RedFlagPolicy)
     # Administrators named in the configuration (ADMIN_IDS); more are added in the chat.

@@ -5,7 +5,12 @@ An order counts toward the WIB calendar month in which the merchant confirmed it
 an ASN count (`counts_for_quota`).
 
 The deadline day is administrators' data too (`app_settings`, a rule per starting month, like
-the minimums), falling back to QUOTA_DEADLINE_DAY. An ASN may be exempt for a range of months.
+the minimums), falling back to QUOTA_DEADLINE_DAY; a declared outage moves a month's deadline
+by its credit days (`outages`). An ASN may be exempt for a range of months.
+
+Purchases outside the catalog (`outside_purchases`) count toward the month of their purchase
+date once approved, up to a share of the minimum (`outside_share`, a rule per starting month,
+falling back to OUTSIDE_SHARE_PERCENT): spend = paid orders + min(approved outside, share).
 """
 
 from __future__ import annotations
@@ -14,12 +19,24 @@ import calendar
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, Subquery, case
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AppSetting, Merchant, Order, QuotaExemption, QuotaRule, RosterEntry, User
+from models import (
+    AppSetting,
+    Merchant,
+    Order,
+    Outage,
+    OutsidePurchase,
+    QuotaExemption,
+    QuotaRule,
+    RosterEntry,
+    User,
+)
 from models.db import begin_write
 from models.enums import PAID_STATUSES
 from services.errors import Refusal, ServiceError
@@ -31,6 +48,7 @@ class QuotaPolicy:
     tz: ZoneInfo
     default_minimum: int = 500_000
     deadline_day: int = 0  # 0: last day of the month
+    outside_share: int = 50  # percent of the minimum purchases outside the catalog may cover
 
 
 def month_start(day: date) -> date:
@@ -46,10 +64,12 @@ def month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def deadline_for(month: date, deadline_day: int) -> date:
+def deadline_for(month: date, deadline_day: int, credit_days: int = 0) -> date:
+    """The month's deadline: its deadline day, moved by the outage credit (may fall in the
+    next month)."""
     last = calendar.monthrange(month.year, month.month)[1]
     day = last if deadline_day <= 0 else min(deadline_day, last)
-    return month.replace(day=day)
+    return month.replace(day=day) + timedelta(days=credit_days)
 
 
 def parse_month(text: str) -> date:
@@ -80,18 +100,32 @@ def next_month(month: date, months: int = 1) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def closing_cutoff(month: date, deadline_day: int, tz: ZoneInfo) -> datetime:
+def closing_cutoff(month: date, deadline_day: int, tz: ZoneInfo, credit_days: int = 0) -> datetime:
     """The UTC instant the month's deadline day ends (WIB): what is paid later is late."""
-    after = deadline_for(month_start(month), deadline_day) + timedelta(days=1)
+    after = deadline_for(month_start(month), deadline_day, credit_days) + timedelta(days=1)
     return datetime.combine(after, time(0), tzinfo=tz).astimezone(UTC)
 
 
 DEADLINE_SETTING = "quota_deadline_day"
+OUTSIDE_SHARE_SETTING = "outside_share"
 
 
-async def deadline_rules(session: AsyncSession) -> dict[date, int]:
-    """The deadline day set by administrators, by first month it applies to."""
-    row = await session.get(AppSetting, DEADLINE_SETTING)
+async def deadline_credit(session: AsyncSession, month: date) -> int:
+    """Days the month's deadline moved for declared outages."""
+    total = (
+        await session.exec(
+            select(func.coalesce(func.sum(Outage.credit_days), 0)).where(
+                col(Outage.month) == month_start(month)
+            )
+        )
+    ).one()
+    return int(total)
+
+
+async def deadline_rules(session: AsyncSession, key: str = DEADLINE_SETTING) -> dict[date, int]:
+    """The deadline day (or another per-month rule, `key`) set by administrators, by first
+    month it applies to."""
+    row = await session.get(AppSetting, key)
     if row is None:
         return {}
     try:
@@ -106,6 +140,24 @@ async def deadline_day_for(session: AsyncSession, month: date, *, default: int) 
     rules = await deadline_rules(session)
     starts = [start for start in rules if start <= month_start(month)]
     return rules[max(starts)] if starts else default
+
+
+async def outside_share_for(session: AsyncSession, month: date, *, default: int) -> int:
+    """The percent of the minimum outside purchases may cover in a month."""
+    rules = await deadline_rules(session, OUTSIDE_SHARE_SETTING)
+    starts = [start for start in rules if start <= month_start(month)]
+    return rules[max(starts)] if starts else default
+
+
+async def put_month_rule(session: AsyncSession, key: str, value: int, start: date) -> None:
+    """Record a per-month rule (`key`) in the caller's write transaction."""
+    rules = await deadline_rules(session, key)
+    rules[month_start(start)] = value
+    text = json.dumps({f"{m:%Y-%m}": d for m, d in sorted(rules.items())})
+    row = await session.get(AppSetting, key) or AppSetting(key=key, value=text)
+    row.value = text
+    row.updated_at = datetime.now(UTC)
+    session.add(row)
 
 
 async def put_deadline_day(session: AsyncSession, day: int, start: date) -> None:
@@ -205,6 +257,47 @@ class CountedOrder:
     paid_at: datetime
 
 
+APPROVED = "approved"
+
+
+def outside_spend(month: date) -> Subquery:
+    """Approved outside purchases per NIP dated in the month (uncapped)."""
+    first = month_start(month)
+    return (
+        select(
+            col(OutsidePurchase.nip).label("nip"),
+            func.sum(OutsidePurchase.amount).label("outside"),
+        )
+        .where(
+            col(OutsidePurchase.status) == APPROVED,
+            col(OutsidePurchase.purchase_date) >= first,
+            col(OutsidePurchase.purchase_date) < next_month(first),
+        )
+        .group_by(col(OutsidePurchase.nip))
+        .subquery("outside")
+    )
+
+
+def outside_cap(minimum: int, share: int) -> int:
+    return minimum * share // 100
+
+
+def capped_outside(outside: ColumnElement, minimum: Any, share: int) -> ColumnElement:
+    """What of `outside` counts: at most `share` percent of `minimum` (integers, in SQL)."""
+    cap = (minimum * share) / 100
+    return case((outside > cap, cap), else_=outside)
+
+
+@dataclass(frozen=True)
+class OutsideItem:
+    id: int
+    shop_name: str
+    amount: int
+    purchase_date: date
+    status: str
+    reject_reason: str | None
+
+
 @dataclass(frozen=True)
 class QuotaStatus:
     month: date
@@ -216,6 +309,21 @@ class QuotaStatus:
     days_left: int  # 0 on the deadline day itself; negative once it has passed
     orders: list[CountedOrder]
     exemption: QuotaExemption | None = None  # excused from the minimum this month
+    outside_approved: int = 0  # approved outside purchases dated this month (uncapped)
+    outside_share: int = 50  # percent of the minimum they may cover
+    outside: tuple[OutsideItem, ...] = ()  # this month's submissions and any still waiting
+
+    @property
+    def outside_cap(self) -> int:
+        return outside_cap(self.minimum, self.outside_share)
+
+    @property
+    def outside_counted(self) -> int:
+        return min(self.outside_approved, self.outside_cap)
+
+    @property
+    def orders_spent(self) -> int:
+        return self.spent - self.outside_counted
 
     @property
     def remaining(self) -> int:
@@ -260,21 +368,75 @@ async def quota_status(
     ).all()
     orders = [CountedOrder(*row) for row in rows]
     deadline_day = await deadline_day_for(session, month, default=policy.deadline_day)
-    deadline = deadline_for(month, deadline_day)
+    deadline = deadline_for(month, deadline_day, await deadline_credit(session, month))
+    share = await outside_share_for(session, month, default=policy.outside_share)
+    approved = await outside_approved(session, roster.nip, month)
     return QuotaStatus(
         month=month,
         quota_class=roster.quota_class,
         golongan=roster.golongan,
         minimum=minimum,
-        spent=sum(o.total for o in orders),
+        spent=sum(o.total for o in orders) + min(approved, outside_cap(minimum, share)),
         deadline=deadline,
         days_left=(deadline - today).days,
         orders=orders,
         exemption=await exemption_for(session, roster.nip, month),
+        outside_approved=approved,
+        outside_share=share,
+        outside=await _outside_items(session, roster.nip, month),
     )
 
 
-async def spent_in_month(session: AsyncSession, nip: str, month: date, *, tz: ZoneInfo) -> int:
+async def outside_approved(session: AsyncSession, nip: str, month: date) -> int:
+    first = month_start(month)
+    total = (
+        await session.exec(
+            select(func.coalesce(func.sum(OutsidePurchase.amount), 0)).where(
+                col(OutsidePurchase.nip) == nip,
+                col(OutsidePurchase.status) == APPROVED,
+                col(OutsidePurchase.purchase_date) >= first,
+                col(OutsidePurchase.purchase_date) < next_month(first),
+            )
+        )
+    ).one()
+    return int(total)
+
+
+async def _outside_items(session: AsyncSession, nip: str, month: date) -> tuple[OutsideItem, ...]:
+    first = month_start(month)
+    rows = (
+        await session.exec(
+            select(OutsidePurchase)
+            .where(
+                col(OutsidePurchase.nip) == nip,
+                (col(OutsidePurchase.purchase_date) >= first)
+                | col(OutsidePurchase.status).in_(["pending", "more_photos"]),
+            )
+            .order_by(col(OutsidePurchase.created_at))
+        )
+    ).all()
+    return tuple(
+        OutsideItem(
+            id=r.id or 0,
+            shop_name=r.shop_name,
+            amount=r.amount,
+            purchase_date=r.purchase_date,
+            status=r.status,
+            reject_reason=r.reject_reason,
+        )
+        for r in rows
+    )
+
+
+async def spent_in_month(
+    session: AsyncSession, nip: str, month: date, *, tz: ZoneInfo, minimum: int, share: int
+) -> int:
+    """Counted spend of a month: paid orders and approved outside purchases (capped)."""
+    orders = await orders_spent(session, nip, month, tz=tz)
+    return orders + min(await outside_approved(session, nip, month), outside_cap(minimum, share))
+
+
+async def orders_spent(session: AsyncSession, nip: str, month: date, *, tz: ZoneInfo) -> int:
     start, end = month_bounds(month, tz)
     total = (
         await session.exec(

@@ -48,7 +48,13 @@ from models.enums import PAID_STATUSES
 from services.admins import audit
 from services.errors import Refusal, ServiceError
 from services.phones import PhoneError, normalize_phone
-from services.quota import closing_cutoff, deadline_day_for, minimum_for, month_bounds
+from services.quota import (
+    closing_cutoff,
+    deadline_credit,
+    deadline_day_for,
+    minimum_for,
+    month_bounds,
+)
 from services.roles import Roles
 from services.text import normalize_key
 
@@ -233,7 +239,7 @@ async def month_end_rush(
     default_minimum: int,
 ) -> list[Flag]:
     day = await deadline_day_for(session, month, default=default_deadline)
-    cutoff = closing_cutoff(month, day, tz)
+    cutoff = closing_cutoff(month, day, tz, await deadline_credit(session, month))
     window = cutoff - timedelta(hours=p.rush_hours)
     classes = {
         e.nip: e.quota_class

@@ -1,7 +1,9 @@
 """The monthly report as an XLSX workbook: numbers as numbers, frozen headers, auto-filters.
 
 Sheets: Summary (each figure with its value), OPD (with last month beside it), ASN, Shops,
-Orders (every order of the month) and, when a closed month changed afterwards, Adjustments.
+Orders (every order of the month), when there are any, Outside purchases (purchases outside
+the catalog dated in the month, any status) and, when a closed month changed afterwards,
+Adjustments.
 Written by services.export (XlsxWriter, row by row), so no text from data becomes a formula.
 
 Services do not translate: the sheet names, headers and words come in a WorkbookLabels, made by
@@ -17,7 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from services.export import Cell, Column, XlsxBook
-from services.reports import AdjustmentRow, AsnRow, MerchantRow, OrderRow, Report
+from services.reports import AdjustmentRow, AsnRow, MerchantRow, OrderRow, OutsideRow, Report
 
 RUPIAH_FORMAT = '"Rp"#,##0'
 PERCENT_FORMAT = "0.0%"
@@ -72,6 +74,21 @@ ORDER_COLUMNS = (
     (15, RUPIAH_FORMAT),  # total
     (12, None),  # counts for the minimum
     (17, DATE_FORMAT),  # refunded (WIB)
+)
+OUTSIDE_COLUMNS = (
+    (9, None),  # id
+    (21, None),  # NIP
+    (26, None),  # name
+    (26, None),  # OPD
+    (28, None),  # shop
+    (16, None),  # kecamatan
+    (18, None),  # kelurahan
+    (36, None),  # items
+    (15, RUPIAH_FORMAT),  # amount
+    (12, None),  # purchase date
+    (18, None),  # status
+    (17, DATE_FORMAT),  # submitted (WIB)
+    (17, DATE_FORMAT),  # decided (WIB)
 )
 FLAG_COLUMNS = (
     (26, None),  # rule
@@ -138,6 +155,7 @@ class WorkbookLabels:
     shops: SheetLabels
     orders: SheetLabels
     adjustments: SheetLabels
+    outside: SheetLabels
     figures: FigureLabels
     whole_city: str  # the scope of a report on every OPD
     category_spend: tuple[str, ...]  # "Spend: <category>", one per report.categories, in order
@@ -149,6 +167,7 @@ class WorkbookLabels:
     no: str
     statuses: Mapping[str, str]  # order status -> its name (a status not in it: as it is)
     payment_methods: Mapping[str, str]  # payment method -> its name (likewise)
+    outside_statuses: Mapping[str, str]  # outside purchase status -> its name
     flags: SheetLabels | None = None  # the red flags sheet ("Tanda perhatian")
     rules: Mapping[str, str] = field(default_factory=dict)  # red flag rule -> its name
     verdicts: Mapping[str, str] = field(default_factory=dict)  # verdict -> its name; "" none
@@ -166,6 +185,8 @@ def workbook_xlsx(report: Report, labels: WorkbookLabels, tz: ZoneInfo) -> bytes
         _asn_sheet(book, details.asn, labels)
         _shop_sheet(book, details.merchants, labels.shops)
         _order_sheet(book, details.orders, labels, tz)
+        if details.outside:
+            _outside_sheet(book, details.outside, labels, tz)
         if details.adjustments:
             _adjustment_sheet(book, details.adjustments, labels.adjustments)
         if report.red_flags is not None and labels.flags is not None:
@@ -322,6 +343,30 @@ def _order_sheet(
                 o.total,
                 yes if o.counts_for_quota else no,
                 _local(o.refunded_at, tz),
+            )
+        )
+
+
+def _outside_sheet(
+    book: XlsxBook, rows: list[OutsideRow], labels: WorkbookLabels, tz: ZoneInfo
+) -> None:
+    sheet = book.sheet(labels.outside.title, _columns(labels.outside, OUTSIDE_COLUMNS))
+    for p in rows:
+        sheet.append(
+            (
+                p.id,
+                p.nip,
+                p.name,
+                p.opd,
+                p.shop_name,
+                p.kecamatan,
+                p.kelurahan,
+                p.items,
+                p.amount,
+                f"{p.purchase_date:%Y-%m-%d}",
+                labels.outside_statuses.get(p.status, p.status),
+                _local(p.created_at, tz),
+                _local(p.decided_at, tz),
             )
         )
 

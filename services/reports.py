@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import FromClause, and_, case, distinct, exists, union_all
+from sqlalchemy import FromClause, Subquery, and_, case, distinct, exists, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +33,7 @@ from models import (
     Order,
     OrderItem,
     OrderStatus,
+    OutsidePurchase,
     Product,
     RosterEntry,
     User,
@@ -43,12 +44,17 @@ from services.admins import Role
 from services.compliance import asn_query, current_month, paid_spend
 from services.errors import Forbidden, Refusal, ServiceError
 from services.quota import (
+    APPROVED,
     QuotaPolicy,
+    capped_outside,
     closing_cutoff,
+    deadline_credit,
     deadline_day_for,
     month_bounds,
     month_start,
     next_month,
+    outside_share_for,
+    outside_spend,
 )
 from services.redflags import Flag, RedFlagPolicy, red_flags
 
@@ -92,6 +98,35 @@ class Adjustment:
     refunds: int  # refunded after closing (orders that had counted)
     late: int  # payments confirmed after the deadline day
     compliance_changed: int  # ASN whose compliance would differ now
+    outside: int = 0  # outside purchases of the month approved after closing
+
+
+@dataclass(frozen=True)
+class OutsideFigures:
+    """Purchases outside the catalog in the month (by purchase date), in scope."""
+
+    approved: int  # how many were approved
+    amount: int  # their amount (before the cap)
+    pending: int  # waiting for a verifier (any month)
+    oldest_pending: datetime | None  # when the longest-waiting one was submitted
+    rejected: int
+
+
+@dataclass(frozen=True)
+class OutsideRow:
+    id: int
+    nip: str
+    name: str
+    opd: str
+    shop_name: str
+    kecamatan: str
+    kelurahan: str
+    items: str
+    amount: int
+    purchase_date: date
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -176,6 +211,7 @@ class ReportDetails:
     merchants: list[MerchantRow] = field(default_factory=list)
     orders: list[OrderRow] = field(default_factory=list)
     adjustments: list[AdjustmentRow] = field(default_factory=list)
+    outside: list[OutsideRow] = field(default_factory=list)
 
 
 @dataclass
@@ -198,12 +234,21 @@ class Report:
     previous_month: date
     previous_opds: list[OpdFigures]
     adjustments: list[Adjustment]
+    outside: OutsideFigures | None = None
     details: ReportDetails | None = None
     monthly_cap: int = 0  # the cap on a shop's monthly sales (services.fairness); 0: none
     capped_shops: list[CappedShop] = field(default_factory=list)  # the city's report only
     # The month's red flags (services.redflags): administrators and the inspectorate only;
     # None when not computed.
     red_flags: list[Flag] | None = None
+
+    @property
+    def outside_pct(self) -> float | None:
+        """Approved outside purchases as a share of all spend (orders paid + outside)."""
+        if self.outside is None:
+            return None
+        total = self.total_paid + self.outside.amount
+        return 100.0 * self.outside.amount / total if total else None
 
     @property
     def subject(self) -> int:
@@ -311,9 +356,9 @@ async def _adjustment(
     month = closing.month
     start, end = month_bounds(month, policy.tz)
     day = await deadline_day_for(session, month, default=policy.deadline_day)
-    cutoff = closing_cutoff(month, day, policy.tz)
-    live = paid_spend(start, end)
-    now_spent = func.coalesce(live.c.spent, 0)
+    cutoff = closing_cutoff(month, day, policy.tz, await deadline_credit(session, month))
+    share = await outside_share_for(session, month, default=policy.outside_share)
+    live, outside, now_spent = _live_spend(month, start, end, share)
     scope = [col(MonthResult.opd) == opd] if opd is not None else []
     asn, net, changed = (
         await session.exec(
@@ -329,6 +374,7 @@ async def _adjustment(
             )
             .select_from(MonthResult)
             .outerjoin(live, live.c.nip == col(MonthResult.nip))
+            .outerjoin(outside, outside.c.nip == col(MonthResult.nip))
             .where(col(MonthResult.month) == month, now_spent != col(MonthResult.spent), *scope)
         )
     ).one()
@@ -358,11 +404,71 @@ async def _adjustment(
             )
         )
     ).one()
-    if not asn and not refunds and not late:
+    approved_late = (
+        await session.exec(
+            select(func.coalesce(func.sum(OutsidePurchase.amount), 0)).where(
+                col(OutsidePurchase.nip).in_(recorded),
+                col(OutsidePurchase.status) == APPROVED,
+                col(OutsidePurchase.purchase_date) >= month,
+                col(OutsidePurchase.purchase_date) < next_month(month),
+                col(OutsidePurchase.decided_at) > closing.closed_at,
+            )
+        )
+    ).one()
+    if not asn and not refunds and not late and not approved_late:
         return None
     return Adjustment(
-        month, closing.closed_at, int(asn), int(net), int(refunds), int(late), int(changed)
+        month,
+        closing.closed_at,
+        int(asn),
+        int(net),
+        int(refunds),
+        int(late),
+        int(changed),
+        int(approved_late),
     )
+
+
+def _live_spend(
+    month: date, start: datetime, end: datetime, share: int
+) -> tuple[Subquery, Subquery, ColumnElement]:
+    """A closed month's counted spend per NIP as it is now, against its recorded minimum."""
+    live = paid_spend(start, end)
+    outside = outside_spend(month)
+    now_spent = func.coalesce(live.c.spent, 0) + capped_outside(
+        func.coalesce(outside.c.outside, 0), col(MonthResult.minimum), share
+    )
+    return live, outside, now_spent
+
+
+async def _outside_figures(session: AsyncSession, month: date, opd: str | None) -> OutsideFigures:
+    scope = [col(OutsidePurchase.opd) == opd] if opd is not None else []
+    in_month = [
+        col(OutsidePurchase.purchase_date) >= month,
+        col(OutsidePurchase.purchase_date) < next_month(month),
+    ]
+    approved, amount, rejected = (
+        await session.exec(
+            select(
+                _count(col(OutsidePurchase.status) == APPROVED),
+                func.coalesce(
+                    func.sum(
+                        case((col(OutsidePurchase.status) == APPROVED, OutsidePurchase.amount))
+                    ),
+                    0,
+                ),
+                _count(col(OutsidePurchase.status) == "rejected"),
+            ).where(*in_month, *scope)
+        )
+    ).one()
+    pending, oldest = (
+        await session.exec(
+            select(func.count(), func.min(OutsidePurchase.created_at)).where(
+                col(OutsidePurchase.status).in_(["pending", "more_photos"]), *scope
+            )
+        )
+    ).one()
+    return OutsideFigures(int(approved), int(amount), int(pending), oldest, int(rejected))
 
 
 async def build_report(
@@ -426,6 +532,7 @@ async def build_report(
         previous_month=previous,
         previous_opds=previous_opds,
         adjustments=adjustments,
+        outside=await _outside_figures(session, month, opd),
     )
     if monthly_cap > 0 and opd is None:
         report.monthly_cap = monthly_cap
@@ -573,7 +680,43 @@ async def _details(
         merchants=await _merchant_rows(session, _paid_in(start, end, report.opd), report.opd),
         orders=await _order_rows(session, start, end, report.opd),
         adjustments=await _adjustment_rows(session, report, policy=policy),
+        outside=await _outside_rows(session, report.month, report.opd),
     )
+
+
+async def _outside_rows(session: AsyncSession, month: date, opd: str | None) -> list[OutsideRow]:
+    """Every outside purchase dated in the month, in scope, as submitted."""
+    scope = [col(OutsidePurchase.opd) == opd] if opd is not None else []
+    rows = (
+        await session.exec(
+            select(OutsidePurchase, func.coalesce(RosterEntry.name, ""))
+            .outerjoin(RosterEntry, col(RosterEntry.nip) == col(OutsidePurchase.nip))
+            .where(
+                col(OutsidePurchase.purchase_date) >= month,
+                col(OutsidePurchase.purchase_date) < next_month(month),
+                *scope,
+            )
+            .order_by(col(OutsidePurchase.purchase_date), col(OutsidePurchase.id))
+        )
+    ).all()
+    return [
+        OutsideRow(
+            p.id or 0,
+            p.nip,
+            name,
+            p.opd,
+            p.shop_name,
+            p.kecamatan,
+            p.kelurahan,
+            p.items,
+            p.amount,
+            p.purchase_date,
+            p.status,
+            p.created_at,
+            p.decided_at,
+        )
+        for p, name in rows
+    ]
 
 
 async def _asn_rows(session: AsyncSession, asn: FromClause) -> list[AsnRow]:
@@ -698,8 +841,8 @@ async def _adjustment_rows(
     found: list[AdjustmentRow] = []
     for adjustment in report.adjustments:
         start, end = month_bounds(adjustment.month, policy.tz)
-        live = paid_spend(start, end)
-        now_spent = func.coalesce(live.c.spent, 0)
+        share = await outside_share_for(session, adjustment.month, default=policy.outside_share)
+        live, outside, now_spent = _live_spend(adjustment.month, start, end, share)
         rows = (
             await session.exec(
                 _select(
@@ -710,6 +853,7 @@ async def _adjustment_rows(
                     now_spent,
                 )
                 .outerjoin(live, live.c.nip == col(MonthResult.nip))
+                .outerjoin(outside, outside.c.nip == col(MonthResult.nip))
                 .outerjoin(RosterEntry, col(RosterEntry.nip) == col(MonthResult.nip))
                 .where(
                     col(MonthResult.month) == adjustment.month,

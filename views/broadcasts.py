@@ -25,10 +25,12 @@ from services import audience as aud
 from services import broadcasts as svc
 from services.admins import Role
 from services.golongan import QUOTA_CLASSES
+from services.policy import WIB
 from views import keyboards as kb
 from views.callbacks import Id
 from views.format import CAPTION_LIMIT, TEXT_LIMIT, button_text, esc, moment, progress_bar
 from views.i18n import babel_locale, get_i18n
+from views.outages import notice_text as outage_notice
 
 
 class BroadcastButtonCb(CallbackData, prefix="bq"):
@@ -113,8 +115,11 @@ def announcement_sender(
     buttons: list[str],
 ) -> Callable[[Bot, int], Awaitable[Message]]:
     """A `make(bot, chat_id)` for the current locale (call it inside the recipient's locale)."""
-    body = announcement_text(text, sender_opd)
     markup = announcement_markup(buttons)
+    if content_type == "outage":  # written by the bot, in the recipient's language
+        notice = outage_notice(text, WIB)
+        return lambda bot, chat_id: bot.send_message(chat_id, notice, reply_markup=markup)
+    body = announcement_text(text, sender_opd)
     if content_type == "photo":
         assert file_id is not None  # services.broadcasts refuses a photo without its file
         return lambda bot, chat_id: bot.send_photo(

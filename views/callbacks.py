@@ -198,3 +198,44 @@ class QuotaViewCb(CallbackData, prefix="qv"):
 
 class RefundCb(CallbackData, prefix="rf"):
     id: Id  # the order
+
+
+# --- purchases outside the catalog, exemption requests, outages ------------------------------
+
+
+class OutsideFormCb(CallbackData, prefix="ob"):
+    """The ASN's report of an outside purchase: choices while it is being written."""
+
+    action: str  # kec, kel (value: an index in the list shown), date (today, yday), submit,
+    # done (photos sent), start (from /kuota)
+    value: Id = 0
+
+
+class OutsideMoreCb(CallbackData, prefix="oa"):
+    """The ASN answers a verifier's request for another photo of submission `id`."""
+
+    id: Id
+
+
+class VerifyCb(CallbackData, prefix="vf"):
+    """The verifier's buttons: the queue (kind "p" purchases, "e" exemption requests) and a
+    decision on item `id`."""
+
+    action: str  # menu, next, skip, ok, rej, reason (code: a reason index), more, photos,
+    # cand (shops to onboard), csv
+    kind: str = "p"
+    id: Id = 0
+    code: Id = 0
+
+
+class AppealCb(CallbackData, prefix="ek"):
+    """The ASN's exemption request: month (value YYYYMM), reason (value: an index), skip,
+    send."""
+
+    action: str
+    value: Id = 0
+
+
+class OutageCb(CallbackData, prefix="og"):
+    action: str  # confirm
+    key: str = ""

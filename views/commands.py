@@ -24,6 +24,11 @@ COMMANDS = (
     ("bahasa", "Language"),
     ("bantuan", "Help"),
 )
+# Registered ASN.
+ASN_COMMANDS = (
+    ("belanja_luar", "Report a purchase outside the catalog"),
+    ("keringanan", "Ask for an exemption"),
+)
 # A shop's people see these on top of everyone's (products: owners only).
 SHOP_COMMANDS = (("toko", "My shop"),)
 OWNER_COMMANDS = (("produk", "My products"),)
@@ -32,6 +37,7 @@ STAFF_COMMANDS = (
     ("laporan", "Monthly report"),
     ("broadcast", "New announcement"),
     ("broadcasts", "Announcements sent"),
+    ("verifikasi", "Verify purchases and requests"),
 )
 # The inspectorate: reads only.
 INSPECTORATE_COMMANDS = (
@@ -44,6 +50,8 @@ ADMIN_COMMANDS = (
     ("kuota_atur", "Minimum-spend rules"),
     ("bekukan", "Suspend a shop"),
     ("aktifkan", "Reactivate a shop"),
+    ("gangguan", "Declare an outage"),
+    ("calon_umkm", "Shops to invite"),
 )
 
 
@@ -54,6 +62,8 @@ def _command_descriptions() -> None:
     _("My shop"), _("My products")
     _("Monthly report"), _("New announcement"), _("Announcements sent")
     _("Administration"), _("Minimum-spend rules"), _("Suspend a shop"), _("Reactivate a shop")
+    _("Report a purchase outside the catalog"), _("Ask for an exemption")
+    _("Verify purchases and requests"), _("Declare an outage"), _("Shops to invite")
     _("Audit log")
 
 
@@ -71,6 +81,8 @@ def menu(locale: str) -> list[BotCommand]:
 def role_entries(roles: Roles, *, shop_active: bool = True) -> tuple[tuple[str, str], ...]:
     """The commands beyond everyone's that `roles` give (shop ones only for an active shop)."""
     entries: tuple[tuple[str, str], ...] = ()
+    if roles.has(RoleKind.ASN):
+        entries += ASN_COMMANDS
     if shop_active and roles.has(RoleKind.SHOP_OWNER, RoleKind.SHOP_STAFF):
         entries += SHOP_COMMANDS
         if roles.has(RoleKind.SHOP_OWNER):

@@ -14,9 +14,11 @@ from services.compliance import HistoryMonth
 from services.quota import QuotaStatus
 from views import keyboards as kb
 from views.callbacks import QuotaHistoryCb, QuotaViewCb
-from views.format import day, esc, moment, money, progress_bar
+from views.format import day, esc, fit_html, moment, money, progress_bar
 from views.gap import gap_button
 from views.i18n import babel_locale
+from views.outside import quota_lines as outside_lines
+from views.outside import start_button as outside_button
 
 MAX_ORDERS_LISTED = 20
 HISTORY_MONTHS = 6
@@ -25,6 +27,8 @@ EXEMPTION_REASONS = {
     "leave": lambda: _("leave"),
     "study": lambda: _("study assignment"),
     "new_appointment": lambda: _("newly appointed"),
+    "illness": lambda: _("illness"),
+    "secondment": lambda: _("secondment"),
 }
 
 
@@ -96,7 +100,7 @@ def quota_screen(status: QuotaStatus, locale: str, tz: tzinfo) -> tuple[str, Inl
             )
         if len(status.orders) > MAX_ORDERS_LISTED:
             lines.append(_("… and {n} more").format(n=len(status.orders) - MAX_ORDERS_LISTED))
-    else:
+    elif not status.outside_counted:
         lines.append("")
         lines.append(
             _(
@@ -104,6 +108,7 @@ def quota_screen(status: QuotaStatus, locale: str, tz: tzinfo) -> tuple[str, Inl
                 "confirms your payment."
             )
         )
+    lines += outside_lines(status, locale)
     builder = InlineKeyboardBuilder()
     builder.row(
         InlineKeyboardButton(text=_("🗓 Last months"), callback_data=QuotaHistoryCb().pack())
@@ -111,7 +116,8 @@ def quota_screen(status: QuotaStatus, locale: str, tz: tzinfo) -> tuple[str, Inl
     if status.exemption is None and not status.met:
         builder.row(gap_button())
     builder.row(kb.categories_button())
-    return "\n".join(lines), builder.as_markup()
+    builder.row(outside_button())
+    return fit_html("\n".join(lines)), builder.as_markup()
 
 
 def history_screen(

@@ -55,6 +55,10 @@ def overview_screen(
             )
         )
     lines += [
+        _(
+            "🧾 Purchases outside the catalog count up to {share}% of the minimum "
+            "(<code>/porsi_luar 40 2027-01</code> changes it from a month on)."
+        ).format(share=view.outside_share),
         _("🛡 Exempt ASN this month: {n}").format(n=view.exempt_count),
         "",
         _(

@@ -47,6 +47,12 @@ def _month(value: object) -> str:
     return format_date(value, format="MMMM y", locale=babel_locale(_locale()))
 
 
+def _day(value: object) -> str:
+    if not isinstance(value, date):
+        return esc(str(value or ""))
+    return format_date(value, format="long", locale=babel_locale(_locale()))
+
+
 def _money_error(p: Params) -> str:
     error = SimpleNamespace(code=p.get("reason", ""), params=p.get("details") or {})
     return esc(describe_money_error(error, _, locale=_locale()))
@@ -244,6 +250,34 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
         "confirms the payment."
     ),
     Refusal.PROOF_MISSING: lambda p: _("There is no payment proof waiting on this order."),
+    Refusal.OUTSIDE_SHOP_INVALID: lambda p: _(
+        "Please type the shop's name in 2 to {max} characters."
+    ).format(max=p.get("max", 120)),
+    Refusal.OUTSIDE_REGISTERED_SHOP: lambda p: _(
+        "{name} is registered in TukuLokal: please order from it in the catalog."
+    ).format(name=esc(str(p.get("name", "")))),
+    Refusal.OUTSIDE_ITEMS_INVALID: lambda p: _(
+        "Please describe what you bought in 2 to {max} characters."
+    ).format(max=p.get("max", 500)),
+    Refusal.OUTSIDE_DATE_INVALID: lambda p: _(
+        "Please type the date as day/month, for example 3/12, or day/month/year."
+    ),
+    Refusal.OUTSIDE_DATE_OUT_OF_RANGE: lambda p: _(
+        "The date must be between {first} and today ({today})."
+    ).format(first=_day(p.get("first")), today=_day(p.get("today"))),
+    Refusal.OUTSIDE_NO_PHOTO: lambda p: _("Please send at least one photo first."),
+    Refusal.OUTSIDE_TOO_MANY_PHOTOS: lambda p: _(
+        "At most {max} photos can be sent with one purchase."
+    ).format(max=p.get("max", 10)),
+    Refusal.OUTSIDE_NOT_FOUND: lambda p: _("That report does not exist any more."),
+    Refusal.REQUEST_NOT_FOUND: lambda p: _("That request does not exist any more."),
+    Refusal.REQUEST_PENDING: lambda p: _(
+        "You already have a request for {month} waiting for a decision."
+    ).format(month=_month(p.get("month"))),
+    Refusal.OUTAGE_INVALID: lambda p: _(
+        "The outage must have ended already, after it began, last at most 31 days and fall "
+        "in a month that is not closed yet."
+    ),
 }
 
 

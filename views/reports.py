@@ -79,6 +79,7 @@ def summary_text(report: Report, locale: str, tz: ZoneInfo) -> str:
         *_figure_lines(report, locale),
         *_category_lines(report, locale),
         *_compliance_range_lines(report, locale),
+        *_outside_lines(report, locale, tz),
         *_adjustment_lines(report, locale),
     ]
     return fit_html("\n".join(lines))
@@ -201,6 +202,30 @@ def _compliance_range_lines(report: Report, locale: str) -> list[str]:
     ]
 
 
+def _outside_lines(report: Report, locale: str, tz: ZoneInfo) -> list[str]:
+    """Purchases outside the catalog: shown apart from the orders."""
+    figures = report.outside
+    if figures is None or not (figures.approved or figures.pending or figures.rejected):
+        return []
+    lines = [
+        "",
+        _("<b>Purchases outside the catalog</b>"),
+        _("🧾 Approved: {n}, {amount} ({pct} of all spend)").format(
+            n=count(figures.approved, locale),
+            amount=money(figures.amount, locale),
+            pct=percent(report.outside_pct, locale),
+        ),
+    ]
+    if figures.pending:
+        assert figures.oldest_pending is not None
+        lines.append(
+            _("⏳ Waiting for verification: {n} (the oldest since {when})").format(
+                n=count(figures.pending, locale), when=moment(figures.oldest_pending, locale, tz)
+            )
+        )
+    return lines
+
+
 def _adjustment_lines(report: Report, locale: str) -> list[str]:
     """What changed in closed months after they were closed."""
     lines: list[str] = []
@@ -217,6 +242,12 @@ def _adjustment_lines(report: Report, locale: str) -> list[str]:
                 late=money(adjustment.late, locale),
             ),
         ]
+        if adjustment.outside:
+            lines.append(
+                _("🧾 Purchases outside the catalog approved after closing: {amount}").format(
+                    amount=money(adjustment.outside, locale)
+                )
+            )
         if adjustment.compliance_changed:
             lines.append(
                 _("Compliance would now differ for {n} ASN.").format(
@@ -524,6 +555,8 @@ def workbook_labels(report: Report, locale: str) -> WorkbookLabels:
         no=_("no"),
         statuses={status: _plain_status(status) for status in STATUS_LABELS},
         payment_methods={str(method): label() for method, label in PAYMENT_LABELS.items()},
+        outside=_outside_sheet_labels(),
+        outside_statuses=_outside_statuses(),
         flags=SheetLabels(
             _("Red flags"),
             (
@@ -550,6 +583,36 @@ RULE_LABELS = {
     Rule.LATE_REFUND: lambda: _("Refund after the month was closed"),
     Rule.ODD_HOURS: lambda: _("Order at an unusual hour"),
 }
+
+
+def _outside_sheet_labels() -> SheetLabels:
+    return SheetLabels(
+        _("Outside purchases"),
+        (
+            _("No."),
+            _("NIP"),
+            _("Name"),
+            _("OPD"),
+            _("Shop"),
+            _("Kecamatan"),
+            _("Kelurahan"),
+            _("Items"),
+            _("Amount"),
+            _("Purchase date"),
+            _("Status"),
+            _("Submitted (WIB)"),
+            _("Decided (WIB)"),
+        ),
+    )
+
+
+def _outside_statuses() -> dict[str, str]:
+    return {
+        "pending": _("waiting"),
+        "more_photos": _("another photo asked"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+    }
 
 
 def _opd_sheet_labels() -> SheetLabels:

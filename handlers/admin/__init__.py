@@ -12,12 +12,14 @@ from handlers.admin import (
     broadcast_compose,
     broadcast_control,
     exemptions,
+    outages,
     panel,
     quota_rules,
     refusals,
     registrations,
     reports,
     shops,
+    verify,
 )
 from handlers.filters import HasRole
 from services.roles import REPORT_READERS, RoleKind
@@ -37,6 +39,7 @@ def router() -> Router:
     staff.include_routers(
         broadcast_compose.routes.router(),
         broadcast_control.routes.router(),
+        verify.routes.router(),
     )
     admins = _only("administrators", RoleKind.ADMIN)
     admins.include_routers(
@@ -45,6 +48,7 @@ def router() -> Router:
         quota_rules.routes.router(),
         exemptions.routes.router(),
         shops.routes.router(),
+        outages.routes.router(),
     )
     staff.include_router(admins)
     top = Router(name="admin")

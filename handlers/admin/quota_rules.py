@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from aiogram import F
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -221,3 +221,37 @@ async def _change(
 @routes.message(StateFilter(RuleForm.value, RuleForm.month), ~F.text.startswith("/"))
 async def text_expected(message: Message) -> None:
     await message.answer(_("Please type your answer as text, or tap Cancel."))
+
+
+@routes.message(Command("porsi_luar", "outside_share"))
+async def outside_share(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    roles: Roles,
+    locale: str,
+    policy: Policy,
+    clock: Clock,
+) -> None:
+    """/porsi_luar PERCENT [YYYY-MM]: the share of the minimum purchases outside the catalog
+    may cover, from this month (or the given one) on."""
+    parts = (command.args or "").replace("%", " ").split()
+    if not parts or len(parts) > 2 or not (parts[0].isascii() and parts[0].isdigit()):
+        await message.answer(
+            _("Type it like <code>/porsi_luar 40</code> or <code>/porsi_luar 40 2027-01</code>.")
+        )
+        return
+    now = clock()
+    start = (
+        parse_month(parts[1]) if len(parts) == 2 else compliance.current_month(now, policy.quota)
+    )
+    percent = int(parts[0])
+    await compliance.change_outside_share(
+        session, actor=roles, percent=percent, valid_from=start, now=now, policy=policy.quota
+    )
+    await message.answer(
+        _(
+            "✅ Purchases outside the catalog count up to {percent}% of the minimum from "
+            "{month} on."
+        ).format(percent=percent, month=month_label(start, locale))
+    )

@@ -14,10 +14,12 @@ from views.broadcasts import BroadcastCtlCb, BroadcastListCb, SetupCb
 from views.callbacks import (
     AdminHomeCb,
     ExemptReasonCb,
+    OutageCb,
     QuotaAdminCb,
     QuotaFromCb,
     RegistrationCb,
     ReportCb,
+    VerifyCb,
 )
 
 routes = Routes("admin_refusals")
@@ -25,10 +27,12 @@ routes = Routes("admin_refusals")
 ADMIN_COMMANDS = (
     "admin", "broadcast", "siaran", "broadcasts", "siaran_list", "kuota_atur", "quota_rules",
     "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "audit", "log_audit",
+    "verifikasi", "verify", "calon_umkm", "shops_to_invite", "gangguan", "outage", "porsi_luar",
+    "outside_share",
 )  # fmt: skip
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
-    ExemptReasonCb, ReportCb, RegistrationCb,
+    ExemptReasonCb, ReportCb, RegistrationCb, VerifyCb, OutageCb,
 )  # fmt: skip
 
 

@@ -8,10 +8,12 @@ from aiogram import Router
 
 from handlers.buyer import (
     announcements,
+    appeals,
     cart,
     catalog,
     checkout,
     gap,
+    outside,
     payments,
     quota,
     registration,
@@ -28,6 +30,8 @@ def router() -> Router:
         checkout.routes.router(),
         payments.routes.router(),
         quota.routes.router(),
+        outside.routes.router(),
+        appeals.routes.router(),
         gap.routes.router(),
         reminders.routes.router(),
         announcements.routes.router(),

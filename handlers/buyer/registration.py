@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from aiogram import F
+from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from delivery.menus import refresh_menu
 from delivery.notify import notify
 from delivery.sender import Sender
 from handlers.routes import Routes
@@ -116,6 +117,7 @@ async def got_asn_contact(
     user: User,
     policy: Policy,
     sender: Sender,
+    bot: Bot,
 ) -> None:
     assert message.contact is not None  # the F.contact filter
     data = await state.get_data()
@@ -158,6 +160,7 @@ async def got_asn_contact(
             ),
             reply_markup=kb.main_menu(),
         )
+        await refresh_menu(bot, session, user, admin_ids=policy.admin_ids)  # the ASN commands
         return
     await message.answer(
         _(

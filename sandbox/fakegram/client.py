@@ -206,12 +206,16 @@ class FakeUser:
         *,
         html: bool = False,
         caption_entities: list[dict[str, Any]] | None = None,
+        media_group_id: str | None = None,
     ) -> BotMessage:
         """Send an image (Pillow must be able to read it); ``html``: a formatted caption,
-        or ``caption_entities``: its formatting as a client sends it (see ``send``)."""
+        or ``caption_entities``: its formatting as a client sends it (see ``send``);
+        ``media_group_id``: one picture of an album (each arrives as its own message)."""
         sizes = self.server.register_photo(data)
         caption, entities = _caption(caption, html, caption_entities)
-        return await self._post(photo_sizes=sizes, text=caption, entities=entities)
+        return await self._post(
+            photo_sizes=sizes, text=caption, entities=entities, media_group_id=media_group_id
+        )
 
     async def send_document(
         self,

@@ -243,3 +243,17 @@ def test_long_functions_say_why() -> None:
             if length > FUNCTION_LINES and "one piece because" not in docstring.lower():
                 long.append(f"{module}.{node.name}: {length} lines")
     assert not long, "\n".join(long)
+
+
+def test_conversation_states_have_unique_names():
+    """aiogram names a state "<group class>:<state>": two groups of the same class name in
+    different modules would share their states, and one module's handlers would take the
+    other's answers."""
+    names: dict[str, Path] = {}
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(base, "id", None) == "StatesGroup" for base in node.bases
+            ):
+                assert node.name not in names, f"{node.name} in {path} and {names[node.name]}"
+                names[node.name] = path
