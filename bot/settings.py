@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     broadcast_progress_seconds: float = 3.0  # edit the progress message at most this often
     broadcast_poll_seconds: float = 15.0  # how often due scheduled broadcasts are looked for
 
+    # The weekly showcase album: a public channel (@username or its id) where the bot is an
+    # administrator; the day (monday..sunday, senin..minggu, or 1-7 from Monday) and the hour
+    # (WIB) it is posted.
+    showcase_channel: str | None = None
+    showcase_day: int = 5
+    showcase_hour: int = Field(default=10, ge=0, le=23)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -81,6 +88,31 @@ class Settings(BaseSettings):
             if any(not 0 <= v <= 27 for v in offsets):
                 raise ValueError("REMINDER_OFFSETS must be days between 0 and 27")
             return tuple(offsets)
+        return value
+
+    @field_validator("showcase_day", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        names = (
+            ("monday", "senin"), ("tuesday", "selasa"), ("wednesday", "rabu"),
+            ("thursday", "kamis"), ("friday", "jumat"), ("saturday", "sabtu"),
+            ("sunday", "minggu"),
+        )  # fmt: skip
+        if isinstance(value, str) and not value.strip().isdigit():
+            key = value.strip().lower().replace("'", "")
+            for number, pair in enumerate(names, start=1):
+                if key in pair:
+                    return number
+            raise ValueError("SHOWCASE_DAY must be a weekday name or 1-7 (1 = Monday)")
+        if not 1 <= int(str(value)) <= 7:
+            raise ValueError("SHOWCASE_DAY must be a weekday name or 1-7 (1 = Monday)")
+        return int(str(value))
+
+    @field_validator("showcase_channel", mode="before")
+    @classmethod
+    def _channel(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
         return value
 
     @field_validator("timezone")
@@ -143,6 +175,9 @@ class Settings(BaseSettings):
             page_size=self.page_size,
             staff_invite_hours=self.staff_invite_hours,
             lease_ttl=timedelta(seconds=self.scheduler_lease_seconds),
+            showcase_channel=self.showcase_channel,
+            showcase_weekday=self.showcase_day - 1,
+            showcase_hour=self.showcase_hour,
         )
 
 

@@ -99,6 +99,19 @@ class Refusal(StrEnum):
     QRIS_UNAVAILABLE = "qris_unavailable"
     PROOF_NOT_EXPECTED = "proof_not_expected"
     PROOF_MISSING = "proof_missing"
+    # the global window: export details, certifications, rates, inquiries, showcase
+    HS_CODE_INVALID = "hs_code_invalid"
+    NUMBER_INVALID = "number_invalid"
+    EXPORT_VALUE_INVALID = "export_value_invalid"
+    CERTIFICATION_NOT_FOUND = "certification_not_found"
+    CURRENCY_UNKNOWN = "currency_unknown"
+    RATE_INVALID = "rate_invalid"
+    INQUIRY_NOT_FOUND = "inquiry_not_found"
+    INQUIRY_CLOSED = "inquiry_closed"
+    QUANTITY_BELOW_MOQ = "quantity_below_moq"
+    COUNTRY_UNKNOWN = "country_unknown"
+    MESSAGE_INVALID = "message_invalid"
+    SHOWCASE_DONE = "showcase_done"
 
 
 class ServiceError(Exception):

@@ -11,12 +11,14 @@ from handlers.admin import (
     broadcast_compose,
     broadcast_control,
     exemptions,
+    global_admin,
     panel,
     quota_rules,
     refusals,
     registrations,
     reports,
     shops,
+    translations,
 )
 from handlers.filters import HasRole
 from services.roles import RoleKind
@@ -43,6 +45,8 @@ def router() -> Router:
         quota_rules.routes.router(),
         exemptions.routes.router(),
         shops.routes.router(),
+        global_admin.routes.router(),
+        translations.routes.router(),
     )
     staff.include_router(admins)
     top = Router(name="admin")

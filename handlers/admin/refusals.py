@@ -13,22 +13,26 @@ from views.admin import AdminCb
 from views.broadcasts import BroadcastCtlCb, BroadcastListCb, SetupCb
 from views.callbacks import (
     AdminHomeCb,
+    CertDecisionCb,
     ExemptReasonCb,
     QuotaAdminCb,
     QuotaFromCb,
     RegistrationCb,
     ReportCb,
+    ShowcaseCb,
+    TranslateCb,
 )
 
 routes = Routes("admin_refusals")
 
 ADMIN_COMMANDS = (
     "admin", "broadcast", "siaran", "broadcasts", "siaran_list", "kuota_atur", "quota_rules",
-    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate",
+    "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "mendunia", "global",
+    "kurs", "rate", "terjemahan", "translations",
 )  # fmt: skip
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
-    ExemptReasonCb, ReportCb, RegistrationCb,
+    ExemptReasonCb, ReportCb, RegistrationCb, CertDecisionCb, ShowcaseCb, TranslateCb,
 )  # fmt: skip
 
 

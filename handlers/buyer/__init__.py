@@ -11,6 +11,8 @@ from handlers.buyer import (
     cart,
     catalog,
     checkout,
+    global_buyer,
+    inline,
     payments,
     quota,
     registration,
@@ -29,5 +31,7 @@ def router() -> Router:
         quota.routes.router(),
         reminders.routes.router(),
         announcements.routes.router(),
+        inline.routes.router(),
+        global_buyer.routes.router(),
     )
     return top
