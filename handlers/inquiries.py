@@ -193,15 +193,23 @@ async def close_inquiry(
     callback_data: InquiryCb,
     session: AsyncSession,
     user: User,
-    locale: str,
+    sender: Sender,
     policy: Policy,
     callback_answer: CallbackAnswer,
     clock: Callable[[], datetime],
 ) -> None:
-    await inquiries.close(session, user, callback_data.id, now=clock())
+    before, from_shop = await inquiries.thread_for(session, user, callback_data.id)
+    was_closed = before.inquiry.status == "closed"
+    thread = await inquiries.close(session, user, callback_data.id, now=clock())
     toast(callback_answer, _("Inquiry #{id} is closed.").format(id=callback_data.id))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
+    if was_closed:
+        return  # closed already (a second tap): nobody is told twice
+    if from_shop:
+        await relay.to_buyer(sender, thread)
+    else:
+        await relay.to_shop(sender, thread, policy.tz)
 
 
 @routes.callback_query(InquiryCb.filter(F.action == "view"))

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
-from models import AuditLog, Certification, Inquiry, Product, ShowcasePost
+from models import AuditLog, Certification, Inquiry, Product, ShowcasePost, User
 from scheduler.jobs import JobContext, weekly_showcase
 from services.leases import Lease
 from tests import factories as f
@@ -238,9 +238,13 @@ async def test_an_inquiry_round_trips_without_phones_and_the_report_counts_it(
     app, tg, session, clock
 ):
     shop = await shop_with_owner(session, OWNER)
+    owner_account = (await session.exec(select(User).where(User.telegram_id == OWNER))).one()
+    owner_account.language = "id"  # the shop reads Indonesian, the buyer writes English
+    session.add(owner_account)
+    await session.commit()
     chips = await _export_ready(session, tg, shop, "Keripik Tempe Sanan", "Tempeh Chips")
     buyer = tg.user(BUYER, first_name="Emma", language_code="en", phone=BUYER_PHONE)
-    owner = tg.user(OWNER, first_name="Tin", language_code="en")
+    owner = tg.user(OWNER, first_name="Tin", language_code="id")
     await open_bot(owner)
     card = await open_bot(buyer, f"p{chips.id}")
     await buyer.click("✉️ Ask for a quote", card)
@@ -259,17 +263,20 @@ async def test_an_inquiry_round_trips_without_phones_and_the_report_counts_it(
     inquiry = (await session.exec(select(Inquiry))).one()
     assert f"Inquiry #{inquiry.id}" in sent.text
 
-    news = await owner.wait_reply(containing="Inquiry #")
-    assert "600 bungkus · 🌍 to Japan" in news.text
-    assert "The buyer writes in English." in news.text
-    assert "Buyer: «Can you ship 600 packs FOB Surabaya in January?»" in news.text
+    news = await owner.wait_reply(containing="Permintaan penawaran #")
+    assert f"Permintaan penawaran #{inquiry.id} · baru" in news.text
+    assert "600 bungkus · 🌍 ke Jepang" in news.text
+    assert "Pembeli menulis dalam bahasa Inggris." in news.text
+    assert "Pembeli: «Can you ship 600 packs FOB Surabaya in January?»" in news.text
     clock.advance(hours=2)
-    await owner.click("💰 Send a quote", news)
-    await owner.wait_reply(containing="Type your quote")
+    await owner.click("💰 Kirim penawaran", news)
+    await owner.wait_reply(containing="Ketik penawaran Anda")
     await owner.send("Rp20.000 per pack, FOB Tanjung Perak, valid 14 days")
-    await owner.wait_reply(containing="Sent.")
+    await owner.wait_reply(containing="Terkirim.")
     quote = await buyer.wait_reply(containing="Your inquiry")
-    assert "quoted" in quote.text
+    assert f"Your inquiry #{inquiry.id}</b> · quoted" in (quote.html or quote.text) or (
+        f"Your inquiry #{inquiry.id} · quoted" in quote.text
+    )
     assert (
         "Quote from the shop: «Rp20.000 per pack, FOB Tanjung Perak, valid 14 days»" in quote.text
     )
@@ -277,24 +284,28 @@ async def test_an_inquiry_round_trips_without_phones_and_the_report_counts_it(
     await buyer.wait_reply(containing="Type your reply")
     await buyer.send("Deal, please send the proforma.")
     await buyer.wait_reply(containing="Sent.")
-    back = await owner.wait_reply(containing="Buyer: «Deal, please send the proforma.»")
-    assert "quoted" in back.text
+    back = await owner.wait_reply(containing="Pembeli: «Deal, please send the proforma.»")
+    assert "sudah ditawar" in back.text
 
     # Neither side ever saw the other's phone number or account.
     for person, other_phone in ((owner, BUYER_PHONE), (buyer, SHOP_PHONE)):
         for message in person.bot_messages:
             assert other_phone not in (message.text or "")
             assert other_phone.lstrip("+") not in (message.text or "")
+            assert "tg://user" not in (message.html or "")
     stored = await reload(app, Inquiry, inquiry.id)
     assert stored.status == "quoted" and stored.answered_at is not None
 
-    # The shop sees it in /toko → Inquiries.
+    # The shop sees it in /toko → Permintaan penawaran.
     await owner.send("/toko")
     board = await owner.wait_reply(containing="Keripik Sanan Bu Tin")
-    await owner.click("✉️ Inquiries", board)
-    listed = await owner.wait_reply(containing="Inquiries of")
-    assert "new: 0 · answered: 0 · quoted: 1 · closed: 0" in listed.text
-    assert f"#{inquiry.id} · quoted · Keripik Tempe Sanan · 600 bungkus → Japan" in listed.text
+    assert "✉️ Permintaan penawaran baru: 0" in board.text
+    await owner.click("✉️ Permintaan penawaran", board)
+    listed = await owner.wait_reply(containing="Permintaan penawaran untuk")
+    assert "baru: 0 · dijawab: 0 · sudah ditawar: 1 · ditutup: 0" in listed.text
+    assert f"#{inquiry.id} · sudah ditawar · Keripik Tempe Sanan · 600 bungkus → Jepang" in (
+        listed.text
+    )
 
     admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
     await open_bot(admin)
@@ -305,3 +316,54 @@ async def test_an_inquiry_round_trips_without_phones_and_the_report_counts_it(
     assert "Median time to the first answer: 2.0 hours" in section.text
     assert "By destination: Japan 1" in section.text
     assert "By product: Keripik Tempe Sanan 1" in section.text
+
+    # Closing: the buyer closes it; a reply to it afterwards is refused politely.
+    await buyer.click("✔️ Close", quote)
+    told = await owner.wait_reply(containing="· ditutup")
+    assert told.buttons == []  # nothing more to answer
+    assert (await reload(app, Inquiry, inquiry.id)).status == "closed"
+    refused = await owner.wait_answer(await owner.click("↩️ Balas", back))
+    assert "sudah ditutup" in refused["text"]
+
+
+async def test_the_translation_queue_is_written_by_people_and_follows_the_indonesian_text(
+    app, tg, session, clock
+):
+    shop = await shop_with_owner(session, OWNER)
+    chips = await f.product(session, shop, name="Keripik Tempe Sanan")
+    admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    await open_bot(admin)
+    await admin.send("/terjemahan")
+    queue = await admin.wait_reply(containing="Translation queue")
+    assert "Translation queue (1)" in queue.text
+    assert "1. Keripik Tempe Sanan · Keripik Sanan Bu Tin — English missing" in queue.text
+    await admin.click("1. Keripik Tempe Sanan", queue)
+    intro = await admin.wait_reply(containing="Type the English name")
+    assert "🇮🇩 Keripik tempe renyah khas Sanan, Malang." in intro.text
+    await admin.send("x")  # too short for a name
+    await admin.wait_reply(containing="Tap Cancel")
+    await admin.send("Tempeh Chips")
+    await admin.wait_reply(containing="Now type the English description")
+    await admin.send("Crispy tempeh chips from Sanan, Malang.")
+    await admin.wait_reply(containing="Translation of Keripik Tempe Sanan saved")
+    empty = await admin.wait_reply(containing="Translation queue (0)")
+    assert "Every product has its English text up to date." in empty.text
+    stored = await reload(app, Product, chips.id)
+    assert (stored.name_en, stored.description_en) == (
+        "Tempeh Chips",
+        "Crispy tempeh chips from Sanan, Malang.",
+    )
+
+    # The shop changes the Indonesian description later: the English one is outdated.
+    clock.advance(hours=1)
+    owner = tg.user(OWNER, first_name="Tin", language_code="en")
+    await open_bot(owner)
+    await owner.send("/produk")
+    await owner.click("Keripik Tempe Sanan", await owner.wait_reply(containing="Products of"))
+    await owner.click("📝 Description", await owner.wait_reply(containing="Keripik Tempe Sanan"))
+    await owner.wait_reply(containing="new description")
+    await owner.send("Keripik tempe renyah, kini juga rasa balado.")
+    await owner.wait_reply(containing="Saved")
+    await admin.send("/terjemahan")
+    again = await admin.wait_reply(containing="Translation queue (1)")
+    assert "English older than the Indonesian text" in again.text
