@@ -61,9 +61,12 @@ async def post_week(
     tz: tzinfo,
 ) -> str:
     """Post this week's album if due and not posted, claimed, or skipped yet. Returns what
-    happened: posted, already, too_few, failed."""
+    happened: posted, already, skipped, too_few, failed."""
     week = showcase.week_of(now, tz)
     async with session_factory() as session:
+        post = await showcase.week_post(session, week)
+        if post is not None:
+            return "skipped" if post.status == "skipped" else "already"
         picks = await showcase.pick_products(session, week, tz)
         rate = await currency.default_rate(session)
         me = await bot.me()

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,7 +36,7 @@ class QueuePage:
     total: int
 
 
-def _needs_en():  # type: ignore[no-untyped-def]
+def _needs_en() -> ColumnElement[bool]:
     return or_(
         col(Product.name_en).is_(None),
         col(Product.description_en).is_(None),
@@ -44,7 +44,7 @@ def _needs_en():  # type: ignore[no-untyped-def]
     )
 
 
-def _needs_id():  # type: ignore[no-untyped-def]
+def _needs_id() -> ColumnElement[bool]:
     return and_(col(Product.description) == "", col(Product.description_en).is_not(None))
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from aiogram import Bot
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,9 @@ from views.callbacks import CertDecisionCb, ShowcaseCb
 routes = Routes("global_admin")
 
 
-async def _home(session: AsyncSession, roles: Roles, locale: str, policy: Policy, now: datetime):  # type: ignore[no-untyped-def]
+async def _home(
+    session: AsyncSession, roles: Roles, locale: str, policy: Policy, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
     pending, total = await exporting.pending_certifications(session, actor=roles)
     rates = await currency.all_rates(session)
     week = showcase.week_of(now, policy.tz)

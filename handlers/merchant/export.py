@@ -9,7 +9,7 @@ from datetime import datetime
 from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,7 +38,9 @@ class ExportForm(StatesGroup):
     value = State()
 
 
-async def export_view(session: AsyncSession, user: User, product_id: int, locale: str):  # type: ignore[no-untyped-def]
+async def export_view(
+    session: AsyncSession, user: User, product_id: int, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
     item = await managed_product(session, user, product_id)
     certs = await exporting.certifications_of(session, item.product)
     category = await session.get(Category, item.product.category_id)

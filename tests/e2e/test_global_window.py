@@ -367,3 +367,84 @@ async def test_the_translation_queue_is_written_by_people_and_follows_the_indone
     await admin.send("/terjemahan")
     again = await admin.wait_reply(containing="Translation queue (1)")
     assert "English older than the Indonesian text" in again.text
+
+
+async def test_administrators_preview_and_skip_the_week_and_shops_ask_for_their_nib(
+    tg, db, session, clock
+):
+    from tests.e2e.conftest import BotApp
+
+    settings = e2e_settings(tg, db, showcase_channel="@malangmendunia")
+    channel = tg.channel("malangmendunia")
+    app = BotApp(settings, clock, tg)
+    await app.start()
+    try:
+        shop = await shop_with_owner(session, OWNER)
+        other = await shop_with_owner(
+            session, OWNER + 1, name="Batik Tulis Celaket", code="B01", phone="+6281322223333"
+        )
+        await _export_ready(session, tg, shop, "Keripik Tempe Sanan", "Tempeh Chips")
+        await _export_ready(session, tg, other, "Batik Tulis Malangan", "Malang Batik")
+        newcomer = await shop_with_owner(
+            session, OWNER + 2, name="Kopi Dampit", code="K01", phone="+6281344445555"
+        )
+        admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+        await open_bot(admin)
+        await admin.send("/mendunia")
+        home = await admin.wait_reply(containing="Malang Mendunia")
+        assert (
+            "📣 Showcase in @malangmendunia, weekly on Friday at 10:00 WIB. The week of "
+            "23 November 2026: planned." in home.text
+        )
+        await admin.click("👀 Preview", home)
+        preview = await admin.wait_reply(predicate=lambda m: m.photo is not None)
+        assert "🇬🇧" in preview.caption
+        await admin.click("⏭ Skip this week", home)
+        skipped = await admin.wait_reply(containing="skipped by an administrator")
+        assert "↩️ Post this week after all" in skipped.buttons
+        ctx = JobContext(app.db, app.bot, settings.policy(), clock, Lease(app.db, clock))
+        clock.now = datetime(2026, 11, 27, 3, 30, tzinfo=UTC)
+        assert await weekly_showcase(ctx) == "skipped"
+        assert tg.chat(channel.id) == []
+
+        # A new shop asks the city to verify its NIB from /toko → Global window.
+        owner = tg.user(OWNER + 2, first_name="Dimas", language_code="en")
+        await open_bot(owner)
+        await owner.send("/toko")
+        board = await owner.wait_reply(containing="Kopi Dampit")
+        await owner.click("🌍 Global window", board)
+        window = await owner.wait_reply(containing="Global window of Kopi Dampit")
+        assert "NIB 1234567890123: not submitted for verification" in window.text
+        await owner.click("📨 Ask Diskopindag to verify the NIB", window)
+        asked = await owner.wait_reply(containing="waiting for verification")
+        assert "📨" not in " ".join(asked.buttons)
+        await admin.send("/mendunia")
+        listed = await admin.wait_reply(containing="Numbers waiting for verification: 1")
+        assert "1. NIB 1234567890123 — the shop · Kopi Dampit (NIB 1234567890123)" in listed.text
+        cert = (
+            await session.exec(
+                select(Certification).where(Certification.merchant_id == newcomer.id)
+            )
+        ).one()
+        assert cert.status == "pending" and cert.product_id is None
+    finally:
+        await app.stop()
+
+
+async def test_a_buyer_picks_the_currency_of_approximate_prices(app, tg, session):
+    shop = await shop_with_owner(session, OWNER)
+    chips = await f.product(session, shop, name="Keripik Tempe Sanan", name_en="Tempeh Chips")
+    await _set_rate(tg, "/kurs USD 16000 2026-11-20")
+    await _set_rate(tg, "/kurs JPY 106,5 2026-11-21")
+    buyer = tg.user(BUYER, first_name="Budi", language_code="id")
+    card = await open_bot(buyer, f"p{chips.id}")
+    assert "≈" not in card.text  # Indonesian readers see rupiah unless they choose
+    await buyer.send("/mata_uang")
+    menu = await buyer.wait_reply(containing="Perkiraan harga")
+    assert "1 JPY = Rp106 (per 21 November 2026)" in menu.text
+    await buyer.click("JPY", menu)
+    await buyer.wait_reply(predicate=lambda m: m.message_id == menu.message_id)
+    card = await open_bot(buyer, f"p{chips.id}")
+    assert "≈ JP¥235 (perkiraan, dengan kurs 21 November 2026)" in card.text
+    stale = await buyer.wait_answer(await buyer.click_data(menu, "cu:XYZ"))
+    assert "tidak tersedia" in stale["text"]

@@ -18,6 +18,7 @@ from aiogram.types import (
 )
 
 from sandbox.fakegram import FakeTelegram
+from sandbox.fakegram.inline import InlineQueryRecord
 from tests.fakegram.helpers import USER, png
 
 
@@ -29,7 +30,7 @@ def _article(result_id: str, text: str = "<b>Keripik</b> Rp25.000") -> InlineQue
     )
 
 
-async def _query(server: FakeTelegram, text: str = "keripik"):  # type: ignore[no-untyped-def]
+async def _query(server: FakeTelegram, text: str = "keripik") -> InlineQueryRecord:
     return await server.users[USER].inline_query(text)
 
 
