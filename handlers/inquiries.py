@@ -21,7 +21,7 @@ from handlers.routes import Routes
 from handlers.ui import toast
 from models import User
 from services import inquiries
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.policy import Policy
 from views import global_window as screens
 from views import keyboards as kb
@@ -136,7 +136,7 @@ async def reply_start(
 ) -> None:
     thread, from_shop = await inquiries.thread_for(session, user, callback_data.id)
     if thread.inquiry.status == "closed":
-        raise ServiceError("inquiry_closed")
+        raise ServiceError(Refusal.INQUIRY_CLOSED)
     quote = callback_data.action == "quote" and from_shop
     await state.set_state(ReplyInquiry.text)
     await state.update_data(inquiry_id=callback_data.id, inquiry_quote=quote)

@@ -72,6 +72,7 @@ class InquiryMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     inquiry_id: int = Field(foreign_key="inquiries.id", index=True)
     from_shop: bool = False
+    is_quote: bool = False  # the shop's quote (price, terms), not a plain reply
     author_id: int = Field(foreign_key="users.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = Field(default_factory=utcnow)

@@ -166,8 +166,8 @@ async def reply(
         if inquiry.status == "closed":
             raise ServiceError(Refusal.INQUIRY_CLOSED)
         entry = InquiryMessage(
-            inquiry_id=inquiry_id, from_shop=from_shop, author_id=stored_id(user.id),
-            text=message, at=now,
+            inquiry_id=inquiry_id, from_shop=from_shop, is_quote=quote and from_shop,
+            author_id=stored_id(user.id), text=message, at=now,
         )  # fmt: skip
         session.add(entry)
         if from_shop:

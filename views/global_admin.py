@@ -158,5 +158,9 @@ def rate_saved(rate: CurrencyRate, locale: str) -> str:
     )
 
 
+def old_week_toast() -> str:
+    return _("That button was for an earlier week: here is this week's plan.")
+
+
 def too_few_text() -> str:
     return _("Not enough products with a photo for an album this week (at least 2).")

@@ -435,11 +435,7 @@ def inquiry_for_buyer(thread: Thread, locale: str) -> tuple[str, InlineKeyboardM
     )  # fmt: skip
     body = ""
     if thread.last is not None and thread.last.from_shop:
-        label = (
-            _("Quote from the shop")
-            if inquiry.status == "quoted" and inquiry.quoted_at == thread.last.at
-            else _("The shop replies")
-        )
+        label = _("Quote from the shop") if thread.last.is_quote else _("The shop replies")
         body = "\n\n" + f"{label}: «{esc(thread.last.text)}»"
     return fit_html(head + body), inquiry_buttons(inquiry, shop=False)
 

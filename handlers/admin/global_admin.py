@@ -107,7 +107,10 @@ async def showcase_button(
 ) -> None:
     now = clock()
     week = showcase.week_of(now, policy.tz)
-    if callback_data.action in ("skip", "unskip"):
+    if callback_data.week != int(week.strftime("%Y%m%d")):
+        # A button of an earlier week's screen: show this week's instead of acting on it.
+        toast(callback_answer, screens.old_week_toast())
+    elif callback_data.action in ("skip", "unskip"):
         await showcase.skip_week(
             session, actor=roles, week=week, skip=callback_data.action == "skip", now=now
         )

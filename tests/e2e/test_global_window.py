@@ -427,6 +427,13 @@ async def test_administrators_preview_and_skip_the_week_and_shops_ask_for_their_
             )
         ).one()
         assert cert.status == "pending" and cert.product_id is None
+
+        # A week later the old screen's button does not undo last week's skip.
+        clock.advance(days=7)
+        old = await admin.wait_answer(await admin.click("↩️ Post this week after all", skipped))
+        assert "earlier week" in old["text"]
+        last_week = await reload(app, ShowcasePost, date(2026, 11, 23))
+        assert last_week.status == "skipped"
     finally:
         await app.stop()
 

@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("inquiry_id", sa.Integer(), nullable=False),
         sa.Column("from_shop", sa.Boolean(), nullable=False),
+        sa.Column("is_quote", sa.Boolean(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
