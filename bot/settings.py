@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     # A declared outage moves the month's deadline by this many days (0: its own length,
     # rounded up to whole days).
     outage_credit_days: int = Field(default=0, ge=0, le=31)
+    # The weekly showcase album: a public channel (@username or its id) where the bot is an
+    # administrator; the day (monday..sunday, senin..minggu, or 1-7 from Monday) and the hour
+    # (WIB) it is posted.
+    showcase_channel: str | None = None
+    showcase_day: int = 5
+    showcase_hour: int = Field(default=10, ge=0, le=23)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -119,6 +125,31 @@ class Settings(BaseSettings):
         if len(parts) != 2 or not all(p.isdigit() and 0 <= int(p) <= 23 for p in parts):
             raise ValueError("RED_FLAG_ODD_HOURS must be two WIB hours, e.g. 23-5")
         return "-".join(str(int(p)) for p in parts)
+
+    @field_validator("showcase_day", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        names = (
+            ("monday", "senin"), ("tuesday", "selasa"), ("wednesday", "rabu"),
+            ("thursday", "kamis"), ("friday", "jumat"), ("saturday", "sabtu"),
+            ("sunday", "minggu"),
+        )  # fmt: skip
+        if isinstance(value, str) and not value.strip().isdigit():
+            key = value.strip().lower().replace("'", "")
+            for number, pair in enumerate(names, start=1):
+                if key in pair:
+                    return number
+            raise ValueError("SHOWCASE_DAY must be a weekday name or 1-7 (1 = Monday)")
+        if not 1 <= int(str(value)) <= 7:
+            raise ValueError("SHOWCASE_DAY must be a weekday name or 1-7 (1 = Monday)")
+        return int(str(value))
+
+    @field_validator("showcase_channel", mode="before")
+    @classmethod
+    def _channel(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -209,6 +240,9 @@ class Settings(BaseSettings):
             page_size=self.page_size,
             staff_invite_hours=self.staff_invite_hours,
             lease_ttl=timedelta(seconds=self.scheduler_lease_seconds),
+            showcase_channel=self.showcase_channel,
+            showcase_weekday=self.showcase_day - 1,
+            showcase_hour=self.showcase_hour,
         )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import ExceptionTypeFilter
 
-from handlers import admin, buyer, errors, fallback, merchant, orders, refunds, start
+from handlers import admin, buyer, errors, fallback, inquiries, merchant, orders, refunds, start
 from handlers.buyer import search
 from services.errors import ServiceError
 
@@ -31,6 +31,7 @@ def build_router() -> Router:
         start.routes.router(),
         buyer.router(),
         orders.routes.router(),
+        inquiries.routes.router(),
         refunds.routes.router(),
         merchant.router(),
         admin.router(),

@@ -12,6 +12,13 @@ from models.enums import (
     PaymentMethod,
     RegistrationStatus,
 )
+from models.global_tables import (
+    Certification,
+    CurrencyRate,
+    Inquiry,
+    InquiryMessage,
+    ShowcasePost,
+)
 from models.tables import (
     AdminAccount,
     AppSetting,
@@ -47,6 +54,11 @@ from models.tables import (
 )
 
 __all__ = [
+    "Certification",
+    "CurrencyRate",
+    "Inquiry",
+    "InquiryMessage",
+    "ShowcasePost",
     "AdminAccount",
     "AdminRole",
     "AppSetting",

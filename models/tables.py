@@ -88,6 +88,7 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     registered_at: datetime | None = None
     delivery_address: str | None = Field(default=None, max_length=300)  # the last one given
+    currency: str | None = Field(default=None, max_length=3)  # approximate prices in it
 
 
 class Registration(SQLModel, table=True):
@@ -164,6 +165,18 @@ class Product(SQLModel, table=True):
     deleted_at: datetime | None = None  # deleted by the shop; kept for past order lines
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Export details (the global window): HS code, export minimum order, monthly capacity,
+    # weight and dimensions of one unit, shelf life (food).
+    hs_code: str | None = Field(default=None, max_length=10)
+    export_moq: int | None = None
+    monthly_capacity: int | None = None
+    weight_grams: int | None = None
+    dimensions_cm: str | None = Field(default=None, max_length=40)  # "20x10x5"
+    shelf_life_days: int | None = None
+    # When the Indonesian and the English texts (name, description) last changed: an English
+    # text older than the Indonesian one waits in the administrators' translation queue.
+    text_id_at: datetime | None = None
+    text_en_at: datetime | None = None
 
 
 class CartItem(SQLModel, table=True):

@@ -9,6 +9,7 @@ every job works out from that moment what is due, which also catches up after a 
 - `month_closing`: close the months whose deadline day is over, then the monthly summary (with
   the chart) to administrators and to each OPD operator for their OPD;
 - `scheduled_broadcasts`: start due scheduled broadcasts (the broadcast runner has its own lease);
+- `weekly_showcase`: the showcase album of the week to SHOWCASE_CHANNEL, once;
 - `forget_handled_updates`: forget the update ids older than Telegram's redelivery window;
 - `renew_lease`: keep the lease while alive; `run_all_jobs`: everything once, in order.
 """
@@ -31,11 +32,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from delivery.broadcasts import BroadcastRunner
 from delivery.orders import notify_buyer, notify_merchant
 from delivery.sender import MakeMessage, Outcome, Sender, SendResult, create_sender
+from delivery.showcase import post_week
 from models import AdminAccount, Order, User
 from models.db import Database
 from models.enums import AdminRole
 from models.tables import stored_id
-from services import deadlines, hygiene, updates
+from services import deadlines, hygiene, showcase, updates
 from services.admins import Role, admin_telegram_ids
 from services.compliance import close_month, current_month
 from services.errors import ServiceError
@@ -372,12 +374,29 @@ async def renew_lease(ctx: JobContext) -> bool:
     return await ctx.lease.acquire()
 
 
+async def weekly_showcase(ctx: JobContext) -> str:
+    """The showcase album of this week, once it is due (SHOWCASE_DAY at SHOWCASE_HOUR WIB)
+    and unless it was posted, is being posted or was skipped: exactly once a week, also
+    across restarts and processes (a row claimed before sending)."""
+    policy = ctx.policy
+    if policy.showcase_channel is None or not await ctx.lease.acquire():
+        return "off"
+    now = ctx.clock()
+    week = showcase.week_of(now, policy.tz)
+    if now < showcase.due_at(week, policy.showcase_weekday, policy.showcase_hour, policy.tz):
+        return "not_due"
+    return await post_week(
+        ctx.db.session, ctx.bot, ctx.get_sender(), policy.showcase_channel, now=now, tz=policy.tz
+    )
+
+
 JOBS: tuple[tuple[str, Callable[[JobContext], Awaitable[object]]], ...] = (
     ("order_hygiene", order_hygiene),
     ("month_closing", month_closing),
     ("deadline_reminders", deadline_reminders),
     ("scheduled_broadcasts", scheduled_broadcasts),
     ("forget_handled_updates", forget_handled_updates),
+    ("weekly_showcase", weekly_showcase),
 )
 
 

@@ -65,6 +65,7 @@ def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     add(jobs.order_hygiene, IntervalTrigger(minutes=5, timezone=tz))
     add(jobs.scheduled_broadcasts, CronTrigger(second=0, timezone=tz), misfire_grace_time=60)
     add(jobs.forget_handled_updates, CronTrigger(minute=17, timezone=tz))
+    add(jobs.weekly_showcase, CronTrigger(minute="2,32", timezone=tz), at_start=True)
     return scheduler
 
 

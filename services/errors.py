@@ -111,6 +111,19 @@ class Refusal(StrEnum):
     REQUEST_NOT_FOUND = "request_not_found"
     REQUEST_PENDING = "request_pending"
     OUTAGE_INVALID = "outage_invalid"
+    # the global window: export details, certifications, rates, inquiries, showcase
+    HS_CODE_INVALID = "hs_code_invalid"
+    NUMBER_INVALID = "number_invalid"
+    EXPORT_VALUE_INVALID = "export_value_invalid"
+    CERTIFICATION_NOT_FOUND = "certification_not_found"
+    CURRENCY_UNKNOWN = "currency_unknown"
+    RATE_INVALID = "rate_invalid"
+    INQUIRY_NOT_FOUND = "inquiry_not_found"
+    INQUIRY_CLOSED = "inquiry_closed"
+    QUANTITY_BELOW_MOQ = "quantity_below_moq"
+    COUNTRY_UNKNOWN = "country_unknown"
+    MESSAGE_INVALID = "message_invalid"
+    SHOWCASE_DONE = "showcase_done"
 
 
 class ServiceError(Exception):

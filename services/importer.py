@@ -96,10 +96,19 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Merchant, PriceChange, Product, RosterEntry
+from models import Certification, Merchant, PriceChange, Product, RosterEntry
 from models.db import write_transaction
 from models.tables import stored_id, utcnow
 from services.categories import find_category
+from services.errors import ServiceError
+from services.export_formats import (
+    parse_dimensions,
+    parse_hs_code,
+    parse_number,
+    parse_positive,
+    parse_shelf_life,
+    parse_weight,
+)
 from services.golongan import GolonganError, parse_golongan
 from services.money import MoneyError, parse_rupiah
 from services.nip import NipError, parse_nip
@@ -153,6 +162,8 @@ ISSUE_CODES: frozenset[str] = frozenset(
         "stock_invalid",
         "stock_too_large",
         "photo_invalid",
+        "export_invalid",
+        "certificate_invalid",
     }
 )
 PASSTHROUGH_PREFIXES = ("nip", "golongan", "phone", "wilayah", "money", "qris")
@@ -167,7 +178,23 @@ ROSTER_OPTIONAL = ("telepon", "kecamatan", "jabatan")
 MERCHANT_REQUIRED = ("kode", "nama", "nib", "kecamatan", "kelurahan", "alamat", "telepon")
 MERCHANT_OPTIONAL = ("qris",)
 PRODUCT_REQUIRED = ("merchant_kode", "nama", "kategori", "harga", "stok", "satuan", "deskripsi")
-PRODUCT_OPTIONAL = ("nama_en", "deskripsi_en", "foto")
+
+# Export details (optional columns): column -> (the product's field, its parser).
+EXPORT_COLUMNS = ("kode_hs", "moq_ekspor", "kapasitas_bulanan", "berat", "dimensi", "masa_simpan")
+_EXPORT_PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "kode_hs": ("hs_code", parse_hs_code),
+    "moq_ekspor": ("export_moq", lambda text: parse_positive(text, "export_moq")),
+    "kapasitas_bulanan": (
+        "monthly_capacity",
+        lambda text: parse_positive(text, "monthly_capacity"),
+    ),
+    "berat": ("weight_grams", parse_weight),
+    "dimensi": ("dimensions_cm", parse_dimensions),
+    "masa_simpan": ("shelf_life_days", parse_shelf_life),
+}
+# Certificate numbers (optional columns), recorded unverified until the city verifies them.
+CERT_COLUMNS = ("pirt", "bpom", "halal", "sni")
+PRODUCT_OPTIONAL = ("nama_en", "deskripsi_en", "foto", *EXPORT_COLUMNS, *CERT_COLUMNS)
 
 # Length caps, in characters after cleaning (the model's column sizes).
 _ROSTER_CAPS = {"nama": 200, "opd": 200, "jabatan": 200}
@@ -765,6 +792,21 @@ def _product_optional_values(check: _RowCheck, columns: frozenset[str]) -> dict[
             values["photo"] = photo
         else:
             check.add("foto", "photo_invalid", value=_echo(photo))
+    for column, (field_name, parse) in _EXPORT_PARSERS.items():
+        if column in columns and (text := check.text(column, required=False)):
+            try:
+                values[field_name] = parse(text)
+            except ServiceError:
+                check.add(column, "export_invalid", value=_echo(text))
+    certs: dict[str, str] = {}
+    for column in CERT_COLUMNS:
+        if column in columns and (text := check.text(column, required=False)):
+            try:
+                certs[column] = parse_number(column, text)
+            except ServiceError:
+                check.add(column, "certificate_invalid", value=_echo(text))
+    if certs:
+        values["_certs"] = certs
     return values
 
 
@@ -779,14 +821,19 @@ async def _upsert_products(
         existing.setdefault(key, []).append(stored)
     created = updated = unchanged = 0
     now = utcnow()
+    certified: list[tuple[Product, dict[str, str]]] = []
     for merchant, name, values in valid:
+        certs = values.pop("_certs", {})
         # Stored names may differ only by case (typed in the chat): prefer the exact one.
         same = existing.get((merchant, name.casefold()), [])
         product = next((p for p in same if p.name == name), same[0] if same else None)
         if product is None:
-            session.add(Product(merchant_id=merchant, created_at=now, updated_at=now, **values))
+            product = Product(merchant_id=merchant, created_at=now, updated_at=now, **values)
+            session.add(product)
+            certified.append((product, certs))
             created += 1
             continue
+        certified.append((product, certs))
         if "photo" in values and values["photo"] != product.photo:
             product.photo_file_id = None  # the cached upload shows the old picture
         if values.get("price") is not None and values["price"] != product.price:
@@ -805,7 +852,35 @@ async def _upsert_products(
         else:
             unchanged += 1
     await session.flush()
+    await _record_certifications(session, certified, now)
     return ImportResult(created, updated, 0, unchanged)
+
+
+async def _record_certifications(
+    session: AsyncSession, certified: list[tuple[Product, dict[str, str]]], now: datetime
+) -> None:
+    """The certificate numbers of the file: a new or changed number waits for verification."""
+    for product, certs in certified:
+        for kind, number in certs.items():
+            cert = (
+                await session.exec(
+                    select(Certification).where(
+                        Certification.merchant_id == product.merchant_id,
+                        Certification.product_key == product.id,
+                        Certification.kind == kind,
+                    )
+                )
+            ).first()
+            if cert is not None and cert.number == number:
+                continue
+            cert = cert or Certification(
+                merchant_id=product.merchant_id, product_id=product.id,
+                product_key=product.id or 0, kind=kind, number=number,
+            )  # fmt: skip
+            cert.number, cert.status, cert.submitted_at = number, "pending", now
+            cert.decided_at = cert.decided_by = None
+            session.add(cert)
+    await session.flush()
 
 
 async def import_products(

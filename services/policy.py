@@ -49,3 +49,8 @@ class Policy:
     page_size: int = 8
     staff_invite_hours: int = 48
     lease_ttl: timedelta = timedelta(seconds=90)
+    # The weekly showcase album: the channel (@username or id; None: off), the day (0 =
+    # Monday) and the hour (WIB).
+    showcase_channel: str | None = None
+    showcase_weekday: int = 4
+    showcase_hour: int = 10

@@ -357,6 +357,8 @@ async def create_product(
             product.deleted_at = None
             product.created_at = now
         product.category_id = draft.category_id
+        product.text_id_at = now
+        product.text_en_at = now if values["name_en"] or values["description_en"] else None
         product.photo_file_id = values["photo"]
         product.is_active = True
         product.updated_at = now
@@ -396,6 +398,10 @@ async def update_product(
         if field_name == "photo":
             product.photo_file_id = parsed
         product.updated_at = now or utcnow()
+        if field_name in ("name", "description"):
+            product.text_id_at = product.updated_at
+        elif field_name in ("name_en", "description_en"):
+            product.text_en_at = product.updated_at
         session.add(product)
     return product
 

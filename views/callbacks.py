@@ -239,3 +239,55 @@ class AppealCb(CallbackData, prefix="ek"):
 class OutageCb(CallbackData, prefix="og"):
     action: str  # confirm
     key: str = ""
+
+
+# --- the global window: export details, certifications, currency, inquiries, showcase -------
+
+
+class ExportCb(CallbackData, prefix="mx"):
+    """A product's export details (owner). field: "" (the screen), one of
+    services.exporting.EXPORT_FIELDS, or a certification kind (pirt, bpom, halal, sni)."""
+
+    id: Id
+    field: str = ""
+
+
+class GlobalCb(CallbackData, prefix="mg"):
+    """The shop's global window. action: show, nib (ask for the NIB's verification),
+    inq (the inquiries)."""
+
+    m: Id
+    action: str = "show"
+
+
+class CertDecisionCb(CallbackData, prefix="vc"):
+    """An administrator's decision on a certification. action: list, ok, no."""
+
+    action: str
+    id: Id = 0
+
+
+class CurrencyCb(CallbackData, prefix="cu"):
+    code: str  # ISO 4217, or IDR for none
+
+
+class InquiryCb(CallbackData, prefix="iq"):
+    """action: new (id = product), view, reply, quote, close (id = inquiry)."""
+
+    action: str
+    id: Id
+
+
+class ShowcaseCb(CallbackData, prefix="sw"):
+    """The weekly showcase (administrators). action: skip, unskip; week: YYYYMMDD."""
+
+    action: str
+    week: Id
+
+
+class TranslateCb(CallbackData, prefix="tq"):
+    """The translation queue (administrators). action: list (id = page), edit (id =
+    product)."""
+
+    action: str
+    id: Id = 0

@@ -178,14 +178,18 @@ def product_screen(
     bot_username: str,
     src: str,
     limit: int,
+    extra: str = "",
+    extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The card (its text fits `limit`: a caption or a message) and its buttons.
 
-    `src` "l": opened from a list (Back closes the card), "d": opened by a link."""
+    `src` "l": opened from a list (Back closes the card), "d": opened by a link. `extra`: the
+    global window's lines (approximate price, badges, export details), `extra_rows` its
+    buttons."""
     product = card.product
     product_id = product.id or 0
     link = share_link(bot_username, product_id)
-    head = _card_head(card, locale)
+    head = _card_head(card, locale) + extra
     tail = "\n\n🔗 " + _("Share: {link}").format(link=link)
     budget = limit - visible_length(head + tail) - 2
     body, truncated = _card_body(product_description(card, locale), budget)
@@ -200,6 +204,8 @@ def product_screen(
                 callback_data=ProductMoreCb(id=product_id).pack(),
             )
         )
+    for row in extra_rows if card.visible else ():
+        builder.row(*row)
     builder.row(
         kb.cart_button(cart_lines),
         InlineKeyboardButton(text=_("📤 Share"), url=f"https://t.me/share/url?url={link}"),

@@ -21,6 +21,7 @@ COMMANDS = (
     ("keranjang", "Your cart"),
     ("pesanan", "Your orders"),
     ("kuota", "Your monthly minimum"),
+    ("mata_uang", "Currency of approximate prices"),
     ("bahasa", "Language"),
     ("bantuan", "Help"),
 )
@@ -52,6 +53,8 @@ ADMIN_COMMANDS = (
     ("aktifkan", "Reactivate a shop"),
     ("gangguan", "Declare an outage"),
     ("calon_umkm", "Shops to invite"),
+    ("mendunia", "Global window: certificates, rates, showcase"),
+    ("terjemahan", "Translation queue"),
 )
 
 
@@ -59,6 +62,8 @@ def _command_descriptions() -> None:
     # Listed here so that the extractor puts them into the catalogs.
     _("Start / register"), _("Browse the catalog"), _("Search products"), _("Your cart")
     _("Your orders"), _("Your monthly minimum"), _("Language"), _("Help")
+    _("Currency of approximate prices"), _("Global window: certificates, rates, showcase")
+    _("Translation queue")
     _("My shop"), _("My products")
     _("Monthly report"), _("New announcement"), _("Announcements sent")
     _("Administration"), _("Minimum-spend rules"), _("Suspend a shop"), _("Reactivate a shop")

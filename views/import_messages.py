@@ -271,6 +271,20 @@ def _import_message(code: str, params: dict[str, Any], _: Gettext, locale: str) 
             ),
             p,
         )
+    if code == "export_invalid":
+        return _fmt(
+            _(
+                'Column "{column}": "{value}" is not valid (HS code 6-10 digits, quantities as '
+                "whole numbers, weight such as 250 g, size such as 20x12x5, shelf life such as "
+                "180 hari)."
+            ),
+            p,
+        )
+    if code == "certificate_invalid":
+        return _fmt(
+            _('Column "{column}": "{value}" does not look like a certificate number of its kind.'),
+            p,
+        )
     return _fmt(_('Column "{column}" has an invalid value.'), p)
 
 

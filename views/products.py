@@ -19,7 +19,14 @@ from models import Category, Product
 from models.tables import stored_id
 from services import products
 from views import keyboards as kb
-from views.callbacks import ManageProductCb, NewProductCb, ProductCb, ShopCb, ShopProductsCb
+from views.callbacks import (
+    ExportCb,
+    ManageProductCb,
+    NewProductCb,
+    ProductCb,
+    ShopCb,
+    ShopProductsCb,
+)
 from views.format import button_text, esc, fit_html, money, shorten, visible_length
 
 SKIP = __("⏭️ Skip")
@@ -125,6 +132,9 @@ def manage_screen(item: products.ManagedProduct, locale: str) -> tuple[str, Inli
     builder.row(
         button(_("🙈 Hide"), "hide") if product.is_active else button(_("👁 Show"), "show"),
         button(_("🗑 Delete"), "delete"),
+    )
+    builder.row(
+        InlineKeyboardButton(text=_("🌍 Export details"), callback_data=ExportCb(id=pid).pack())
     )
     builder.row(
         InlineKeyboardButton(

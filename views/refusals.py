@@ -63,7 +63,59 @@ def _qris_error(p: Params) -> str:
     return esc(describe_qris_error(error, _))
 
 
+def _cert_kind(p: Params) -> str:
+    from views.global_window import cert_name
+
+    return cert_name(str(p.get("kind", "")))
+
+
+def _export_field(p: Params) -> str:
+    from views.global_window import field_label, field_prompt
+
+    field = str(p.get("field", ""))
+    try:
+        return _("That is not a valid {field}.").format(field=field_label(field)) + (
+            " " + field_prompt(field)
+        )
+    except KeyError:
+        return _("That value is not valid.")
+
+
 MESSAGES: dict[Refusal, Callable[[Params], str]] = {
+    # the global window
+    Refusal.HS_CODE_INVALID: lambda p: _(
+        "An HS code has 6 to 10 digits, e.g. <i>2008.19.90</i> (dots and spaces are fine)."
+    ),
+    Refusal.NUMBER_INVALID: lambda p: _(
+        "That does not look like a {kind} number. Please type it as printed on the certificate."
+    ).format(kind=_cert_kind(p)),
+    Refusal.EXPORT_VALUE_INVALID: _export_field,
+    Refusal.CERTIFICATION_NOT_FOUND: lambda p: _(
+        "This number is no longer waiting for a decision."
+    ),
+    Refusal.CURRENCY_UNKNOWN: lambda p: _(
+        "The currency {currency} is not available. Use a code such as USD, SGD, MYR, EUR, JPY "
+        "or SAR."
+    ).format(currency=esc(str(p.get("currency", "")))),
+    Refusal.RATE_INVALID: lambda p: _(
+        "Please type the rate as rupiah for one unit, e.g. <code>15850</code> or "
+        "<code>106,5</code>."
+    ),
+    Refusal.INQUIRY_NOT_FOUND: lambda p: _("This inquiry no longer exists."),
+    Refusal.INQUIRY_CLOSED: lambda p: _(
+        "This inquiry is closed. You can ask for a new quote on the product."
+    ),
+    Refusal.QUANTITY_BELOW_MOQ: lambda p: _(
+        "The shop's minimum order for export is {moq}. Please type {moq} or more."
+    ).format(moq=p.get("moq", "")),
+    Refusal.COUNTRY_UNKNOWN: lambda p: _(
+        "We do not know that country. Type its name in English or Indonesian (e.g. "
+        "<i>Japan</i>, <i>Arab Saudi</i>) or its two-letter code (e.g. <i>JP</i>)."
+    ),
+    Refusal.MESSAGE_INVALID: lambda p: _(
+        "Please type a message of at most {max} characters."
+    ).format(max=p.get("max", 1000)),
+    Refusal.SHOWCASE_DONE: lambda p: _("This week's showcase album was posted already."),
     # general
     Refusal.UNSUPPORTED_LANGUAGE: lambda p: _("That language is not available."),
     Refusal.PAYMENT_METHOD_INVALID: lambda p: _(

@@ -57,6 +57,7 @@ def _shopping(roles: Roles) -> str:
     ]
     if roles.has(RoleKind.ASN):
         lines.append(_("/kuota — this month's minimum spend and what remains"))
+    lines.append(_("/mata_uang — approximate prices in another currency (USD, SGD, JPY…)"))
     return "\n".join(lines)
 
 
@@ -67,6 +68,9 @@ def _shop(roles: Roles) -> str:
     ]
     if roles.has(RoleKind.SHOP_OWNER):
         lines.append(_("/produk — your products: add, edit, hide"))
+        lines.append(
+            _("🌍 Export details, certificates and buyers' inquiries: /toko → Global window")
+        )
     else:
         lines.append(_("You help run the shop: its orders arrive here with their buttons."))
     return "\n".join(lines)
@@ -84,6 +88,8 @@ def _administration(roles: Roles) -> str:
             _("/kuota_atur — minimum per class, deadline day, exemptions"),
             _("/bekukan <i>CODE reason</i>, /aktifkan <i>CODE</i> — suspend or reactivate a shop"),
             _("/refund <i>ORDER reason</i> — refund a paid order"),
+            _("/mendunia — certificates to verify, exchange rates, the weekly showcase"),
+            _("/terjemahan — the translation queue"),
         ]
     elif roles.opd:
         lines.append(_("You act for {opd}: its ASN only.").format(opd=esc(roles.opd)))

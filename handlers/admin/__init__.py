@@ -12,6 +12,7 @@ from handlers.admin import (
     broadcast_compose,
     broadcast_control,
     exemptions,
+    global_admin,
     outages,
     panel,
     quota_rules,
@@ -19,6 +20,7 @@ from handlers.admin import (
     registrations,
     reports,
     shops,
+    translations,
     verify,
 )
 from handlers.filters import HasRole
@@ -49,6 +51,8 @@ def router() -> Router:
         exemptions.routes.router(),
         shops.routes.router(),
         outages.routes.router(),
+        global_admin.routes.router(),
+        translations.routes.router(),
     )
     staff.include_router(admins)
     top = Router(name="admin")

@@ -13,12 +13,15 @@ from views.admin import AdminCb
 from views.broadcasts import BroadcastCtlCb, BroadcastListCb, SetupCb
 from views.callbacks import (
     AdminHomeCb,
+    CertDecisionCb,
     ExemptReasonCb,
     OutageCb,
     QuotaAdminCb,
     QuotaFromCb,
     RegistrationCb,
     ReportCb,
+    ShowcaseCb,
+    TranslateCb,
     VerifyCb,
 )
 
@@ -28,11 +31,12 @@ ADMIN_COMMANDS = (
     "admin", "broadcast", "siaran", "broadcasts", "siaran_list", "kuota_atur", "quota_rules",
     "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "audit", "log_audit",
     "verifikasi", "verify", "calon_umkm", "shops_to_invite", "gangguan", "outage", "porsi_luar",
-    "outside_share",
+    "outside_share", "mendunia", "global", "kurs", "rate", "terjemahan", "translations",
 )  # fmt: skip
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
-    ExemptReasonCb, ReportCb, RegistrationCb, VerifyCb, OutageCb,
+    ExemptReasonCb, ReportCb, RegistrationCb, VerifyCb, OutageCb, CertDecisionCb, ShowcaseCb,
+    TranslateCb,
 )  # fmt: skip
 
 

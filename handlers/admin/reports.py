@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
@@ -15,14 +15,15 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
-from services import admins
+from services import admins, inquiries
 from services.compliance import current_month
 from services.errors import ServiceError
 from services.policy import Policy
-from services.quota import month_from_code, parse_month
+from services.quota import month_from_code, next_month, parse_month
 from services.reports import Report, build_report
 from services.roles import Roles
 from services.users import users_by_telegram_id
+from views import global_window as global_views
 from views import keyboards as kb
 from views.admin import audit_screen
 from views.callbacks import AdminHomeCb, ReportCb
@@ -70,6 +71,13 @@ async def send_report(
         summary_text(report, locale, policy.tz),
         reply_markup=report_buttons(report, locale, latest=latest),
     )
+    if roles.is_admin:
+        start = datetime.combine(report.month, time(0), policy.tz)
+        end = datetime.combine(next_month(report.month), time(0), policy.tz)
+        stats = await inquiries.global_interest(session, actor=roles, start=start, end=end)
+        await message.answer(
+            global_views.global_interest_text(stats, month_name(report.month, locale), locale)
+        )
     await send_chart(message, report, locale)
 
 

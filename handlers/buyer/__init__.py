@@ -13,6 +13,8 @@ from handlers.buyer import (
     catalog,
     checkout,
     gap,
+    global_buyer,
+    inline,
     outside,
     payments,
     quota,
@@ -35,5 +37,7 @@ def router() -> Router:
         gap.routes.router(),
         reminders.routes.router(),
         announcements.routes.router(),
+        inline.routes.router(),
+        global_buyer.routes.router(),
     )
     return top

@@ -18,13 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.routes import Routes
 from handlers.ui import show
 from models import User
-from services import catalog, fairness
+from services import catalog, currency, exporting, fairness
 from services.cart import cart_count
 from services.categories import list_categories
 from services.errors import NotFound, Refusal
 from services.ids import parse_id
 from services.policy import Policy
 from views import catalog as screens
+from views import global_window as global_views
 from views import keyboards as kb
 from views.callbacks import CategoriesCb, CategoryCb, CloseCb, ProductCb, ProductMoreCb
 from views.format import CAPTION_LIMIT, TEXT_LIMIT
@@ -102,6 +103,12 @@ async def _screen(
     limit: int,
 ) -> tuple[str, InlineKeyboardMarkup]:
     cart_lines, in_cart = await cart_count(session, user, card.product.id or 0)
+    certs = await exporting.certifications_of(session, card.product)
+    rate = await currency.rate_for(session, user, locale)
+    ready = not exporting.missing_for_global(card.product, card.category, certs)
+    extra = global_views.card_extra(
+        card.product, certs, currency.approx(card.product.price, rate), locale, export_ready=ready
+    )
     return screens.product_screen(
         card,
         in_cart=in_cart,
@@ -110,6 +117,8 @@ async def _screen(
         bot_username=bot_username,
         src=src,
         limit=limit,
+        extra=extra,
+        extra_rows=global_views.card_buttons(card.product.id or 0),
     )
 
 

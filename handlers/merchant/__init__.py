@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.merchant import link, new_product, products, proofs, qris, shop, staff
+from handlers.merchant import export, link, new_product, products, proofs, qris, shop, staff
 
 
 def router() -> Router:
@@ -16,6 +16,7 @@ def router() -> Router:
         staff.routes.router(),
         shop.routes.router(),
         products.routes.router(),
+        export.routes.router(),
         new_product.routes.router(),
         qris.routes.router(),
         proofs.routes.router(),

@@ -16,11 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
 from handlers.ui import show, toast
-from models import User
-from services import shop
+from models import MemberRole, User
+from services import exporting, inquiries, shop
 from services.errors import Refusal, ServiceError
 from services.policy import Policy
 from services.products import require_member
+from views import global_window as global_views
 from views import keyboards as kb
 from views.callbacks import ShopCb
 from views.refusals import describe, describe_in_flow
@@ -35,7 +36,17 @@ async def dashboard(
     board = await shop.dashboard(
         session, user, merchant_id, now=now, tz=policy.tz, fairness=policy.fairness
     )
-    return dashboard_screen(board, locale, now, policy.tz)
+    text, markup = dashboard_screen(board, locale, now, policy.tz)
+    if board.role != MemberRole.OWNER:
+        return text, markup
+    statuses = await exporting.global_window_status(session, user, merchant_id)
+    _items, counts = await inquiries.shop_inquiries(session, user, merchant_id)
+    ready = sum(1 for s in statuses if not s.missing)
+    text += global_views.shop_lines(ready, len(statuses), counts.get("new", 0))
+    markup.inline_keyboard.insert(
+        len(markup.inline_keyboard) - 1, global_views.shop_rows(merchant_id)
+    )
+    return text, markup
 
 
 @routes.message(Command("toko", "shop"))

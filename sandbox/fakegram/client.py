@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .entities import Entity, sort_entities
 from .formatting import bot_command_entities, format_text
+from .inline import QUERY_CHARS, InlineQueryRecord, new_query_id
 from .state import BotMessage, CallbackQueryRecord, ChatEvent
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class FakeUser:
         self.username = username
         self.language_code = language_code
         self.phone = phone
+        self.chat_type = "private"  # "channel" for FakeTelegram.channel()
         self.started = False  # has ever written to the bot
         self.blocked = False
         self.deleted = False
@@ -62,6 +64,9 @@ class FakeUser:
         return data
 
     def chat_dict(self) -> dict[str, Any]:
+        if self.chat_type == "channel":
+            return {"id": self.id, "type": "channel", "title": self.first_name,
+                    "username": self.username}  # fmt: skip
         data: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
         if self.last_name:
             data["last_name"] = self.last_name
@@ -329,6 +334,60 @@ class FakeUser:
         )
         await asyncio.sleep(0)
         return record
+
+    async def inline_query(
+        self, query: str, offset: str = "", *, chat_type: str = "sender"
+    ) -> InlineQueryRecord:
+        """Type ``@bot query`` in a chat (``chat_type`` as Telegram reports it: sender,
+        private, group, supergroup, channel); ``offset``: the answer's next_offset, for more
+        results. Inline queries need no /start."""
+        if self.deleted:
+            raise AssertionError(f"user {self.id} deleted their account and can't act")
+        record = InlineQueryRecord(
+            id=new_query_id(), user_id=self.id, query=query[:QUERY_CHARS], offset=offset,
+            created=time.monotonic(),
+        )  # fmt: skip
+        self.server.inline_queries[record.id] = record
+        self.server.add_update(
+            "inline_query",
+            {
+                "id": record.id,
+                "from": self.api_dict(),
+                "query": record.query,
+                "offset": offset,
+                "chat_type": chat_type,
+            },
+        )
+        await asyncio.sleep(0)
+        return record
+
+    async def wait_inline_answer(
+        self, record: InlineQueryRecord, timeout: float = 5.0
+    ) -> InlineQueryRecord:
+        await asyncio.wait_for(record.answered.wait(), timeout)
+        return record
+
+    def choose_inline_result(self, record: InlineQueryRecord, result_id: str) -> BotMessage:
+        """Pick a result: it is posted "via @bot" in the chat the query was typed in (a chat
+        the bot is not in; kept in ``server.inline_posts``)."""
+        posted = (record.answer or {}).get("posted", {}).get(result_id)
+        if posted is None:
+            raise AssertionError(f"no result {result_id!r} in the answer to {record.query!r}")
+        photo = posted.get("photo_file")
+        msg = BotMessage(
+            message_id=len(self.server.inline_posts) + 1,
+            chat_id=0,
+            from_bot=False,
+            date=int(self.server.now()),
+            sender_id=self.id,
+            text=posted.get("text"),
+            html=posted.get("html"),
+            entities=posted.get("entities") or [],
+            photo_sizes=[photo] if photo is not None else [],
+            reply_markup=posted.get("reply_markup"),
+        )
+        self.server.inline_posts.append(msg)
+        return msg
 
     async def wait_answer(self, record: CallbackQueryRecord, timeout: float = 5.0) -> dict:
         return await self.server.wait_callback_answer(record.id, timeout)

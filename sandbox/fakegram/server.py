@@ -27,6 +27,7 @@ from aiohttp import web
 from .errors import ApiError, bad_request, forbidden, td_error
 from .faults import Fault, Faults
 from .formatting import ParseError, TextError, UnsupportedParseMode, format_text
+from .inline import InlineQueryRecord, answer_inline_query
 from .keyboards import validate_reply_markup
 from .links import UrlError, parse_url
 from .state import ApiCall, BotMessage, CallbackQueryRecord, ChatEvent, FakeFile, SentRecord
@@ -163,6 +164,10 @@ class FakeTelegram:
         self.chats: dict[int, list[BotMessage]] = {}
         self.files: dict[str, FakeFile] = {}
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
+        self.inline_queries: dict[str, InlineQueryRecord] = {}
+        # Messages users posted from inline results into chats the bot is not in.
+        self.inline_posts: list[BotMessage] = []
+        self.channels: dict[str, int] = {}  # public channels the bot posts in: username -> id
         self.requests: list[ApiCall] = []
         self.updates_log: list[dict[str, Any]] = []
         self.bot_commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -227,6 +232,7 @@ class FakeTelegram:
                 "deleteMessage": self._delete_message,
                 "deleteMessages": self._delete_messages,
                 "answerCallbackQuery": self._answer_callback_query,
+                "answerInlineQuery": lambda params, uploads: answer_inline_query(self, params),
                 "sendChatAction": self._send_chat_action,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -331,6 +337,14 @@ class FakeTelegram:
         if started is not None:
             user.started = started
         return user
+
+    def channel(self, username: str, chat_id: int = -1001000000001, title: str = "") -> FakeUser:
+        """A public channel where the bot is an administrator (it posts there; its messages
+        are read with ``chat(chat_id)``)."""
+        channel = self.user(chat_id, first_name=title or username, username=username, started=True)
+        channel.chat_type = "channel"
+        self.channels[username.lower()] = chat_id
+        return channel
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot (the bot gets a my_chat_member update)."""
@@ -789,6 +803,11 @@ class FakeTelegram:
         if chat_id in (None, ""):
             raise bad_request(f"{field} is empty")
         if isinstance(chat_id, str):
+            if chat_id.startswith("@"):
+                channel = self.channels.get(chat_id[1:].lower())
+                if channel is None:
+                    raise bad_request("chat not found")
+                chat_id = channel
             try:
                 chat_id = int(chat_id)
             except ValueError:
@@ -1114,7 +1133,7 @@ class FakeTelegram:
             **self.bot_user(),
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }

@@ -534,6 +534,8 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "stock_invalid": {"value": "-1"},
     "stock_too_large": {"maximum": 1000000},
     "photo_invalid": {"value": "/etc/passwd"},
+    "export_invalid": {"column": "kode_hs", "value": "12"},
+    "certificate_invalid": {"column": "halal", "value": "halal"},
     "nip.empty": {},
     "nip.not_digits": {},
     "nip.length": {"length": 17},

@@ -25,6 +25,7 @@ def test_jobs_are_wired_with_wib_triggers(db):
         "order_hygiene",
         "scheduled_broadcasts",
         "forget_handled_updates",
+        "weekly_showcase",
     }
     assert context_of(scheduler) is ctx
     assert JOB_DEFAULTS == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -37,6 +38,9 @@ def test_jobs_are_wired_with_wib_triggers(db):
     before_midnight = datetime(2026, 11, 30, 23, 59, tzinfo=WIB)
     assert next_fire("month_closing", before_midnight) == datetime(2026, 12, 1, 0, 1, tzinfo=WIB)
     assert jobs["renew_lease"].trigger.interval.total_seconds() == 30  # a third of 90 s
+    # The showcase is looked at twice an hour (it posts once its day and hour have come).
+    friday = datetime(2026, 11, 27, 9, 50, tzinfo=WIB)
+    assert next_fire("weekly_showcase", friday) == datetime(2026, 11, 27, 10, 2, tzinfo=WIB)
     assert jobs["scheduled_broadcasts"].trigger.get_next_fire_time(
         None, datetime(2026, 11, 23, 8, 59, 30, tzinfo=WIB)
     ) == datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
