@@ -796,6 +796,7 @@ async def harness_command(server: Any, rush: list[RushUser], command: dict[str, 
     """Run one measurement; each counts only its own API calls and callback queries."""
     first_request = len(server.requests)
     earlier_queries = set(server.callback_queries)
+    first_fetched = server._fetched_update_id  # what the bot has taken so far
     mode = command.pop("mode")
     mix: Counter = Counter()
     if mode == "closed":
@@ -815,6 +816,7 @@ async def harness_command(server: Any, rush: list[RushUser], command: dict[str, 
         tally, mix = await open_loop(server, rush, command["rate"], command["seconds"],
                                      command["seed"])  # fmt: skip
     await asyncio.sleep(0.5)  # let the last callback answers arrive
+    fetched = server._fetched_update_id - first_fetched
     errors = Counter(f"{c.method}: {c.error}" for c in server.requests[first_request:] if not c.ok)
     unanswered = sum(
         1
@@ -826,6 +828,7 @@ async def harness_command(server: Any, rush: list[RushUser], command: dict[str, 
         "lost": dict(tally.lost),
         "unexpected": dict(tally.unexpected),
         "sent": tally.sent,
+        "taken": fetched,
         "mix": dict(mix),
         "api_errors": dict(errors),
         "unanswered": unanswered,
@@ -927,7 +930,8 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def _bot_process(conn: Any, api_url: str, database_url: str | None, driver: str) -> None:
+def _bot_process(conn: Any, api_url: str, database_url: str | None, driver: str,
+                 profile: str | None) -> None:  # fmt: skip
     """Child process: one bot (the echo bot when database_url is None) until told to stop."""
 
     async def main() -> None:
@@ -952,8 +956,17 @@ def _bot_process(conn: Any, api_url: str, database_url: str | None, driver: str)
         await runner.start(bot, dp, options)
         await asyncio.wait_for(started.wait(), 60)
         loop = asyncio.get_running_loop()
+        spy = None
+        if profile:  # py-spy on this process, from now until it stops (collapsed stacks)
+            spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record",
+                                    "--pid", str(os.getpid()), "--rate", "250", "--format",
+                                    "raw", "--nonblocking", "--output", profile])  # fmt: skip
+            await asyncio.sleep(1.0)
         conn.send("ready")
         await loop.run_in_executor(None, conn.recv)  # "stop"
+        if spy is not None:
+            spy.send_signal(2)
+            await loop.run_in_executor(None, spy.wait)
         await runner.stop(bot, dp)
         await bot.session.close()
         conn.send({"errors": errors.count, "first_error": errors.first, "rss": rss_mb()})
@@ -963,12 +976,14 @@ def _bot_process(conn: Any, api_url: str, database_url: str | None, driver: str)
 
 
 class BotProcess:
-    def __init__(self, api_url: str, database_url: str | None, driver: str) -> None:
+    def __init__(self, api_url: str, database_url: str | None, driver: str,
+                 profile: str | None = None) -> None:  # fmt: skip
         context = mp.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_bot_process, args=(child, api_url, database_url, driver), daemon=True
-        )
+            target=_bot_process, args=(child, api_url, database_url, driver, profile),
+            daemon=True,
+        )  # fmt: skip
 
     async def start(self) -> None:
         self.process.start()
@@ -1008,7 +1023,9 @@ def percentile(values: list[float], q: float) -> float:
 def figures(result: dict[str, Any], seconds: float) -> dict[str, float]:
     """The figures of one measurement (latencies in ms, CPU in ms per update)."""
     every = [v for values in result["latencies"].values() for v in values]
-    cpu, sent = result["cpu"], max(1, result["sent"])
+    # Per update the bot took from the server meanwhile (on an overloaded machine fewer than
+    # were sent: the rest waits, or was taken before the measurement).
+    cpu, sent = result["cpu"], max(1, result["taken"] or result["sent"])
     not_modified = sum(n for e, n in result["api_errors"].items() if "not modified" in e)
     writes = sum(n for k, n in result["mix"].items() if k in WRITES)
     return {
@@ -1077,7 +1094,8 @@ async def run_backend(label: str, url: str, harness: Harness, api_url: str, pg: 
                       args: argparse.Namespace, queries: list[str], repeat: int
                       ) -> dict[str, Any]:  # fmt: skip
     """One bot process: capacity, then the rush hour at each rate; figures per measurement."""
-    bot = BotProcess(api_url, url, args.driver)
+    profile = f"{args.profile}.{label}.{repeat + 1}.txt" if args.profile else None
+    bot = BotProcess(api_url, url, args.driver, profile)
     await bot.start()
     out: dict[str, Any] = {"rush": {}}
     results = []
@@ -1200,6 +1218,11 @@ async def main() -> int:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-rush", action="store_true")
     parser.add_argument("--driver", choices=sorted(DRIVERS), default="polling")
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="py-spy the bots: PREFIX.<backend>.<repeat>.txt, collapsed stacks",
+    )
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("TUKULOKAL_BENCH_PG_URL"),
