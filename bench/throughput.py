@@ -357,6 +357,7 @@ class Postgres:
         self.tmp: str | None = None
         self.bin: str | None = None
         self.postmaster: int | None = None
+        self.runas: list[str] = []
 
     def start(self) -> None:
         if self.admin_url:
@@ -370,19 +371,24 @@ class Postgres:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        subprocess.run([f"{self.bin}/initdb", "-D", data, "-U", "postgres", "-A", "trust",
-                        "--no-sync"], check=True, capture_output=True)  # fmt: skip
-        options = f"-p {port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=on"
-        subprocess.run([f"{self.bin}/pg_ctl", "-D", data, "-l", f"{self.tmp}/log", "-w",
-                        "-o", options, "start"], check=True, capture_output=True)  # fmt: skip
+        # PostgreSQL refuses to run as root: then as the system's postgres user.
+        self.runas = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.runas:
+            shutil.chown(self.tmp, "postgres")
+        subprocess.run([*self.runas, f"{self.bin}/initdb", "-D", data, "-U", "postgres", "-A",
+                        "trust", "--no-sync"], check=True, capture_output=True)  # fmt: skip
+        options = f"-p {port} -k {self.tmp} -c listen_addresses=127.0.0.1"
+        log = f"{self.tmp}/log"
+        subprocess.run([*self.runas, f"{self.bin}/pg_ctl", "-D", data, "-l", log, "-w", "-o",
+                        options, "start"], check=True, capture_output=True)  # fmt: skip
         self.postmaster = int(Path(f"{data}/postmaster.pid").read_text().split()[0])
         self.admin_url = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
 
     def stop(self) -> None:
         if self.tmp is None or self.bin is None:
             return
-        subprocess.run([f"{self.bin}/pg_ctl", "-D", f"{self.tmp}/data", "-m", "fast", "stop"],
-                       check=False, capture_output=True)  # fmt: skip
+        subprocess.run([*self.runas, f"{self.bin}/pg_ctl", "-D", f"{self.tmp}/data", "-m",
+                        "fast", "stop"], check=False, capture_output=True)  # fmt: skip
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     @property
