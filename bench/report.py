@@ -11,7 +11,9 @@ times, for the whole city (an administrator):
 - workbook: build_report with every ASN, merchant and order row + the XLSX (XlsxWriter);
 
 and the monthly closing of the previous month. Each figure is the median of --runs runs
-(the first, cold run is shown too). Target: each of the three <= 3 s on each backend.
+(the first, cold run is shown too), with the workbook's two parts (the report with every row,
+the XLSX). Target: each of the three <= 1.5 s and the three together <= 3 s on each backend;
+the exit status is 0 only when both backends meet it.
 
 Run from the repository root: .venv/bin/python bench/report.py [--months N] [--orders N]
 Environment: TUKULOKAL_BENCH_PG_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres,
@@ -62,7 +64,8 @@ PG_ADMIN_URL = os.environ.get(
     "TUKULOKAL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 PG_DATABASE = "tukulokal_bench_report"
-TARGET_S = 3.0
+TARGET_S = 1.5  # each of summary, chart and workbook
+TARGET_TOTAL_S = 3.0  # the three together: an administrator waits for all of them
 WIB = ZoneInfo("Asia/Jakarta")
 POLICY = QuotaPolicy(tz=WIB)
 REPORT_MONTH = date(2026, 11, 1)
@@ -342,7 +345,9 @@ async def run_backend(label: str, url: str, args: argparse.Namespace) -> dict:
         close_s, closing = await timed(close)
         role = Role("admin")
         i18n = get_i18n()
-        runs: dict[str, list[float]] = {"summary": [], "chart": [], "workbook": []}
+        runs: dict[str, list[float]] = {
+            "summary": [], "chart": [], "workbook": [], "  report rows": [], "  XLSX": []
+        }  # fmt: skip
         rows: dict[str, int] = {}
         for _ in range(args.runs):
             with i18n.context(), i18n.use_locale("id"):
@@ -365,16 +370,21 @@ async def run_backend(label: str, url: str, args: argparse.Namespace) -> dict:
                 runs["chart"].append(seconds)
 
                 async def workbook() -> object:
+                    started = time.perf_counter()
                     async with database.session() as session:
                         full = await build_report(
                             session, REPORT_MONTH, role=role, policy=POLICY, now=NOW, details=True
                         )
+                    runs["  report rows"].append(time.perf_counter() - started)
                     rows.update(
                         asn=len(full.details.asn),
                         merchants=len(full.details.merchants),
                         orders=len(full.details.orders),
                     )
-                    return await asyncio.to_thread(workbook_xlsx, full, "id", WIB)
+                    started = time.perf_counter()
+                    xlsx = await asyncio.to_thread(workbook_xlsx, full, "id", WIB)
+                    runs["  XLSX"].append(time.perf_counter() - started)
+                    return xlsx
 
                 seconds, xlsx = await timed(workbook)
                 runs["workbook"].append(seconds)
@@ -415,22 +425,33 @@ def report(stats: dict) -> bool:
     ok = True
     for name, values in stats["runs"].items():
         median = statistics.median(values)
-        ok &= median <= TARGET_S
+        part = name.startswith(" ")
+        ok &= part or median <= TARGET_S
+        verdict = "" if part else "OK" if median <= TARGET_S else "ABOVE TARGET"
         print(
-            f"  {name:<9} median {median:5.2f} s  (first {values[0]:5.2f} s, "
-            f"best {min(values):5.2f} s)  {'OK' if median <= TARGET_S else 'ABOVE TARGET'}"
+            f"  {name:<13} median {median:5.2f} s  (first {values[0]:5.2f} s, "
+            f"best {min(values):5.2f} s)  {verdict}"
         )
+    three = [stats["runs"][k] for k in ("summary", "chart", "workbook")]
+    together = [sum(run) for run in zip(*three, strict=True)]
+    total = statistics.median(together)
+    ok &= total <= TARGET_TOTAL_S
+    print(f"  {'together':<13} median {total:5.2f} s  "
+          f"{'OK' if total <= TARGET_TOTAL_S else 'ABOVE TARGET'}")  # fmt: skip
     r = stats["rows"]
     print(
         f"  workbook rows: {r['asn']:,} ASN, {r['merchants']} merchants, {r['orders']:,} orders;"
         f" {stats['xlsx_bytes'] / 1e6:.1f} MB; chart {stats['png_pages']} pages,"
         f" {stats['png_bytes'] / 1e3:.0f} kB"
     )
-    print(f"  target <= {TARGET_S:.0f} s each: {'OK' if ok else 'ABOVE TARGET'}")
+    print(
+        f"  target <= {TARGET_S} s each, <= {TARGET_TOTAL_S:.0f} s together: "
+        f"{'OK' if ok else 'ABOVE TARGET'}"
+    )
     return ok
 
 
-async def main() -> None:
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--asn", type=int, default=7_000)
     parser.add_argument("--merchants", type=int, default=300)
@@ -444,19 +465,21 @@ async def main() -> None:
     if args.months < 2:
         parser.error("--months must be at least 2 (the previous month is closed)")
 
+    ok = True
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory(prefix="tukulokal-bench-") as tmp:
-            report(await run_backend("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args))
+            ok &= report(await run_backend("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args))
     if args.skip_postgres:
-        return
+        return 0 if ok else 1
     await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
     await pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
     try:
         base, _, _ = PG_ADMIN_URL.rpartition("/")
-        report(await run_backend("PostgreSQL", f"{base}/{PG_DATABASE}", args))
+        ok &= report(await run_backend("PostgreSQL", f"{base}/{PG_DATABASE}", args))
     finally:
         await pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

@@ -18,7 +18,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.middlewares import AnswerCallbacks, DbSessionMiddleware, OncePerUpdate, UserMiddleware
+from bot.middlewares import AnswerCallbacks, DbSessionMiddleware, UserMiddleware
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from delivery.broadcasts import BroadcastRunner
@@ -103,8 +103,7 @@ def create_dispatcher(
         db=db,
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    dp.update.outer_middleware(OncePerUpdate(db, dp["clock"]))
-    dp.update.outer_middleware(DbSessionMiddleware(db))
+    dp.update.outer_middleware(DbSessionMiddleware(db, dp["clock"]))
     dp.update.outer_middleware(UserMiddleware(get_i18n(), policy.admin_ids))
     dp.callback_query.middleware(AnswerCallbacks())
     dp.include_router(build_router())

@@ -19,8 +19,7 @@ from aiogram.utils.i18n import I18n
 from handlers.errors import stale_query
 from models.db import Database
 from services import updates
-from services.roles import resolve_roles
-from services.users import get_or_create_user
+from services.roles import acting_account
 from views.i18n import pick_locale
 from views.keyboards import for_roles
 
@@ -29,33 +28,26 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class OncePerUpdate(BaseMiddleware):
-    """Handles each update once: a re-delivered `update_id` (Telegram delivers at least once)
-    is skipped, also after a restart and in another process (`services.updates`)."""
+class DbSessionMiddleware(BaseMiddleware):
+    """One database session per update, closed when the update is handled (what a failing
+    handler had not committed is rolled back).
+
+    Each update is handled once: its `update_id` is claimed first, in the same session
+    (`services.updates`), and a re-delivered one (Telegram delivers at least once) is skipped,
+    also after a restart and in another process.
+    """
 
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.clock = clock
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            async with self.db.session() as session:
-                first = await updates.claim(session, event.update_id, now=self.clock())
-            if not first:
-                log.info("update %s was delivered again: skipped", event.update_id)
-                return UNHANDLED
-        return await handler(event, data)
-
-
-class DbSessionMiddleware(BaseMiddleware):
-    """One database session per update, closed when the update is handled (what a failing
-    handler had not committed is rolled back)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.db.session() as session:
+            if isinstance(event, Update):
+                first = await updates.claim(session, event.update_id, now=self.clock())
+                if not first:
+                    log.info("update %s was delivered again: skipped", event.update_id)
+                    return UNHANDLED
             data["session"] = session
             return await handler(event, data)
 
@@ -73,18 +65,17 @@ class UserMiddleware(BaseMiddleware):
         if tg_user is None or tg_user.is_bot:
             return await handler(event, data)
         session = data["session"]
-        user = await get_or_create_user(
+        user, roles = await acting_account(
             session,
             tg_user.id,
+            admin_ids=self.admin_ids,
             first_name=tg_user.first_name,
             username=tg_user.username,
             language_code=tg_user.language_code,
         )
         locale = pick_locale(user.language, tg_user.language_code)
         data["user"] = user
-        data["roles"] = roles = await resolve_roles(
-            session, user, admin_ids=self.admin_ids, telegram_id=tg_user.id
-        )
+        data["roles"] = roles
         data["locale"] = locale
         data["i18n"] = self.i18n
         with self.i18n.context(), self.i18n.use_locale(locale), for_roles(roles):

@@ -13,13 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import AdminAccount, MerchantMember, User
 from models.enums import AdminRole, BuyerKind, MemberRole
 from services.errors import Forbidden
+from services.users import get_or_create_user, sync_profile
 
 
 @dataclass(frozen=True)
@@ -162,3 +168,59 @@ async def roles_of(session: AsyncSession, telegram_id: int, admin_ids: frozenset
     """`resolve_roles` for an account known by its Telegram id only."""
     user = (await session.exec(select(User).where(col(User.telegram_id) == telegram_id))).first()
     return await resolve_roles(session, user, admin_ids=admin_ids, telegram_id=telegram_id)
+
+
+@cache
+def _account_query() -> Any:
+    member = aliased(MerchantMember)
+    admin = aliased(AdminAccount)
+    return (
+        sa_select(User, col(admin.role), col(admin.opd), col(member.merchant_id), col(member.role))
+        .outerjoin(admin, col(admin.telegram_id) == col(User.telegram_id))
+        .outerjoin(member, col(member.user_id) == col(User.id))
+        .where(col(User.telegram_id) == bindparam("telegram_id"))
+        .order_by(col(member.id))
+    )
+
+
+async def acting_account(
+    session: AsyncSession,
+    telegram_id: int,
+    *,
+    admin_ids: frozenset[int],
+    first_name: str = "",
+    username: str | None = None,
+    language_code: str | None = None,
+) -> tuple[User, Roles]:
+    """The account behind an update (created on its first update, its Telegram profile kept
+    up to date) and every role it holds: one query for a known account, as `resolve_roles`
+    resolves them."""
+    rows = (await session.exec(_account_query(), params={"telegram_id": telegram_id})).all()
+    if not rows:
+        user = await get_or_create_user(
+            session, telegram_id, first_name=first_name, username=username,
+            language_code=language_code,
+        )  # fmt: skip
+        return user, await resolve_roles(
+            session, user, admin_ids=admin_ids, telegram_id=telegram_id
+        )
+    user, admin_role, admin_opd = rows[0][0], rows[0][1], rows[0][2]
+    kinds: set[RoleKind] = set()
+    opd = None
+    if telegram_id in admin_ids or admin_role == AdminRole.ADMIN:
+        kinds.add(RoleKind.ADMIN)
+    elif admin_role == AdminRole.OPD_OPERATOR:
+        kinds.add(RoleKind.OPD_OPERATOR)
+        opd = admin_opd
+    if user.kind == BuyerKind.ASN:
+        kinds.add(RoleKind.ASN)
+    elif user.kind == BuyerKind.GENERAL:
+        kinds.add(RoleKind.GENERAL)
+    shops: list[int] = []
+    for *_, merchant_id, role in rows:
+        if merchant_id is not None:
+            shops.append(merchant_id)
+            kinds.add(RoleKind.SHOP_OWNER if role == MemberRole.OWNER else RoleKind.SHOP_STAFF)
+    user = await sync_profile(session, user, first_name=first_name, username=username,
+                              language_code=language_code)  # fmt: skip
+    return user, Roles(telegram_id, frozenset(kinds), opd, tuple(shops))

@@ -37,7 +37,6 @@ Design
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from bisect import bisect_left
@@ -578,15 +577,25 @@ _NOT_DELETED = " AND p.deleted_at IS NULL"
 _VISIBLE = " AND p.is_active AND m.is_open AND m.status = :active"
 
 
+# What ranking needs of a candidate; each tier's statement returns it with the ids, so that no
+# second round trip fetches it.
+_COLUMNS = (
+    "d.product_id, d.name_keys, d.meta_keys, d.desc_keys, p.name, p.name_en, p.price,"
+    " p.unit, p.stock, m.name, m.kecamatan, p.merchant_id, p.created_at"
+)
+
+
 def _tier_sql(tier: _Tier, *, sqlite: bool, include_hidden: bool) -> str:
-    """The ids matching a tier, visible ones only unless include_hidden, by id, :n at most
-    (ordered by id so that the database can stop early; FTS5 yields rowids in order)."""
+    """The candidates matching a tier (_COLUMNS), visible ones only unless include_hidden, by
+    id, :n at most (ordered by id so that the database can stop early; FTS5 yields rowids in
+    order)."""
     visible = _NOT_DELETED + ("" if include_hidden else _VISIBLE)
     if sqlite:
         return (
-            "SELECT search_fts.rowid FROM search_fts"
+            f"SELECT {_COLUMNS} FROM search_fts"
             " JOIN products p ON p.id = search_fts.rowid"
             " JOIN merchants m ON m.id = p.merchant_id"
+            " JOIN search_documents d ON d.product_id = search_fts.rowid"
             f" WHERE search_fts MATCH :q0{visible}"
             " ORDER BY search_fts.rowid LIMIT :n"
         )
@@ -594,24 +603,12 @@ def _tier_sql(tier: _Tier, *, sqlite: bool, include_hidden: bool) -> str:
         f"d.{column} @@ CAST(:q{i} AS tsquery)" for i, (column, _) in enumerate(tier)
     )
     return (
-        "SELECT d.product_id FROM search_documents d"
+        f"SELECT {_COLUMNS} FROM search_documents d"
         " JOIN products p ON p.id = d.product_id"
         " JOIN merchants m ON m.id = p.merchant_id"
         f" WHERE {match}{visible}"
         " ORDER BY d.product_id LIMIT :n"
     )
-
-
-# One statement text whatever the number of ids (prepared-statement caches stay small).
-_DETAILS = (
-    "SELECT d.product_id, d.name_keys, d.meta_keys, d.desc_keys, p.name, p.name_en, p.price,"
-    " p.unit, p.stock, m.name, m.kecamatan, p.merchant_id, p.created_at"
-    " FROM search_documents d"
-    " JOIN products p ON p.id = d.product_id"
-    " JOIN merchants m ON m.id = p.merchant_id"
-)
-_SQLITE_DETAILS = text(_DETAILS + " WHERE d.product_id IN (SELECT value FROM json_each(:ids))")
-_PG_DETAILS = text(_DETAILS + " WHERE d.product_id = ANY(CAST(:ids AS integer[]))")
 
 
 async def _candidates(
@@ -626,11 +623,14 @@ async def _candidates(
     # A tier holds at most len(ids) earlier rows, so its first MAX_CANDIDATES + 1 rows always
     # contain enough new ones to fill the list and tell whether more exist.
     base["n"] = MAX_CANDIDATES + 1
+    found: dict[int, Any] = {}  # product id -> its row, from whichever tier had it
 
     async def fetch(tier: _Tier) -> list[int]:
         sql = _tier_sql(tier, sqlite=sqlite, include_hidden=include_hidden)
         params = {**base, **{f"q{i}": expression for i, (_, expression) in enumerate(tier)}}
-        return [pid for (pid,) in await _run(session, text(sql), params=params)]
+        rows = (await _run(session, text(sql), params=params)).all()
+        found.update((row[0], row) for row in rows)
+        return [row[0] for row in rows]
 
     chains = _tiers(terms, vocab, sqlite)
     broadest_tier = chains[-1][-1]
@@ -662,13 +662,7 @@ async def _candidates(
                     break
             if len(ids) == MAX_CANDIDATES:
                 break
-    if not ids:
-        return [], False
-    if sqlite:
-        rows = await _run(session, _SQLITE_DETAILS, params={"ids": json.dumps(ids)})
-    else:
-        rows = await _run(session, _PG_DETAILS, params={"ids": ids})
-    return list(rows.all()), capped
+    return [found[i] for i in ids], capped
 
 
 def _rank_key(matched: int, score: int, stock: int, name: str, product_id: int) -> tuple:

@@ -79,21 +79,36 @@ async def get_or_create_user(
             if user is None:
                 raise
         return user
-    changed = False
+    return await sync_profile(
+        session, user, first_name=first_name, username=username, language_code=language_code
+    )
+
+
+async def sync_profile(
+    session: AsyncSession,
+    user: User,
+    *,
+    first_name: str = "",
+    username: str | None = None,
+    language_code: str | None = None,
+) -> User:
+    """Keep the account's Telegram name, username and language as Telegram shows them now;
+    writes only when something differs."""
+    changes: dict[str, object] = {}
     if first_name and user.first_name != first_name[:128]:
-        user.first_name = first_name[:128]
-        changed = True
+        changes["first_name"] = first_name[:128]
     if user.username != username:
-        user.username = username
-        changed = True
+        changes["username"] = username
     if language_code and user.telegram_language != language_code[:16]:
-        user.telegram_language = language_code[:16]
-        changed = True
+        changes["telegram_language"] = language_code[:16]
     if user.unreachable:
-        user.unreachable = False
-        changed = True
-    if changed:
+        changes["unreachable"] = False
+    if changes:
+        # The write lock first, then the change: on SQLite a read transaction that turns into
+        # a write fails at once ("database is locked") when another writer got in between.
         await begin_write(session)
+        for name, value in changes.items():
+            setattr(user, name, value)
         session.add(user)
         await session.commit()
     return user

@@ -646,7 +646,8 @@ async def test_candidate_selection_matches_tier_by_tier_reference(
                 sql = search._tier_sql(tier, sqlite=sqlite, include_hidden=False)
                 params = {"n": 10_000, "active": "active"}
                 params.update({f"q{i}": expression for i, (_, expression) in enumerate(tier)})
-                for (pid,) in await session.exec(text(sql), params=params):
+                for row in await session.exec(text(sql), params=params):
+                    pid = row[0]  # the candidate's id, then what ranking needs of it
                     if pid not in reference and len(reference) < cap:
                         reference.append(pid)
         rows, _ = await search._candidates(session, terms, vocab, include_hidden=False)
