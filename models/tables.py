@@ -193,16 +193,6 @@ class Order(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("buyer_id", "checkout_key", "merchant_id"),
         Index("ix_orders_status_paid", "status", "paid_at"),
-        # The month's paid orders read from the index alone (reports, closing, reminders).
-        Index(
-            "ix_orders_paid_cover",
-            "paid_at",
-            "status",
-            "counts_for_quota",
-            "buyer_nip",
-            "total",
-            "merchant_id",
-        ),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,7 +2,7 @@
 outages (deadline credit)
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0009
 Create Date: 2026-12-04 18:10:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0013"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
