@@ -14,7 +14,7 @@ import uuid
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
@@ -122,6 +122,8 @@ async def _new_order(session, world: dict[str, int], status: str) -> int:
     status=st.sampled_from(["pending", "accepted", "paid", "ready", "shipped", "completed"]),
     who=st.sampled_from(["buyer", "owner", "stranger"]),
 )
+@example(action="reject", status="pending", who="owner")  # the shop is asked for a reason
+@example(action="reject", status="pending", who="buyer")
 async def test_forged_order_buttons_follow_the_table(app, tg, db, action, status, who) -> None:
     """Whoever taps whichever step on whatever order: it is taken exactly when the steps table
     allows it to that person, otherwise it is refused with an answer and nothing changes."""
@@ -145,6 +147,10 @@ async def test_forged_order_buttons_follow_the_table(app, tg, db, action, status
     by_button = action in orders.PERSON_ACTIONS and action != "reject"
     if by_button and step is not None and party in step[1]:
         assert now == step[0], (action, status, who)
+    elif action == "reject" and step is not None and party in step[1]:
+        # Allowed: the shop is asked for the reason first; nothing changes until it is typed.
+        assert (now, events) == (status, before)
+        assert user.bot_messages[-1].text.startswith(f"Why do you reject order #{order_id}?")
     elif action in ("", "view") and party is not None:  # an empty action is a view: allowed
         assert (now, events) == (status, before)
         assert user.bot_messages[-1].text.startswith(f"📦 Order #{order_id}")
