@@ -168,6 +168,17 @@ class ProofCb(CallbackData, prefix="mp"):
 # --- compliance: rules, exemptions, history, reports, refunds --------------------------------
 
 
+class FlagCb(CallbackData, prefix="tf"):
+    """A red flag of a month: a page of the list, or an administrator's verdict on flag `i`
+    (its position in the month's list; `h` a digest of its key, so that a changed list never
+    gets a verdict meant for another flag)."""
+
+    month: Id  # YYYYMM
+    action: str  # page, fine, ref
+    i: Id = 0  # the page (page) or the flag's position (fine, ref)
+    h: str = ""
+
+
 class ReportCb(CallbackData, prefix="rp"):
     action: str  # show, xlsx, cmp
     month: Id  # YYYYMM

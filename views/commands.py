@@ -36,6 +36,7 @@ STAFF_COMMANDS = (
 # The inspectorate: reads only.
 INSPECTORATE_COMMANDS = (
     ("laporan", "Monthly report"),
+    ("tanda", "Red flags"),
     ("audit", "Audit log"),
 )
 # Administrators only.
@@ -54,7 +55,7 @@ def _command_descriptions() -> None:
     _("My shop"), _("My products")
     _("Monthly report"), _("New announcement"), _("Announcements sent")
     _("Administration"), _("Minimum-spend rules"), _("Suspend a shop"), _("Reactivate a shop")
-    _("Audit log")
+    _("Audit log"), _("Red flags")
 
 
 def _commands(entries: tuple[tuple[str, str], ...], locale: str) -> list[BotCommand]:

@@ -14,6 +14,7 @@ from views.broadcasts import BroadcastCtlCb, BroadcastListCb, SetupCb
 from views.callbacks import (
     AdminHomeCb,
     ExemptReasonCb,
+    FlagCb,
     QuotaAdminCb,
     QuotaFromCb,
     RegistrationCb,
@@ -25,10 +26,11 @@ routes = Routes("admin_refusals")
 ADMIN_COMMANDS = (
     "admin", "broadcast", "siaran", "broadcasts", "siaran_list", "kuota_atur", "quota_rules",
     "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "audit", "log_audit",
+    "tanda", "redflags",
 )  # fmt: skip
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
-    ExemptReasonCb, ReportCb, RegistrationCb,
+    ExemptReasonCb, ReportCb, RegistrationCb, FlagCb,
 )  # fmt: skip
 
 
