@@ -60,6 +60,15 @@ class GapCb(CallbackData, prefix="gq"):
     n: Id = 0  # its quantity
 
 
+class NearCb(CallbackData, prefix="nb"):
+    """Shops near you: the kecamatan list (home), a kecamatan's shops (k: its position in
+    the list of kecamatan), a shop's products (s: the shop, page)."""
+
+    action: str  # home, k, s
+    id: Id = 0
+    page: Id = 0
+
+
 class CartLineCb(CallbackData, prefix="kl"):
     """A line's buttons on the cart screen; `page`: the page of lines it was on."""
 

@@ -18,6 +18,7 @@ COMMANDS = (
     ("start", "Start / register"),
     ("katalog", "Browse the catalog"),
     ("cari", "Search products"),
+    ("dekat", "Shops near you"),
     ("keranjang", "Your cart"),
     ("pesanan", "Your orders"),
     ("kuota", "Your monthly minimum"),
@@ -55,7 +56,7 @@ def _command_descriptions() -> None:
     _("My shop"), _("My products")
     _("Monthly report"), _("New announcement"), _("Announcements sent")
     _("Administration"), _("Minimum-spend rules"), _("Suspend a shop"), _("Reactivate a shop")
-    _("Audit log"), _("Red flags")
+    _("Audit log"), _("Red flags"), _("Shops near you")
 
 
 def _commands(entries: tuple[tuple[str, str], ...], locale: str) -> list[BotCommand]:

@@ -12,6 +12,7 @@ from handlers.buyer import (
     catalog,
     checkout,
     gap,
+    nearby,
     payments,
     quota,
     registration,
@@ -29,6 +30,7 @@ def router() -> Router:
         payments.routes.router(),
         quota.routes.router(),
         gap.routes.router(),
+        nearby.routes.router(),
         reminders.routes.router(),
         announcements.routes.router(),
     )

@@ -6,7 +6,17 @@ from tests.e2e.conftest import open_bot
 async def test_command_menus_are_set_in_indonesian_and_english(app, tg):
     default = {c["command"]: c["description"] for c in tg.my_commands(language_code="")}
     english = {c["command"]: c["description"] for c in tg.my_commands(language_code="en")}
-    expected = {"start", "katalog", "cari", "keranjang", "pesanan", "kuota", "bahasa", "bantuan"}
+    expected = {
+        "start",
+        "katalog",
+        "cari",
+        "dekat",
+        "keranjang",
+        "pesanan",
+        "kuota",
+        "bahasa",
+        "bantuan",
+    }
     assert set(default) == expected == set(english)
     assert english["katalog"] == "Browse the catalog"
     assert default["katalog"] != english["katalog"]  # translated
