@@ -49,13 +49,14 @@ from services.admins import audit
 from services.errors import Refusal, ServiceError
 from services.phones import PhoneError, normalize_phone
 from services.quota import (
+    QuotaPolicy,
     closing_cutoff,
     deadline_credit,
     deadline_day_for,
     minimum_for,
     month_bounds,
 )
-from services.roles import Roles
+from services.roles import RoleKind, Roles
 from services.text import normalize_key
 
 
@@ -419,3 +420,23 @@ async def review(
             flag=flag_key,
             verdict=str(verdict),
         )
+
+
+async def month_flags(
+    session: AsyncSession,
+    *,
+    actor: Roles,
+    month: date,
+    policy: RedFlagPolicy,
+    quota: QuotaPolicy,
+) -> list[Flag]:
+    """The month's red flags for administrators and the inspectorate (others are refused)."""
+    actor.require(RoleKind.ADMIN, RoleKind.INSPECTORATE)
+    return await red_flags(
+        session,
+        month,
+        tz=quota.tz,
+        policy=policy,
+        default_deadline=quota.deadline_day,
+        default_minimum=quota.default_minimum,
+    )

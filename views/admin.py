@@ -24,7 +24,7 @@ MAX_LISTED = 40
 
 
 class AdminCb(CallbackData, prefix="adm"):
-    action: str  # home, add_admin, add_op, rm_list, rm, rm_ok, audit, opd, opd_page
+    action: str  # home, add_admin, add_op, add_insp, rm_list, rm, rm_ok, audit, opd, opd_page
     arg: TelegramId = 0  # a Telegram id (rm, rm_ok), else an index or a page
 
 
@@ -67,9 +67,15 @@ def home_screen(
                 opd=esc(entry.opd or ""),
             )
         )
+    inspectors = [a for a in accounts if a.role == AdminRole.INSPECTORATE]
+    if inspectors:
+        lines += ["", _("<b>Inspectorate</b> (reads reports, red flags and the audit log)")]
+    for entry in inspectors:
+        lines.append("• " + who(people.get(entry.telegram_id), entry.telegram_id))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("➕ Administrator"), callback_data=AdminCb(action="add_admin"))
     builder.button(text=_("➕ OPD operator"), callback_data=AdminCb(action="add_op"))
+    builder.button(text=_("➕ Inspectorate"), callback_data=AdminCb(action="add_insp"))
     if any(a.telegram_id not in configured for a in accounts):
         builder.button(text=_("🗑 Remove…"), callback_data=AdminCb(action="rm_list"))
     builder.button(text=_("📜 Audit log"), callback_data=AdminCb(action="audit"))
@@ -90,7 +96,13 @@ def remove_list_screen(
     for entry in removable[:MAX_LISTED]:
         account = people.get(entry.telegram_id)
         name = account.full_name or account.first_name if account else str(entry.telegram_id)
-        role = _("administrator") if entry.role == AdminRole.ADMIN else entry.opd or ""
+        role = (
+            _("administrator")
+            if entry.role == AdminRole.ADMIN
+            else _("inspectorate")
+            if entry.role == AdminRole.INSPECTORATE
+            else entry.opd or ""
+        )
         builder.row(
             InlineKeyboardButton(
                 text=button_text(f"🗑 {name} — {role}"),
@@ -145,12 +157,19 @@ def opd_choice(opds: list[str], page: int) -> tuple[str, InlineKeyboardMarkup]:
 def granted_text(account: User | None, telegram_id: int, role: str, opd: str | None) -> str:
     if role == AdminRole.ADMIN:
         return _("✅ {who} is now an administrator.").format(who=who(account, telegram_id))
+    if role == AdminRole.INSPECTORATE:
+        return _("✅ {who} now reads for the inspectorate.").format(who=who(account, telegram_id))
     return _("✅ {who} is now the operator of {opd}.").format(
         who=who(account, telegram_id), opd=esc(opd or "")
     )
 
 
 def welcome_text(role: str, opd: str | None) -> str:
+    if role == AdminRole.INSPECTORATE:
+        return _(
+            "🔎 You now read TukuLokal for the city's inspectorate: /laporan shows the monthly "
+            "reports, /tanda the red flags, /audit the audit log."
+        )
     if role == AdminRole.ADMIN:
         return _(
             "🛡️ You are now an administrator of TukuLokal: /admin manages the administration, "
@@ -172,6 +191,7 @@ AUDIT_ACTIONS = {
     "broadcast_resume": lambda: _("broadcast resumed"),
     "broadcast_cancel": lambda: _("broadcast cancelled"),
     "broadcast_export_failed": lambda: _("failed recipients exported"),
+    "red_flag_review": lambda: _("red flag reviewed"),
 }
 
 

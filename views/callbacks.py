@@ -60,6 +60,15 @@ class GapCb(CallbackData, prefix="gq"):
     n: Id = 0  # its quantity
 
 
+class NearCb(CallbackData, prefix="nb"):
+    """Shops near you: the kecamatan list (home), a kecamatan's shops (k: its position in
+    the list of kecamatan), a shop's products (s: the shop, page)."""
+
+    action: str  # home, k, s
+    id: Id = 0
+    page: Id = 0
+
+
 class CartLineCb(CallbackData, prefix="kl"):
     """A line's buttons on the cart screen; `page`: the page of lines it was on."""
 
@@ -166,6 +175,17 @@ class ProofCb(CallbackData, prefix="mp"):
 
 
 # --- compliance: rules, exemptions, history, reports, refunds --------------------------------
+
+
+class FlagCb(CallbackData, prefix="tf"):
+    """A red flag of a month: a page of the list, or an administrator's verdict on flag `i`
+    (its position in the month's list; `h` a digest of its key, so that a changed list never
+    gets a verdict meant for another flag)."""
+
+    month: Id  # YYYYMM
+    action: str  # page, fine, ref
+    i: Id = 0  # the page (page) or the flag's position (fine, ref)
+    h: str = ""
 
 
 class ReportCb(CallbackData, prefix="rp"):

@@ -18,6 +18,7 @@ COMMANDS = (
     ("start", "Start / register"),
     ("katalog", "Browse the catalog"),
     ("cari", "Search products"),
+    ("dekat", "Shops near you"),
     ("keranjang", "Your cart"),
     ("pesanan", "Your orders"),
     ("kuota", "Your monthly minimum"),
@@ -43,6 +44,7 @@ STAFF_COMMANDS = (
 # The inspectorate: reads only.
 INSPECTORATE_COMMANDS = (
     ("laporan", "Monthly report"),
+    ("tanda", "Red flags"),
     ("audit", "Audit log"),
 )
 # Administrators only.
@@ -69,7 +71,7 @@ def _command_descriptions() -> None:
     _("Administration"), _("Minimum-spend rules"), _("Suspend a shop"), _("Reactivate a shop")
     _("Report a purchase outside the catalog"), _("Ask for an exemption")
     _("Verify purchases and requests"), _("Declare an outage"), _("Shops to invite")
-    _("Audit log")
+    _("Audit log"), _("Red flags"), _("Shops near you")
 
 
 def _commands(entries: tuple[tuple[str, str], ...], locale: str) -> list[BotCommand]:

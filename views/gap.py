@@ -23,7 +23,9 @@ def gap_screen(
     """The proposal with one button per line (a tap puts it in the cart)."""
     builder = InlineKeyboardBuilder()
     if proposal.remaining <= 0:
-        text = _("✅ You have met this month's minimum. Thank you for supporting local UMKM!")
+        text = _(
+            "✅ Nothing remains of your minimum this month. Thank you for supporting local UMKM!"
+        )
         builder.row(
             InlineKeyboardButton(
                 text=_("🛒 Open the cart"), callback_data=CartCb(action="show").pack()

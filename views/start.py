@@ -52,6 +52,7 @@ def _shopping(roles: Roles) -> str:
         _("🛍️ <b>Shopping</b>"),
         _("/katalog — browse products by category"),
         _("/cari <i>words</i> — search products (or just type what you look for)"),
+        _("/dekat — shops near you, by kecamatan"),
         _("/keranjang — your cart and checkout"),
         _("/pesanan — your orders and their status"),
     ]

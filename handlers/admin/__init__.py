@@ -12,6 +12,7 @@ from handlers.admin import (
     broadcast_compose,
     broadcast_control,
     exemptions,
+    flags,
     global_admin,
     outages,
     panel,
@@ -36,7 +37,7 @@ def _only(name: str, *kinds: RoleKind) -> Router:
 
 def router() -> Router:
     readers = _only("reports", *REPORT_READERS)
-    readers.include_routers(reports.routes.router())
+    readers.include_routers(reports.routes.router(), flags.routes.router())
     staff = _only("administration", RoleKind.ADMIN, RoleKind.OPD_OPERATOR)
     staff.include_routers(
         broadcast_compose.routes.router(),

@@ -33,6 +33,13 @@ from views.admin import AdminCb
 from views.callbacks import AdminHomeCb
 from views.refusals import describe
 
+# The panel's "add" buttons and the role each grants.
+ADD_ROLES = {
+    "add_admin": AdminRole.ADMIN,
+    "add_op": AdminRole.OPD_OPERATOR,
+    "add_insp": AdminRole.INSPECTORATE,
+}
+
 routes = Routes("admin_panel")
 
 AUDIT_ENTRIES = 15
@@ -88,9 +95,9 @@ async def admin_callback(
     if action == "home":
         await state.clear()
         await show(callback, *await _home(session, roles, policy))
-    elif action in ("add_admin", "add_op") and isinstance(callback.message, Message):
+    elif action in ADD_ROLES and isinstance(callback.message, Message):
         roles.require_admin()
-        role = AdminRole.ADMIN if action == "add_admin" else AdminRole.OPD_OPERATOR
+        role = ADD_ROLES[action]
         await state.set_state(AdminForm.who)
         await state.update_data(role=role)
         await callback.message.answer(screens.who_prompt(), reply_markup=kb.cancel_keyboard())
@@ -158,9 +165,11 @@ async def got_who(
         text, markup = screens.opd_choice(opds, 0)
         await message.answer(text, reply_markup=markup)
         return
+    role = (
+        AdminRole.INSPECTORATE if data.get("role") == AdminRole.INSPECTORATE else AdminRole.ADMIN
+    )
     await _grant(
-        message, state, session, roles, sender, telegram_id, AdminRole.ADMIN,
-        admin_ids=policy.admin_ids,
+        message, state, session, roles, sender, telegram_id, role, admin_ids=policy.admin_ids,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from views.callbacks import (
     AdminHomeCb,
     CertDecisionCb,
     ExemptReasonCb,
+    FlagCb,
     OutageCb,
     QuotaAdminCb,
     QuotaFromCb,
@@ -32,11 +33,12 @@ ADMIN_COMMANDS = (
     "laporan", "report", "bekukan", "suspend", "aktifkan", "reactivate", "audit", "log_audit",
     "verifikasi", "verify", "calon_umkm", "shops_to_invite", "gangguan", "outage", "porsi_luar",
     "outside_share", "mendunia", "global", "kurs", "rate", "terjemahan", "translations",
+    "tanda", "redflags",
 )  # fmt: skip
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
     ExemptReasonCb, ReportCb, RegistrationCb, VerifyCb, OutageCb, CertDecisionCb, ShowcaseCb,
-    TranslateCb,
+    TranslateCb, FlagCb,
 )  # fmt: skip
 
 

@@ -178,3 +178,46 @@ async def test_close_my_gap_proposes_enough_from_several_shops(app, tg, session)
     await user.send("/keranjang")
     cart = await user.wait_reply(containing="Your cart")
     assert f"Rp{sum(amounts):,}" in cart.text
+
+
+async def test_shops_near_you_start_with_the_asn_kecamatan(app, tg, session):
+    asn = await f.asn_user(session, 7401)
+    roster = await session.get(RosterEntry, asn.nip)
+    roster.kecamatan = "Klojen"
+    session.add(roster)
+    await session.commit()
+    busy = await f.merchant(session, name="Toko Laris", kecamatan="Klojen", kelurahan="Kauman")
+    laris = await f.product(session, busy, name="Kopi Laris", price=20_000)
+    await _paid(session, await _buyer(session), laris, 2, IN_NOVEMBER)
+    quiet = await f.merchant(
+        session, name="Toko Sepi", kecamatan="Klojen", kelurahan="Oro-oro Dowo", phone="+62811"
+    )
+    await f.product(session, quiet, name="Kue Sepi", price=10_000)
+    await f.product(session, quiet, name="Kopi Sepi", price=12_000, stock=0)
+    closed = await f.merchant(
+        session, name="Toko Tutup", kecamatan="Klojen", is_open=False, phone="+62812"
+    )
+    await f.product(session, closed, name="Kue Tutup", price=10_000)
+    far = await f.merchant(session, name="Toko Sukun", kecamatan="Sukun", phone="+62814")
+    await f.product(session, far, name="Kue Sukun", price=10_000)
+
+    user = tg.user(7401, first_name="Budi", language_code="en")
+    await user.send("/dekat")
+    places = await user.wait_reply(containing="Shops near you")
+    assert places.buttons[0] == "📍 Klojen"
+    assert sorted(places.buttons[1:]) == ["Blimbing", "Kedungkandang", "Lowokwaru", "Sukun"]
+    await user.click("📍 Klojen", places)
+    shops = await user.wait_reply(predicate=lambda m: m.message_id == places.message_id)
+    # Open shops only, the one without a sale this month first.
+    assert _listed_shops(shops) == ["Toko Sepi", "Toko Laris"]
+    assert "Oro-oro Dowo (2 products)" in shops.text
+    await user.click("1. Toko Sepi", shops)
+    shop = await user.wait_reply(predicate=lambda m: m.message_id == places.message_id)
+    assert _listed(shop) == ["Kue Sepi", "Kopi Sepi"] and "2. Kopi Sepi — sold out" in shop.text
+    await user.click("1. Kue Sepi", shop)
+    card = await user.wait_reply(containing="Kue Sepi")
+    assert "Rp10,000" in card.text
+
+
+def _listed_shops(page) -> list[str]:
+    return re.findall(r"^\d+\. (.+?) — ", page.text, flags=re.MULTILINE)

@@ -7,8 +7,8 @@ async def test_command_menus_are_set_in_indonesian_and_english(app, tg):
     default = {c["command"]: c["description"] for c in tg.my_commands(language_code="")}
     english = {c["command"]: c["description"] for c in tg.my_commands(language_code="en")}
     expected = {
-        "start", "katalog", "cari", "keranjang", "pesanan", "kuota", "mata_uang", "bahasa",
-        "bantuan",
+        "start", "katalog", "cari", "dekat", "keranjang", "pesanan", "kuota", "mata_uang",
+        "bahasa", "bantuan",
     }  # fmt: skip
     assert set(default) == expected == set(english)
     assert english["katalog"] == "Browse the catalog"

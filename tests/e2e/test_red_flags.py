@@ -14,7 +14,8 @@ from services import broadcasts
 from services.errors import Forbidden
 from services.roles import roles_of
 from tests import factories as f
-from tests.e2e.conftest import ADMIN_ID
+from tests.e2e.conftest import ADMIN_ID, open_bot
+from tests.e2e.helpers import reload
 
 INSPECTOR = 950
 
@@ -56,15 +57,28 @@ async def _month(session) -> dict[str, list[int]]:
 
 async def test_flags_in_the_report_and_the_inspectorate_reads_them(app, tg, session):
     expected = await _month(session)
-    session.add(AdminAccount(telegram_id=INSPECTOR, role="inspectorate", added_by=ADMIN_ID))
-    await session.commit()
-
+    inspector = tg.user(INSPECTOR, first_name="Inspektorat", language_code="en")
+    await open_bot(inspector)
     admin = tg.user(ADMIN_ID, first_name="Admin", language_code="en")
+    # An administrator adds the inspectorate in /admin (audited); they are told what they may do.
+    await admin.send("/admin")
+    await admin.click("➕ Inspectorate", await admin.wait_reply(containing="Administration"))
+    await admin.wait_reply(containing="Who?")
+    await admin.send(str(INSPECTOR))
+    done = await admin.wait_reply(containing="inspectorate")
+    assert "Inspektorat (950) now reads for the inspectorate." in done.text
+    welcome = await inspector.wait_reply(containing="inspectorate")
+    assert "/laporan" in welcome.text and "/tanda" in welcome.text
+    account = await reload(app, AdminAccount, INSPECTOR)
+    assert account.role == "inspectorate"
+    await app.wait_handled()  # the menu is set after the welcome
+    menu = {c["command"] for c in tg.commands_for(INSPECTOR) or []}
+    assert {"laporan", "tanda", "audit"} <= menu and "broadcast" not in menu
+
     await admin.send("/laporan")
     summary = await admin.wait_reply(containing="Red flags")
     assert "🚩 Red flags: 2 (2 not reviewed yet; see the spreadsheet)" in summary.text
 
-    inspector = tg.user(INSPECTOR, first_name="Inspektorat", language_code="en")
     await inspector.send("/laporan")
     summary = await inspector.wait_reply(containing="TukuLokal report")
     assert "🚩 Red flags: 2 (2 not reviewed yet; see the spreadsheet)" in summary.text
@@ -95,16 +109,36 @@ async def test_flags_in_the_report_and_the_inspectorate_reads_them(app, tg, sess
         ),
     ]
 
+    # An administrator refers the first flag (audited); the inspectorate sees the verdict,
+    # has no buttons, and a forged verdict of theirs is refused and changes nothing.
+    await admin.send("/tanda")
+    listed = await admin.wait_reply(containing="Red flags — November 2026")
+    assert listed.text.count("⏳ not reviewed") == 2
+    assert listed.buttons == ["✅ 1. fine", "📨 1. refer", "✅ 2. fine", "📨 2. refer"]
+    await admin.click("📨 1. refer", listed)
+    edited = await admin.wait_reply(predicate=lambda m: m.message_id == listed.message_id)
+    assert "1. Many orders at one shop within minutes · 📨 referred" in edited.text
+    assert "2. Order at an unusual hour · ⏳ not reviewed" in edited.text
+    await inspector.send("/tanda")
+    seen = await inspector.wait_reply(containing="Red flags — November 2026")
+    assert "📨 referred" in seen.text and seen.buttons == []
+    forged = edited.reply_markup["inline_keyboard"][1][0]["callback_data"]  # "2. fine"
+    answer = await inspector.wait_answer(await inspector.click_data(seen, forged))
+    assert "not allowed" in answer["text"]
+    await inspector.send("/laporan")
+    summary = await inspector.wait_reply(containing="TukuLokal report")
+    assert "🚩 Red flags: 2 (1 not reviewed yet; see the spreadsheet)" in summary.text
+
     await inspector.send("/audit")
     log = await inspector.wait_reply(containing="Audit log")
     assert log.buttons == []
+    assert "referred" in log.text and "2026-11" in log.text
 
     # The inspectorate changes nothing: no broadcast, no panel, refused in the services too.
     await inspector.send("/broadcast")
-    refusal = await inspector.wait_reply()
-    assert "not allowed" in refusal.text
+    await inspector.wait_reply(containing="Sorry, you are not allowed to do that.")
     await inspector.send("/admin")
-    assert "not allowed" in (await inspector.wait_reply()).text
+    await inspector.wait_reply(containing="Sorry, you are not allowed to do that.")
     async with app.db.session() as s:
         roles = await roles_of(s, INSPECTOR, frozenset({ADMIN_ID}))
         with pytest.raises(Forbidden):

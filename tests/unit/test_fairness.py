@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from services.fairness import FairnessPolicy, Listed, Standing, fair_order, rotate_ties
 from services.gap import _Offer, propose
 
@@ -77,3 +79,15 @@ def test_a_proposal_prefers_shops_below_the_median_and_nearby():
     proposal = propose(offers, 200_000, standing({1: 5_000_000}), "klojen")
     assert [line.merchant_id for line in proposal.lines] == [3, 2]
     assert propose(offers, 0, standing({}), None).lines == []
+
+
+def test_settings_turn_into_the_policies():
+    from bot.settings import Settings
+
+    policy = Settings(
+        _env_file=None, shop_monthly_cap=0, capped_shops="hide", red_flag_odd_hours="22 - 6"
+    ).policy()
+    assert (policy.fairness.monthly_cap, policy.fairness.hide_capped) == (0, True)
+    assert (policy.red_flags.odd_from, policy.red_flags.odd_to) == (22, 6)
+    with pytest.raises(ValueError):
+        Settings(_env_file=None, red_flag_odd_hours="25-3")

@@ -1,0 +1,77 @@
+"""/tanda [YYYY-MM]: the red flags of a month, page by page (administrators and the
+inspectorate); administrators mark each "reviewed, fine" or "referred" (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.routes import Routes
+from handlers.ui import alert, show, toast
+from services.compliance import current_month
+from services.policy import Policy
+from services.quota import month_from_code, parse_month
+from services.redflags import Verdict, month_flags, review
+from services.roles import Roles
+from views.callbacks import FlagCb
+from views.redflags import FLAGS_PER_PAGE, flag_digest, flags_screen
+
+routes = Routes("flags")
+
+
+async def _screen(
+    session: AsyncSession, roles: Roles, month: date, page: int, locale: str, policy: Policy
+) -> tuple[str, InlineKeyboardMarkup]:
+    flags = await month_flags(
+        session, actor=roles, month=month, policy=policy.red_flags, quota=policy.quota
+    )
+    return flags_screen(flags, month, page, locale, can_review=roles.is_admin)
+
+
+@routes.message(Command("tanda", "redflags"))
+async def flags_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    roles: Roles,
+    locale: str,
+    policy: Policy,
+    clock: Callable[[], datetime],
+) -> None:
+    text = (command.args or "").strip()
+    month = parse_month(text) if text else current_month(clock(), policy.quota)
+    screen, markup = await _screen(session, roles, month, 0, locale, policy)
+    await message.answer(screen, reply_markup=markup)
+
+
+@routes.callback_query(FlagCb.filter())
+async def flags_button(
+    callback: CallbackQuery,
+    callback_data: FlagCb,
+    session: AsyncSession,
+    roles: Roles,
+    locale: str,
+    policy: Policy,
+    callback_answer: CallbackAnswer,
+) -> None:
+    month = month_from_code(callback_data.month)
+    page = callback_data.i
+    if callback_data.action in ("fine", "ref"):
+        flags = await month_flags(
+            session, actor=roles, month=month, policy=policy.red_flags, quota=policy.quota
+        )
+        index = callback_data.i
+        if index >= len(flags) or flag_digest(flags[index]) != callback_data.h:
+            alert(callback_answer, _("The list has changed. Please open /tanda again."))
+            return
+        verdict = Verdict.FINE if callback_data.action == "fine" else Verdict.REFERRED
+        await review(session, actor=roles, month=month, flag_key=flags[index].key, verdict=verdict)
+        toast(callback_answer, _("Saved."))
+        page = index // FLAGS_PER_PAGE
+    await show(callback, *await _screen(session, roles, month, page, locale, policy))
