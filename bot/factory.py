@@ -151,7 +151,7 @@ async def start_broadcast_runner(
     "broadcasts" lease (one process at a time sends broadcasts); resumes broadcasts a previous
     process left running."""
     sender = create_sender(bot, policy.broadcasts)
-    lease = Lease(db, clock, name="broadcasts", ttl=policy.lease_ttl)
+    lease = Lease(db, clock, name="broadcasts", ttl=policy.lease_ttl, advisory=True)
     runner = BroadcastRunner(
         bot=bot, db=db, policy=policy, clock=clock, sender=sender, lease=lease
     )
@@ -169,7 +169,7 @@ def start_scheduler(
     broadcasts: BroadcastRunner | None = None,
 ) -> AsyncIOScheduler:
     """Start the in-process scheduler (jobs run only in the process holding the lease)."""
-    lease = Lease(db, clock, ttl=policy.lease_ttl)
+    lease = Lease(db, clock, ttl=policy.lease_ttl, advisory=True)
     ctx = JobContext(db, bot, policy, clock, lease, sender=sender, broadcasts=broadcasts)
     scheduler = create_scheduler(ctx)
     scheduler.start()
