@@ -4,7 +4,9 @@ the answer to every callback query."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +17,9 @@ from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
 
+from bot.logs import user_hash
 from handlers.errors import stale_query
 from models.db import Database
 from services import updates
@@ -29,21 +33,102 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class OncePerUpdate(BaseMiddleware):
-    """Handles each update once: a re-delivered `update_id` (Telegram delivers at least once)
-    is skipped, also after a restart and in another process (`services.updates`)."""
+@dataclass
+class Trace:
+    """What the log line of one update says (filled in on its way through)."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
-        self.db = db
+    handler: str | None = None
+    outcome: str | None = None
+
+
+@dataclass
+class Activity:
+    """When this process last finished an update (`/readyz`)."""
+
+    last_update_at: datetime | None = None
+
+
+class UpdateLog(BaseMiddleware):
+    """One log record per update: id, hashed user id, handler, duration, outcome."""
+
+    def __init__(self, activity: Activity, clock: Callable[[], datetime], hash_key: bytes) -> None:
+        self.activity = activity
         self.clock = clock
+        self.hash_key = hash_key
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            async with self.db.session() as session:
-                first = await updates.claim(session, event.update_id, now=self.clock())
-            if not first:
-                log.info("update %s was delivered again: skipped", event.update_id)
-                return UNHANDLED
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        trace = data["trace"] = Trace()
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await handler(event, data)
+            outcome = trace.outcome or ("unhandled" if result is UNHANDLED else "handled")
+            return result
+        finally:
+            self.activity.last_update_at = self.clock()
+            user = data.get("event_from_user")
+            log.info(
+                "update",
+                extra={
+                    "update_id": event.update_id,
+                    "update_type": event.event_type,
+                    "user": user_hash(user.id if user else None, self.hash_key),
+                    "handler": trace.handler,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "outcome": outcome,
+                },
+            )
+
+
+class TraceHandler(BaseMiddleware):
+    """Notes which handler took the update (an inner middleware: it runs once one matched)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace: Trace | None = data.get("trace")
+        callback = getattr(data.get("handler"), "callback", None)
+        if trace is not None and callback is not None:
+            trace.handler = f"{callback.__module__}.{callback.__qualname__}"
+        return await handler(event, data)
+
+
+class OncePerUpdate(BaseMiddleware):
+    """Handles each update once: a re-delivered `update_id` (Telegram delivers at least once)
+    is skipped, also after a restart and in another process: claimed with Redis `SET NX`
+    (kept `updates.KEEP`) when Redis is configured, else in the database
+    (`services.updates`)."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        redis: Redis | None = None,
+        *,
+        prefix: str = "tukulokal",
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.redis = redis
+        self.prefix = prefix
+
+    async def claim(self, update_id: int) -> bool:
+        if self.redis is not None:
+            return bool(
+                await self.redis.set(
+                    f"{self.prefix}:update:{update_id}", 1, nx=True, ex=updates.KEEP
+                )
+            )
+        async with self.db.session() as session:
+            return await updates.claim(session, update_id, now=self.clock())
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update) and not await self.claim(event.update_id):
+            log.info("update %s was delivered again: skipped", event.update_id)
+            trace: Trace | None = data.get("trace")
+            if trace is not None:
+                trace.outcome = "duplicate"
+            return UNHANDLED
         return await handler(event, data)
 
 

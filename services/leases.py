@@ -33,6 +33,7 @@ from sqlalchemy import or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import SchedulerLease
 from models.db import Database, begin_write
@@ -253,3 +254,9 @@ def _is_zombie(pid: int) -> bool:
             return stat.read().rpartition(")")[2].split()[0] == "Z"
     except (OSError, IndexError):
         return False
+
+
+async def holders(session: AsyncSession) -> dict[str, tuple[str, datetime]]:
+    """Who holds each lease and until when (as written; `/readyz`)."""
+    rows = (await session.exec(select(SchedulerLease))).all()
+    return {row.name: (row.holder, row.expires_at) for row in rows}
