@@ -34,8 +34,18 @@ def setup_logging(fmt: str = "text", *, verbose: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    # aiogram's own line per update ("Update id=… is handled") duplicates ours.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    pin_levels()
+
+
+# Loggers kept above DEBUG whatever the verbosity: aiosqlite's DEBUG lines carry every SQL
+# statement with its parameters (NIPs, phone numbers); aiogram's own line per update
+# ("Update id=… is handled") duplicates ours.
+PINNED = {"aiosqlite": logging.INFO, "aiogram.event": logging.WARNING}
+
+
+def pin_levels() -> None:
+    for name, level in PINNED.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def user_hash(telegram_id: int | None, key: bytes) -> str | None:
