@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,9 +96,15 @@ class TraceHandler(BaseMiddleware):
 
 class OncePerUpdate(BaseMiddleware):
     """Handles each update once: a re-delivered `update_id` (Telegram delivers at least once)
-    is skipped, also after a restart and in another process: claimed with Redis `SET NX`
-    (kept `updates.KEEP`) when Redis is configured, else in the database
-    (`services.updates`)."""
+    is skipped, also after a restart and in another process.
+
+    Without Redis the claim is a database row (`services.updates`): an update cut short by a
+    crash is not handled again. With Redis (several workers) the claim is `SET NX`, first
+    "in hand" by this process, then "done" (kept `updates.KEEP`). A copy that finds it in
+    another worker's hands while holding the user's lock (`RedisEventIsolation`: that worker
+    would hold it while handling) knows that worker died mid-update, and handles it: a worker
+    killed under nginx loses no update.
+    """
 
     def __init__(
         self,
@@ -111,25 +118,44 @@ class OncePerUpdate(BaseMiddleware):
         self.clock = clock
         self.redis = redis
         self.prefix = prefix
+        self.me = f"hand:{uuid.uuid4().hex}"
 
-    async def claim(self, update_id: int) -> bool:
-        if self.redis is not None:
-            return bool(
-                await self.redis.set(
-                    f"{self.prefix}:update:{update_id}", 1, nx=True, ex=updates.KEEP
-                )
-            )
-        async with self.db.session() as session:
-            return await updates.claim(session, update_id, now=self.clock())
+    async def _claim_in_redis(self, redis: Redis, key: str, has_user: bool) -> bool:
+        if await redis.set(key, self.me, nx=True, ex=IN_HAND_SECONDS):
+            return True
+        holder = await redis.get(key)
+        if holder is None or holder == b"done" or not has_user:
+            return False
+        # In another worker's hands, and we hold this user's lock: that worker is gone.
+        log.warning("update %s: its worker stopped while handling it, taken over", key)
+        return bool(await redis.set(key, self.me, xx=True, ex=IN_HAND_SECONDS))
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update) and not await self.claim(event.update_id):
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        redis = self.redis
+        if redis is None:
+            async with self.db.session() as session:
+                first = await updates.claim(session, event.update_id, now=self.clock())
+        else:
+            key = f"{self.prefix}:update:{event.update_id}"
+            first = await self._claim_in_redis(redis, key, data.get("event_from_user") is not None)
+        if not first:
             log.info("update %s was delivered again: skipped", event.update_id)
             trace: Trace | None = data.get("trace")
             if trace is not None:
                 trace.outcome = "duplicate"
             return UNHANDLED
-        return await handler(event, data)
+        if redis is None:
+            return await handler(event, data)
+        try:
+            return await handler(event, data)
+        finally:
+            await redis.set(key, "done", ex=updates.KEEP)
+
+
+# How long an update may stay "in hand" of a worker in Redis (a dead worker's claim ends).
+IN_HAND_SECONDS = 600
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -167,9 +167,14 @@ class Stack:
                 await asyncio.wait_for(process.wait(), 20)
             except TimeoutError:
                 process.kill()
+                await process.wait()
         if self.nginx is not None:
-            self.nginx.send_signal(signal.SIGQUIT)
-            await self.nginx.wait()
+            self.nginx.send_signal(signal.SIGTERM)  # fast shutdown
+            try:
+                await asyncio.wait_for(self.nginx.wait(), 10)
+            except TimeoutError:
+                self.nginx.kill()
+                await self.nginx.wait()
 
 
 @pytest.fixture
@@ -197,7 +202,7 @@ async def stack(tmp_path: Path, pg_db: Database) -> AsyncIterator[tuple[Stack, F
         yield stack, tg
     finally:
         await stack.stop()
-        await tg.stop()
+        await asyncio.wait_for(tg.stop(), 20)
         keys = [key async for key in client.scan_iter(f"{prefix}:*")]
         if keys:
             await client.delete(*keys)
@@ -212,20 +217,20 @@ async def _register(tg: FakeTelegram, i: int) -> None:
     user = tg.user(7000 + i, first_name=f"Reg{i}", language_code="en", phone=f"+6281277{i:05d}")
     await open_bot(user)
     await user.click("Register as ASN")
-    await user.wait_reply(containing="type your", timeout=30)
+    await user.wait_reply(containing="type your", timeout=90)
     await user.send(_nip(i))
-    await user.wait_reply(containing="We will check NIP", timeout=30)
+    await user.wait_reply(containing="We will check NIP", timeout=90)
     await user.press("Share my phone number")
-    assert "Registered" in (await user.wait_reply(timeout=30)).text
+    assert "Registered" in (await user.wait_reply(timeout=90)).text
 
 
 async def _shop(tg: FakeTelegram, i: int, product_id: int) -> None:
     user = tg.user(8000 + i, first_name=f"Buyer{i}", language_code="en")
     await user.send("kopi")
-    assert "Kopi Dampit" in (await user.wait_reply(containing="🔎", timeout=30)).text
+    assert "Kopi Dampit" in (await user.wait_reply(containing="🔎", timeout=90)).text
     summary = await checkout(user, product_id)
     await user.click("pay cash", summary)
-    await user.wait_reply(containing="Order placed", timeout=30)
+    await user.wait_reply(containing="Order placed", timeout=90)
 
 
 async def test_fifty_users_through_nginx_with_a_worker_killed(stack, pg_db: Database):
@@ -267,7 +272,7 @@ async def test_fifty_users_through_nginx_with_a_worker_killed(stack, pg_db: Data
     await asyncio.gather(
         *(w.click("pay cash", s) for w, s in zip((first, second), summaries, strict=True))
     )
-    answers = [await w.wait_reply(timeout=30) for w in (first, second)]
+    answers = [await w.wait_reply(timeout=90) for w in (first, second)]
     texts = sorted(a.text for a in answers)
     assert sum("Order placed" in t for t in texts) == 1, texts
     assert sum("sold out" in t.lower() or "only" in t.lower() for t in texts) == 1, texts
