@@ -151,7 +151,10 @@ class OncePerUpdate(BaseMiddleware):
         try:
             return await handler(event, data)
         finally:
-            await redis.set(key, "done", ex=updates.KEEP)
+            try:
+                await redis.set(key, "done", ex=updates.KEEP)
+            except Exception:  # Redis gone (a stop under way): the claim expires by itself
+                log.warning("update %s: could not mark it done in Redis", event.update_id)
 
 
 # How long an update may stay "in hand" of a worker in Redis (a dead worker's claim ends).
