@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+from redis.asyncio import Redis
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.factory import (
@@ -20,9 +22,11 @@ from bot.factory import (
     start_broadcast_runner,
     start_scheduler,
 )
+from bot.logs import setup_logging
 from bot.settings import Settings, get_settings
+from bot.webhook import Health, serve, webhook_app
 from models.db import Database
-from models.migrate import upgrade
+from models.migrate import current_revision, head_revision, upgrade
 from sandbox.console import run_console
 from sandbox.server import run_sandbox
 from scheduler.runner import stop_scheduler
@@ -71,6 +75,47 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT (systemd stops, Ctrl-C)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """One webhook worker (several run behind nginx, each on its own port)."""
+
+    missing = [
+        name
+        for name, value in (
+            ("BOT_TOKEN", settings.bot_token),
+            ("WEBHOOK_URL", settings.webhook_url),
+            ("WEBHOOK_SECRET", settings.webhook_secret),
+        )
+        if not value
+    ]
+    if missing:
+        _print(f"Not set: {', '.join(missing)} (see deploy/env.example).")
+        return 2
+    db = Database(settings.database_url, echo=settings.db_echo)
+    revision, head = await current_revision(db.engine), head_revision()
+    if revision != head:
+        _print(f"The database is at migration {revision}, this release needs {head}: "
+               "run `tukulokal db upgrade` first.")  # fmt: skip
+        await db.dispose()
+        return 2
+    bot = create_bot(settings)
+    dp = create_dispatcher(settings, db, migrate=False)
+    app = webhook_app(settings, db, bot, dp)
+    port = args.port or settings.webhook_port
+    await serve(app, args.host or settings.webhook_host, port, _stop_on_signals())
+    return 0
+
+
 async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     """Run only the scheduled jobs (the bot itself started with SCHEDULER_ENABLED=false).
 
@@ -91,8 +136,15 @@ async def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
     sender, runner = await start_broadcast_runner(policy, db, bot, clock)
     scheduler = start_scheduler(policy, db, bot, clock, sender=sender, broadcasts=runner)
     _print("Scheduler running; Ctrl-C to stop.")
+    stop = _stop_on_signals()
     try:
-        await asyncio.Event().wait()
+        if settings.health_port:
+            health = web.Application()
+            redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+            Health(db, redis, None, clock).add_routes(health)
+            await serve(health, settings.webhook_host, settings.health_port, stop)
+        else:
+            await stop.wait()
     finally:
         await stop_scheduler(scheduler)
         await runner.stop()
@@ -270,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    hook = sub.add_parser("webhook", help="run one webhook worker (behind nginx)")
+    hook.add_argument("--port", type=int, help="port to listen on (default: WEBHOOK_PORT)")
+    hook.add_argument("--host", help="address to listen on (default: WEBHOOK_HOST)")
+    hook.set_defaults(func=cmd_webhook)
     sub.add_parser("scheduler", help="run only the scheduled jobs").set_defaults(
         func=cmd_scheduler
     )
@@ -329,11 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     settings = get_settings()
+    setup_logging(settings.log_format, verbose=args.verbose)
     command: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]] = args.func
     try:
         return asyncio.run(command(settings, args))

@@ -12,18 +12,29 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import DisabledEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
 
-from bot.middlewares import AnswerCallbacks, DbSessionMiddleware, UserMiddleware
+from bot.logs import hash_key
+from bot.middlewares import (
+    Activity,
+    AnswerCallbacks,
+    DbSessionMiddleware,
+    OncePerUpdate,
+    TraceHandler,
+    UpdateLog,
+    UserMiddleware,
+)
 from bot.settings import Settings
 from bot.storage import SqlStorage
 from delivery.broadcasts import BroadcastRunner
 from delivery.menus import refresh_menu, set_default_menus
-from delivery.sender import Sender, create_sender
+from delivery.sender import Sender, create_paid_sender, create_sender
 from handlers import build_router
 from models.db import Database
 from models.migrate import upgrade
@@ -79,12 +90,14 @@ def create_bot(settings: Settings, *, token: str | None = None) -> Bot:
     )
 
 
-def create_storage(settings: Settings, db: Database) -> BaseStorage:
-    if settings.redis_url:
-        return RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
-        )
+def create_storage(settings: Settings, db: Database, redis: Redis | None = None) -> BaseStorage:
+    if redis is not None:
+        return RedisStorage(redis, key_builder=key_builder(settings))
     return SqlStorage(db)
+
+
+def key_builder(settings: Settings) -> DefaultKeyBuilder:
+    return DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
 
 
 def create_dispatcher(
@@ -96,16 +109,33 @@ def create_dispatcher(
     migrate: bool = True,
 ) -> Dispatcher:
     policy = settings.policy()
+    # With Redis (several workers): conversation state there, and one user's updates never
+    # handled at the same time by two workers (a lock per chat and user in Redis).
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    isolation: BaseEventIsolation = (
+        RedisEventIsolation(redis, key_builder=key_builder(settings))
+        if redis is not None
+        else DisabledEventIsolation()
+    )
     dp = Dispatcher(
-        storage=storage or create_storage(settings, db),
+        storage=storage or create_storage(settings, db, redis),
+        events_isolation=isolation,
         settings=settings,
         policy=policy,
         db=db,
+        redis=redis,
+        activity=Activity(),
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    dp.update.outer_middleware(DbSessionMiddleware(db, dp["clock"]))
+    token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    dp.update.outer_middleware(UpdateLog(dp["activity"], dp["clock"], hash_key(token)))
+    dp.update.outer_middleware(OncePerUpdate(db, dp["clock"], redis, prefix=settings.redis_prefix))
+    dp.update.outer_middleware(DbSessionMiddleware(db))
     dp.update.outer_middleware(UserMiddleware(get_i18n(), policy.admin_ids))
     dp.callback_query.middleware(AnswerCallbacks())
+    for name, observer in dp.observers.items():
+        if name not in ("update", "error"):
+            observer.middleware(TraceHandler())
     dp.include_router(build_router())
 
     background: dict[str, Any] = {}
@@ -137,6 +167,8 @@ def create_dispatcher(
         if broadcasts is not None:
             await broadcasts.stop()
         await db.dispose()
+        if redis is not None:
+            await redis.aclose()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
@@ -150,9 +182,14 @@ async def start_broadcast_runner(
     "broadcasts" lease (one process at a time sends broadcasts); resumes broadcasts a previous
     process left running."""
     sender = create_sender(bot, policy.broadcasts)
-    lease = Lease(db, clock, name="broadcasts", ttl=policy.lease_ttl)
+    lease = Lease(db, clock, name="broadcasts", ttl=policy.lease_ttl, advisory=True)
+    # Paid broadcasts go beyond the free 30/s at a rate of their own; answers and other
+    # messages keep the shared one.
+    runner_sender = (
+        create_paid_sender(bot, policy.broadcasts) if policy.broadcasts.paid else sender
+    )
     runner = BroadcastRunner(
-        bot=bot, db=db, policy=policy, clock=clock, sender=sender, lease=lease
+        bot=bot, db=db, policy=policy, clock=clock, sender=runner_sender, lease=lease
     )
     await runner.start()
     return sender, runner
@@ -168,7 +205,7 @@ def start_scheduler(
     broadcasts: BroadcastRunner | None = None,
 ) -> AsyncIOScheduler:
     """Start the in-process scheduler (jobs run only in the process holding the lease)."""
-    lease = Lease(db, clock, ttl=policy.lease_ttl)
+    lease = Lease(db, clock, ttl=policy.lease_ttl, advisory=True)
     ctx = JobContext(db, bot, policy, clock, lease, sender=sender, broadcasts=broadcasts)
     scheduler = create_scheduler(ctx)
     scheduler.start()

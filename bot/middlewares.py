@@ -4,7 +4,10 @@ the answer to every callback query."""
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +18,9 @@ from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
 
+from bot.logs import user_hash
 from handlers.errors import stale_query
 from models.db import Database
 from services import updates
@@ -28,26 +33,142 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class DbSessionMiddleware(BaseMiddleware):
-    """One database session per update, closed when the update is handled (what a failing
-    handler had not committed is rolled back).
+@dataclass
+class Trace:
+    """What the log line of one update says (filled in on its way through)."""
 
-    Each update is handled once: its `update_id` is claimed first, in the same session
-    (`services.updates`), and a re-delivered one (Telegram delivers at least once) is skipped,
-    also after a restart and in another process.
+    handler: str | None = None
+    outcome: str | None = None
+
+
+@dataclass
+class Activity:
+    """When this process last finished an update (`/readyz`)."""
+
+    last_update_at: datetime | None = None
+
+
+class UpdateLog(BaseMiddleware):
+    """One log record per update: id, hashed user id, handler, duration, outcome."""
+
+    def __init__(self, activity: Activity, clock: Callable[[], datetime], hash_key: bytes) -> None:
+        self.activity = activity
+        self.clock = clock
+        self.hash_key = hash_key
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        trace = data["trace"] = Trace()
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await handler(event, data)
+            outcome = trace.outcome or ("unhandled" if result is UNHANDLED else "handled")
+            return result
+        finally:
+            self.activity.last_update_at = self.clock()
+            user = data.get("event_from_user")
+            log.info(
+                "update",
+                extra={
+                    "update_id": event.update_id,
+                    "update_type": event.event_type,
+                    "user": user_hash(user.id if user else None, self.hash_key),
+                    "handler": trace.handler,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "outcome": outcome,
+                },
+            )
+
+
+class TraceHandler(BaseMiddleware):
+    """Notes which handler took the update (an inner middleware: it runs once one matched)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace: Trace | None = data.get("trace")
+        callback = getattr(data.get("handler"), "callback", None)
+        if trace is not None and callback is not None:
+            trace.handler = f"{callback.__module__}.{callback.__qualname__}"
+        return await handler(event, data)
+
+
+class OncePerUpdate(BaseMiddleware):
+    """Handles each update once: a re-delivered `update_id` (Telegram delivers at least once)
+    is skipped, also after a restart and in another process.
+
+    Without Redis the claim is a database row (`services.updates`): an update cut short by a
+    crash is not handled again. With Redis (several workers) the claim is `SET NX`, first
+    "in hand" by this process, then "done" (kept `updates.KEEP`). A copy that finds it in
+    another worker's hands while holding the user's lock (`RedisEventIsolation`: that worker
+    would hold it while handling) knows that worker died mid-update, and handles it: a worker
+    killed under nginx loses no update.
     """
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        redis: Redis | None = None,
+        *,
+        prefix: str = "tukulokal",
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.redis = redis
+        self.prefix = prefix
+        self.me = f"hand:{uuid.uuid4().hex}"
+
+    async def _claim_in_redis(self, redis: Redis, key: str, has_user: bool) -> bool:
+        if await redis.set(key, self.me, nx=True, ex=IN_HAND_SECONDS):
+            return True
+        holder = await redis.get(key)
+        if holder is None or holder == b"done" or not has_user:
+            return False
+        # In another worker's hands, and we hold this user's lock: that worker is gone.
+        log.warning("update %s: its worker stopped while handling it, taken over", key)
+        return bool(await redis.set(key, self.me, xx=True, ex=IN_HAND_SECONDS))
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        redis = self.redis
+        if redis is None:
+            async with self.db.session() as session:
+                first = await updates.claim(session, event.update_id, now=self.clock())
+        else:
+            key = f"{self.prefix}:update:{event.update_id}"
+            first = await self._claim_in_redis(redis, key, data.get("event_from_user") is not None)
+        if not first:
+            log.info("update %s was delivered again: skipped", event.update_id)
+            trace: Trace | None = data.get("trace")
+            if trace is not None:
+                trace.outcome = "duplicate"
+            return UNHANDLED
+        if redis is None:
+            return await handler(event, data)
+        try:
+            return await handler(event, data)
+        finally:
+            try:
+                await redis.set(key, "done", ex=updates.KEEP)
+            except Exception:  # Redis gone (a stop under way): the claim expires by itself
+                log.warning("update %s: could not mark it done in Redis", event.update_id)
+
+
+# How long an update may stay "in hand" of a worker in Redis (a dead worker's claim ends).
+IN_HAND_SECONDS = 600
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One database session per update, closed when the update is handled (what a failing
+    handler had not committed is rolled back)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.db.session() as session:
-            if isinstance(event, Update):
-                first = await updates.claim(session, event.update_id, now=self.clock())
-                if not first:
-                    log.info("update %s was delivered again: skipped", event.update_id)
-                    return UNHANDLED
             data["session"] = session
             return await handler(event, data)
 

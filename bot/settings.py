@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH.as_posix()}"
     redis_url: str | None = None
+    redis_prefix: str = "tukulokal"  # of every key the bot writes in Redis
     telegram_api_url: str = "https://api.telegram.org"
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     timezone: str = "Asia/Jakarta"
@@ -37,6 +39,24 @@ class Settings(BaseSettings):
     default_quota_minimum: int = 500_000
     page_size: int = 8
     db_echo: bool = False
+    # "json": one JSON object a line (for journald / a log collector); "text": for people.
+    log_format: Literal["text", "json"] = "text"
+
+    # `tukulokal webhook`: where it listens (behind nginx), the public HTTPS address Telegram
+    # posts to (WEBHOOK_URL + WEBHOOK_PATH) and the secret Telegram sends with each update.
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8081, ge=1, le=65535)
+    webhook_path: str = "/telegram/webhook"
+    webhook_url: str | None = None  # e.g. https://tukulokal.malangkota.go.id
+    webhook_secret: SecretStr | None = None  # 1-256 of A-Z a-z 0-9 _ -
+    webhook_secret_previous: SecretStr | None = None  # still accepted while rotating
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    webhook_concurrency: int = Field(default=16, ge=1)  # updates handled at once per worker
+    webhook_answer_within: float = Field(default=5.0, gt=0)  # seconds; then on in background
+    # Set the webhook at start (the first worker does it; the others find it set).
+    webhook_register: bool = True
+    # `tukulokal scheduler`: its health endpoints (0: none).
+    health_port: int = Field(default=0, ge=0, le=65535)
 
     # Scheduled jobs run inside the bot process unless disabled (then `tukulokal scheduler`).
     scheduler_enabled: bool = True
@@ -74,6 +94,10 @@ class Settings(BaseSettings):
     broadcast_retry_backoff: float = 1.0  # seconds before the first retry, doubled after
     broadcast_progress_seconds: float = 3.0  # edit the progress message at most this often
     broadcast_poll_seconds: float = 15.0  # how often due scheduled broadcasts are looked for
+    # Telegram's paid broadcasts (allow_paid_broadcast, 0.1 Star a message beyond the free
+    # 30/s, from the bot's Stars balance): broadcasts go at PAID_BROADCAST_RATE instead.
+    allow_paid_broadcast: bool = False
+    paid_broadcast_rate: float = Field(default=1000.0, gt=0, le=1000)
 
     # Purchases outside the catalog: the share of the minimum they may cover (percent; per
     # month administrators may set another), how long after last month's deadline it may
@@ -151,6 +175,22 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("webhook_path")
+    @classmethod
+    def _check_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("WEBHOOK_PATH must start with /")
+        return value
+
+    @field_validator("webhook_secret", "webhook_secret_previous")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule (Client::do_set_webhook): 1-256 characters A-Z, a-z, 0-9, _ and -.
+        secret = value.get_secret_value() if value is not None else None
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _check_tz(cls, value: str) -> str:
@@ -219,6 +259,8 @@ class Settings(BaseSettings):
                 retry_backoff=self.broadcast_retry_backoff,
                 progress_seconds=self.broadcast_progress_seconds,
                 poll_seconds=self.broadcast_poll_seconds,
+                paid=self.allow_paid_broadcast,
+                paid_rate=self.paid_broadcast_rate,
             ),
             fairness=FairnessPolicy(
                 monthly_cap=self.shop_monthly_cap,

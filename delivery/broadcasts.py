@@ -262,7 +262,9 @@ class BroadcastJob:
         i18n = get_i18n()
         for locale in i18n.available_locales:
             with i18n.context(), i18n.use_locale(locale):
-                self._makers[locale] = views.broadcast_sender(broadcast)
+                self._makers[locale] = views.broadcast_sender(
+                    broadcast, paid=self.runner.policy.broadcasts.paid
+                )
 
     async def _claims(self) -> AsyncIterator[svc.Recipient]:
         size = self.sender.default_concurrency()

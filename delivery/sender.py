@@ -381,6 +381,18 @@ def create_sender(bot: Bot, policy: BroadcastPolicy) -> Sender:
     )
 
 
+def create_paid_sender(bot: Bot, policy: BroadcastPolicy) -> Sender:
+    """A sender for paid broadcasts (`allow_paid_broadcast`): its own rate, up to 1,000/s,
+    apart from the budget of the bot's free messages."""
+    return Sender(
+        bot,
+        rate=policy.paid_rate,
+        max_attempts=policy.max_attempts,
+        backoff=policy.retry_backoff,
+        share_rate=False,
+    )
+
+
 def _chat_gone(message: str) -> bool:
     text = message.lower()
     return "chat not found" in text or "user not found" in text

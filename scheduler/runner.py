@@ -15,6 +15,9 @@ once right at start-up).
 
 from __future__ import annotations
 
+import functools
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -26,6 +29,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import jobs
 from scheduler.jobs import JobContext
+
+log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {
     # A run missed while the process was busy or down is done once when it can, not repeated.
@@ -50,7 +55,7 @@ def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
         if at_start:
             options["next_run_time"] = start
         scheduler.add_job(
-            func, trigger, args=[ctx], id=func.__name__, replace_existing=True, **options
+            logged(func), trigger, args=[ctx], id=func.__name__, replace_existing=True, **options
         )
 
     renew_every = max(1.0, ctx.lease.ttl.total_seconds() / 3)
@@ -67,6 +72,35 @@ def create_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     add(jobs.forget_handled_updates, CronTrigger(minute=17, timezone=tz))
     add(jobs.weekly_showcase, CronTrigger(minute="2,32", timezone=tz), at_start=True)
     return scheduler
+
+
+def logged(
+    func: Callable[[JobContext], Awaitable[object]],
+) -> Callable[[JobContext], Awaitable[object]]:
+    """The job, with one log record per run: job, duration, outcome."""
+
+    @functools.wraps(func)
+    async def run(ctx: JobContext) -> object:
+        started = time.perf_counter()
+        outcome, figures = "error", None
+        try:
+            result = await func(ctx)
+            # {} / False: nothing to do here (or another process holds the lease)
+            outcome = "done" if result else "idle"
+            figures = result if isinstance(result, dict) else None
+            return result
+        finally:
+            log.info(
+                "job",
+                extra={
+                    "job": func.__name__,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "outcome": outcome,
+                    "figures": figures,  # counts only
+                },
+            )
+
+    return run
 
 
 def context_of(scheduler: AsyncIOScheduler) -> JobContext | None:

@@ -31,6 +31,13 @@ class BroadcastPolicy:
     retry_backoff: float = 1.0  # seconds before the first retry, doubled after
     progress_seconds: float = 3.0  # edit the progress message at most this often
     poll_seconds: float = 15.0  # how often due scheduled broadcasts are looked for
+    paid: bool = False  # Telegram's allow_paid_broadcast: up to 1,000/s, paid in Stars
+    paid_rate: float = 1000.0  # messages per second when paid
+
+    @property
+    def send_rate(self) -> float:
+        """The rate broadcasts go at."""
+        return self.paid_rate if self.paid else self.rate
 
 
 @dataclass(frozen=True)

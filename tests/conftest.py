@@ -111,6 +111,17 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def pg_db(postgres_url: str) -> AsyncIterator[Database]:
+    """Like `db`, on PostgreSQL only (for what only PostgreSQL has)."""
+    database = Database(postgres_url)
+    await _truncate(database)
+    async with database.session() as session:
+        await ensure_categories(session)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 async def session(db: Database):
     async with db.session() as s:
         yield s

@@ -8,6 +8,7 @@ and the buttons) is in each recipient's language.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -18,6 +19,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_timedelta
+from babel.numbers import format_decimal
 
 from models import Broadcast, BroadcastStatus
 from models.tables import stored_id
@@ -25,7 +27,7 @@ from services import audience as aud
 from services import broadcasts as svc
 from services.admins import Role
 from services.golongan import QUOTA_CLASSES
-from services.policy import WIB
+from services.policy import WIB, BroadcastPolicy
 from views import keyboards as kb
 from views.callbacks import Id
 from views.format import CAPTION_LIMIT, TEXT_LIMIT, button_text, esc, moment, progress_bar
@@ -113,33 +115,45 @@ def announcement_sender(
     file_id: str | None,
     sender_opd: str | None,
     buttons: list[str],
+    *,
+    paid: bool = False,
 ) -> Callable[[Bot, int], Awaitable[Message]]:
-    """A `make(bot, chat_id)` for the current locale (call it inside the recipient's locale)."""
+    """A `make(bot, chat_id)` for the current locale (call it inside the recipient's locale).
+
+    `paid`: Telegram's paid broadcast (`allow_paid_broadcast`), beyond the free 30/s."""
     markup = announcement_markup(buttons)
+    extra = paid or None  # None: the parameter is left out
     if content_type == "outage":  # written by the bot, in the recipient's language
         notice = outage_notice(text, WIB)
-        return lambda bot, chat_id: bot.send_message(chat_id, notice, reply_markup=markup)
+        return lambda bot, chat_id: bot.send_message(
+            chat_id, notice, reply_markup=markup, allow_paid_broadcast=extra
+        )
     body = announcement_text(text, sender_opd)
     if content_type == "photo":
         assert file_id is not None  # services.broadcasts refuses a photo without its file
         return lambda bot, chat_id: bot.send_photo(
-            chat_id, file_id, caption=body, reply_markup=markup
+            chat_id, file_id, caption=body, reply_markup=markup, allow_paid_broadcast=extra
         )
     if content_type == "document":
         assert file_id is not None  # and a document without its file
         return lambda bot, chat_id: bot.send_document(
-            chat_id, file_id, caption=body, reply_markup=markup
+            chat_id, file_id, caption=body, reply_markup=markup, allow_paid_broadcast=extra
         )
-    return lambda bot, chat_id: bot.send_message(chat_id, body, reply_markup=markup)
+    return lambda bot, chat_id: bot.send_message(
+        chat_id, body, reply_markup=markup, allow_paid_broadcast=extra
+    )
 
 
-def broadcast_sender(broadcast: Broadcast) -> Callable[[Bot, int], Awaitable[Message]]:
+def broadcast_sender(
+    broadcast: Broadcast, *, paid: bool = False
+) -> Callable[[Bot, int], Awaitable[Message]]:
     return announcement_sender(
         broadcast.content_type,
         broadcast.text,
         broadcast.file_id,
         broadcast.sender_opd,
         svc.buttons_of(broadcast),
+        paid=paid,
     )
 
 
@@ -469,11 +483,42 @@ def change_markup() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def preview_note(audience: aud.Audience, recipients: int) -> str:
-    return _(
+def preview_note(
+    audience: aud.Audience, recipients: int, pacing: BroadcastPolicy, locale: str
+) -> str:
+    note = _(
         "👆 This is exactly what the recipients will get (the footer and the buttons in "
         "their own language).\n\nTo: {audience}\nRecipients: <b>{n}</b>"
     ).format(audience=audience_label(audience), n=recipients)
+    return f"{note}\n{sending_estimate(recipients, pacing, locale)}"
+
+
+# Telegram's price of a paid broadcast message (Bot API, allow_paid_broadcast).
+STARS_PER_PAID_MESSAGE = 0.1
+
+
+def sending_estimate(recipients: int, pacing: BroadcastPolicy, locale: str) -> str:
+    """How long sending takes at the normal rate and with paid broadcasts, and which is on."""
+    free = _("Sending time: about {duration} ({rate} messages a second).").format(
+        duration=duration(recipients / pacing.rate, locale),
+        rate=format_decimal(pacing.rate, locale=babel_locale(locale)),
+    )
+    stars = format_decimal(
+        math.ceil(recipients * STARS_PER_PAID_MESSAGE), locale=babel_locale(locale)
+    )
+    paid_time = duration(recipients / pacing.paid_rate, locale)
+    paid_rate = format_decimal(pacing.paid_rate, locale=babel_locale(locale))
+    if pacing.paid:
+        paid = _(
+            "💫 Paid broadcast is <b>on</b>: about {duration} ({rate} a second), paid from "
+            "the bot's balance, up to {stars} Telegram Stars."
+        )
+    else:
+        paid = _(
+            "With paid broadcast (off; ALLOW_PAID_BROADCAST): about {duration} ({rate} a "
+            "second), up to {stars} Telegram Stars."
+        )
+    return f"{free}\n{paid.format(duration=paid_time, rate=paid_rate, stars=stars)}"
 
 
 # ---------------------------------------------------------------------- past and running

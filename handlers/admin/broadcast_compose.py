@@ -215,6 +215,7 @@ async def preview(
     policy: Policy,
     bot: Bot,
     clock: Clock,
+    locale: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     data = await _draft(state, callback_answer)
@@ -236,7 +237,7 @@ async def preview(
     await make(bot, callback.from_user.id)
     if isinstance(callback.message, Message):
         await callback.message.answer(
-            views.preview_note(audience, figures.recipients),
+            views.preview_note(audience, figures.recipients, policy.broadcasts, locale),
             reply_markup=views.confirm_markup(figures.recipients),
         )
 

@@ -14,6 +14,7 @@ import math
 import mimetypes
 import re
 import secrets
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from .inline import InlineQueryRecord, answer_inline_query
 from .keyboards import validate_reply_markup
 from .links import UrlError, parse_url
 from .state import ApiCall, BotMessage, CallbackQueryRecord, ChatEvent, FakeFile, SentRecord
+from .webhook import WebhookDelivery
 
 if TYPE_CHECKING:
     from .client import FakeUser
@@ -132,6 +134,10 @@ class FakeTelegram:
         strict_buttons: bool = False,
         strict_alerts: bool = False,
         url_timeout: float = 10.0,
+        webhook_ssl: ssl.SSLContext | bool = True,
+        allow_http_webhook: bool = False,
+        webhook_timeout: float = 10.0,
+        webhook_retry_delay: float = 0.5,
     ) -> None:
         """``clock``: the server's "now" in Unix seconds (message dates, the 48 hours of
         deleteMessage), real time by default; ``advance_clock()`` moves it.
@@ -154,6 +160,13 @@ class FakeTelegram:
         self.strict_buttons = strict_buttons
         self.strict_alerts = strict_alerts
         self.url_timeout = url_timeout
+        # Webhooks (sandbox/fakegram/webhook.py): the TLS context trusted for the bot's
+        # certificate, plain http allowed (tests without a proxy), timeout and retry pause.
+        self.webhook_ssl = webhook_ssl
+        self.allow_http_webhook = allow_http_webhook
+        self.webhook_timeout = webhook_timeout
+        self.webhook_retry_delay = webhook_retry_delay
+        self.delivery: WebhookDelivery | None = None
         self.base_url = ""
         self._init_state()
         self._methods = self._method_table()
@@ -273,6 +286,9 @@ class FakeTelegram:
         self._stopping = True
         self.faults.clear()
         self._notify()
+        if self.delivery is not None:
+            await self.delivery.stop()
+            self.delivery = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -495,6 +511,8 @@ class FakeTelegram:
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
+        if self.delivery is not None:  # by webhook: every update not answered with 2xx yet
+            return list(self._updates)
         return [u for u in self._updates if u["update_id"] > self._fetched_update_id]
 
     @property
@@ -546,7 +564,8 @@ class FakeTelegram:
             now = time.monotonic()
             pending = self.pending_updates
             idle = now - max(self._last_activity, self._last_fetch)
-            if not pending and self._inflight == 0 and idle >= quiet:
+            posting = len(self.delivery.in_flight) if self.delivery else 0
+            if not pending and self._inflight == 0 and not posting and idle >= quiet:
                 return
             if now >= deadline:
                 raise TimeoutError(
@@ -1171,7 +1190,7 @@ class FakeTelegram:
         finally:
             self._poller_active = False
 
-    def _set_webhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
+    async def _set_webhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
         url = str(params.get("url") or "")
         if url:  # Client::do_set_webhook, then WebhookActor::start_up
             try:
@@ -1183,19 +1202,55 @@ class FakeTelegram:
                 raise bad_request("secret token is too long")
             if not re.fullmatch(r"[A-Za-z0-9_-]*", secret):
                 raise bad_request("secret token contains unallowed characters")
-            if parsed.protocol != "https":
+            if parsed.protocol != "https" and not self.allow_http_webhook:
                 raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-            if parsed.port not in (80, 88, 443, 8443):
+            if parsed.port not in (80, 88, 443, 8443) and not self.allow_http_webhook:
                 raise bad_request(
                     "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
                 )
         if params.get("drop_pending_updates"):
             self._updates.clear()
         self.webhook = {"url": url, **{k: v for k, v in params.items() if k != "url"}}
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = allowed or None
+        await self._restart_delivery()
         return True
 
-    def _delete_webhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
+    async def _restart_delivery(self) -> None:
+        """(Re)start delivering to the webhook set now, or stop (deleteWebhook)."""
+        if self.delivery is not None:
+            await self.delivery.stop()
+            self.delivery = None
+        url = self.webhook.get("url")
+        if not url:
+            return
+        # Client::do_set_webhook: max_connections 0 means 40, at most 100.
+        max_connections = int(self.webhook.get("max_connections") or 40)
+        self.delivery = WebhookDelivery(
+            server=self,
+            url=url,
+            secret=str(self.webhook.get("secret_token") or "") or None,
+            max_connections=min(max(max_connections, 1), 100),
+            ssl_context=self.webhook_ssl,
+            timeout=self.webhook_timeout,
+            retry_delay=self.webhook_retry_delay,
+        )
+        self.delivery.start()
+
+    def _confirm_update(self, update_id: int) -> None:
+        """The webhook answered 2xx: the update is delivered."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self._fetched_update_id = max(self._fetched_update_id, update_id)
+        self._last_fetch = time.monotonic()
+
+    @staticmethod
+    def _dumps(payload: object) -> str:
+        return json.dumps(payload, ensure_ascii=False)
+
+    async def _delete_webhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> bool:
         self.webhook = {}
+        await self._restart_delivery()
         if params.get("drop_pending_updates"):
             self._fetched_update_id = self._next_update_id - 1
             self._updates.clear()
@@ -1211,6 +1266,11 @@ class FakeTelegram:
         }
         if self.allowed_updates is not None:
             info["allowed_updates"] = self.allowed_updates
+        if self.delivery is not None:
+            info["max_connections"] = self.delivery.max_connections
+            if self.delivery.last_error_date is not None:
+                info["last_error_date"] = self.delivery.last_error_date
+                info["last_error_message"] = self.delivery.last_error_message
         return info
 
     # ------------------------------------------------------------------ methods: sending
