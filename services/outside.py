@@ -154,6 +154,9 @@ async def add_photo(
     for); returns how many photos the draft (or purchase) has now."""
     found = fingerprint(data)
     async with write_transaction(session):
+        # The photos of an album arrive at once: one at a time per owner (a row lock on
+        # PostgreSQL; SQLite writes one transaction at a time anyway), so counts stay right.
+        await session.get(User, user.id, with_for_update=True, populate_existing=True)
         if purchase_id is not None:
             purchase = await session.get(OutsidePurchase, purchase_id)
             if purchase is None or purchase.user_id != user.id:
