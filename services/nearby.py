@@ -1,6 +1,12 @@
 """Shops near you, by place: the kecamatan of Kota Malang (the ASN's own from the roster first)
-and the open shops in each, in the fair order (fewer orders this month first, rotated by day),
-with their kelurahan; a shop's visible products page by page."""
+and the open shops in each (all, or one kelurahan's), in the fair order (fewer orders this month
+first, rotated by day), with their kelurahan; a shop's visible products page by page.
+
+By distance (:func:`nearest`): the open shops nearest to a shared location first (haversine),
+shops within `SAME_DISTANCE_KM` of each other counting as equally near and put in the fair
+order among themselves. A shop without coordinates is placed at the centroid of the located
+shops of its kelurahan, else of its kecamatan (computed from the shops' own data, no invented
+figures); with neither it is listed after all located shops, its distance unknown."""
 
 from __future__ import annotations
 
@@ -15,10 +21,12 @@ from models.db import select_columns
 from services.catalog import ProductPage, ProductRow, visible_product_clause
 from services.errors import NotFound, Refusal
 from services.fairness import Standing, rotate_ties, rotation_offset
+from services.geo import Point, centroid, distance_km
 from services.text import normalize_key
-from services.wilayah import list_kecamatan
+from services.wilayah import list_kecamatan, list_kelurahan
 
 MAX_SHOPS = 40
+SAME_DISTANCE_KM = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,11 @@ class NearbyShop:
     name: str
     kelurahan: str
     products: int
+    kecamatan: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    distance_km: float | None = None  # from the shared location (nearest())
+    estimated: bool = False  # placed at its kelurahan's/kecamatan's centroid
 
 
 def kecamatan_choices(home: str | None) -> list[str]:
@@ -38,12 +51,24 @@ def kecamatan_choices(home: str | None) -> list[str]:
     return names
 
 
-async def shops_in(session: AsyncSession, kecamatan: str, standing: Standing) -> list[NearbyShop]:
-    """The open shops of a kecamatan that have something to show (at most MAX_SHOPS)."""
+def kelurahan_choices(kecamatan: str) -> list[str]:
+    """The kelurahan of a kecamatan (canonical names, sorted)."""
+    key = normalize_key(kecamatan)
+    return [k.name for k in list_kelurahan() if normalize_key(k.kecamatan) == key]
+
+
+async def _open_shops(session: AsyncSession, standing: Standing) -> list[NearbyShop]:
+    """Every open shop that has something to show (capped shops hidden when so set)."""
     rows = (
         await session.exec(
             select_columns(
-                Merchant.id, Merchant.name, Merchant.kelurahan, Merchant.kecamatan, func.count()
+                Merchant.id,
+                Merchant.name,
+                Merchant.kelurahan,
+                Merchant.kecamatan,
+                Merchant.lat,
+                Merchant.lon,
+                func.count(),
             )
             .join(Product, col(Product.merchant_id) == col(Merchant.id))
             .where(visible_product_clause())
@@ -52,22 +77,103 @@ async def shops_in(session: AsyncSession, kecamatan: str, standing: Standing) ->
                 col(Merchant.name),
                 col(Merchant.kelurahan),
                 col(Merchant.kecamatan),
+                col(Merchant.lat),
+                col(Merchant.lon),
             )
         )
     ).all()
+    return [
+        NearbyShop(m_id or 0, name, kelurahan, int(count), place, lat, lon)
+        for m_id, name, kelurahan, place, lat, lon, count in rows
+        if not standing.hidden(m_id or 0)
+    ]
+
+
+async def shops_in(
+    session: AsyncSession, kecamatan: str, standing: Standing, kelurahan: str | None = None
+) -> list[NearbyShop]:
+    """The open shops of a kecamatan (or of one of its kelurahan) that have something to show
+    (at most MAX_SHOPS), in the fair order."""
     key = normalize_key(kecamatan)
+    sub = normalize_key(kelurahan) if kelurahan else None
     shops = [
-        NearbyShop(m_id or 0, name, kelurahan, int(count))
-        for m_id, name, kelurahan, place, count in rows
-        if normalize_key(place) == key and not standing.hidden(m_id or 0)
+        shop
+        for shop in await _open_shops(session, standing)
+        if normalize_key(shop.kecamatan) == key
+        and (sub is None or normalize_key(shop.kelurahan) == sub)
     ]
     ordered = rotate_ties(
         shops,
         key=lambda s: (standing.is_capped(s.id), standing.band(s.id)),
         stable=lambda s: (s.id,),
-        offset=rotation_offset(standing.day, f"k{key}"),
+        offset=rotation_offset(standing.day, f"k{key}{sub or ''}"),
     )
     return ordered[:MAX_SHOPS]
+
+
+def _placed(shops: list[NearbyShop]) -> dict[int, tuple[Point, bool]]:
+    """Each shop's point: its own, else its kelurahan's or kecamatan's centroid (estimated)."""
+    by_kelurahan: dict[tuple[str, str], list[Point]] = {}
+    by_kecamatan: dict[str, list[Point]] = {}
+    for shop in shops:
+        if shop.lat is not None and shop.lon is not None:
+            point = Point(shop.lat, shop.lon)
+            kec = normalize_key(shop.kecamatan)
+            by_kelurahan.setdefault((kec, normalize_key(shop.kelurahan)), []).append(point)
+            by_kecamatan.setdefault(kec, []).append(point)
+    placed: dict[int, tuple[Point, bool]] = {}
+    for shop in shops:
+        if shop.lat is not None and shop.lon is not None:
+            placed[shop.id] = (Point(shop.lat, shop.lon), False)
+            continue
+        kec = normalize_key(shop.kecamatan)
+        guess = centroid(by_kelurahan.get((kec, normalize_key(shop.kelurahan)), [])) or centroid(
+            by_kecamatan.get(kec, [])
+        )
+        if guess is not None:
+            placed[shop.id] = (guess, True)
+    return placed
+
+
+def order_by_distance(
+    shops: list[NearbyShop], here: Point, standing: Standing
+) -> list[NearbyShop]:
+    """`shops` nearest first (module doc), each with its distance; capped shops last."""
+    placed = _placed(shops)
+    measured = []
+    for shop in shops:
+        point, estimated = placed.get(shop.id, (None, False))
+        distance = None if point is None else distance_km(here, point)
+        measured.append(
+            NearbyShop(
+                shop.id,
+                shop.name,
+                shop.kelurahan,
+                shop.products,
+                shop.kecamatan,
+                shop.lat,
+                shop.lon,
+                distance,
+                estimated,
+            )
+        )
+
+    def key(s: NearbyShop) -> tuple[object, ...]:
+        far = s.distance_km is None
+        step = 0 if s.distance_km is None else int(s.distance_km // SAME_DISTANCE_KM)
+        return (standing.is_capped(s.id), far, step, standing.band(s.id))
+
+    return rotate_ties(
+        measured,
+        key=key,
+        stable=lambda s: (s.distance_km or 0.0, s.id),
+        offset=rotation_offset(standing.day, "near"),
+    )
+
+
+async def nearest(session: AsyncSession, here: Point, standing: Standing) -> list[NearbyShop]:
+    """The open shops nearest to `here` first (at most MAX_SHOPS)."""
+    return order_by_distance(await _open_shops(session, standing), here, standing)[:MAX_SHOPS]
 
 
 async def shop_page(

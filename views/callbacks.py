@@ -62,9 +62,10 @@ class GapCb(CallbackData, prefix="gq"):
 
 class NearCb(CallbackData, prefix="nb"):
     """Shops near you: the kecamatan list (home), a kecamatan's shops (k: its position in
-    the list of kecamatan), a shop's products (s: the shop, page)."""
+    the list of kecamatan), a kelurahan's shops (l: the kecamatan's position, page: the
+    kelurahan's position in the kecamatan), a shop's products (s: the shop, page)."""
 
-    action: str  # home, k, s
+    action: str  # home, k, l, s
     id: Id = 0
     page: Id = 0
 

@@ -1,0 +1,107 @@
+"""Shops near you by distance: a shared location lists the nearest open shops first, a shop
+without coordinates at its kelurahan's centroid, equally near shops in the fair order; browsing
+a kecamatan by kelurahan."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from models import Product, User
+from tests import factories as f
+
+HERE = (-7.98, 112.62)
+IN_NOVEMBER = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # the test clock: 27 November 2026
+
+
+async def _shop(session, name: str, lon: float | None, **kw) -> Product:
+    shop = await f.merchant(session, name=name, code=name.split()[-1].upper(), **kw)
+    if lon is not None:
+        shop.lat, shop.lon = HERE[0], lon
+        session.add(shop)
+        await session.commit()
+    return await f.product(session, shop, name=f"Kue {name.split()[-1]}", price=10_000)
+
+
+async def _shops(session) -> None:
+    # 0.0109° of longitude at 7.98°S is 1.20 km; 0.02° 2.20 km; 0.03° 3.31 km.
+    await _shop(session, "Toko Dekat", 112.6309, kecamatan="Klojen", kelurahan="Kauman")
+    sedang = await _shop(
+        session, "Toko Sedang", 112.64, kecamatan="Klojen", kelurahan="Oro-oro Dowo", phone="+621"
+    )
+    # No coordinates: placed at the located shops of its kelurahan (Toko Sedang's point).
+    await _shop(
+        session, "Toko Tengah", None, kecamatan="Klojen", kelurahan="Oro-oro Dowo", phone="+622"
+    )
+    await _shop(session, "Toko Jauh", 112.65, kecamatan="Sukun", kelurahan="Sukun", phone="+623")
+    # No coordinates and no located shop in its kecamatan: last, distance unknown.
+    await _shop(session, "Toko Entah", None, kecamatan="Kedungkandang", kelurahan="Buring")
+    # Nearest of all, but closed or suspended: not listed.
+    await _shop(session, "Toko Tutup", 112.6201, kecamatan="Klojen", is_open=False)
+    await _shop(session, "Toko Diblokir", 112.6202, kecamatan="Klojen", status="suspended")
+    buyer = User(telegram_id=7001, first_name="Pembeli", kind="general", language="en")
+    session.add(buyer)
+    await session.commit()
+    await f.order(session, buyer, sedang, quantity=1, status="paid", paid_at=IN_NOVEMBER)
+
+
+def _lines(page) -> list[str]:
+    return re.findall(r"^\d+\. (.+)$", page.text, flags=re.MULTILINE)
+
+
+async def test_a_shared_location_lists_the_nearest_open_shops_first(app, tg, session):
+    await _shops(session)
+    user = tg.user(7402, first_name="Ani", language_code="en")
+    await user.send("/dekat")
+    await user.wait_reply(containing="Near me")
+    assert user.keyboard is not None
+    assert user.keyboard["keyboard"][0][0] == {"text": "📍 Near me", "request_location": True}
+    await user.press("📍 Near me", location=HERE)
+    near = await user.wait_reply(containing="nearest to you")
+    assert _lines(near) == [
+        "Toko Dekat — 1.2 km · Kauman",
+        # Equally near (same point): the shop without a sale this month first.
+        "Toko Tengah — ≈ 2.2 km · Oro-oro Dowo",
+        "Toko Sedang — 2.2 km · Oro-oro Dowo",
+        "Toko Jauh — 3.3 km · Sukun",
+        "Toko Entah — distance unknown · Buring",
+    ]
+    assert "≈ The shop has not set its location yet" in near.text
+    assert user.keyboard is not None and "📍 Near me" not in user.keyboard_buttons  # main menu
+    await user.click("1. Toko Dekat", near)
+    shop = await user.wait_reply(predicate=lambda m: m.message_id == near.message_id)
+    assert "Toko Dekat" in shop.text and "1. Kue Dekat — Rp10,000" in shop.text
+
+
+async def test_a_location_from_the_attachment_menu_in_indonesian(app, tg, session):
+    await _shops(session)
+    user = tg.user(7403, first_name="Budi", language_code="id")
+    await user.share_location(*HERE)
+    near = await user.wait_reply(containing="terdekat")
+    assert _lines(near)[0] == "Toko Dekat — 1,2 km · Kauman"
+    assert _lines(near)[-1].startswith("Toko Entah — ")
+    await user.share_location(-7.83, 112.70)  # Lawang: outside the city, nothing listed
+    refused = await user.wait_reply(containing="Kota Malang")
+    assert "terdekat" not in refused.text
+
+
+async def test_browsing_a_kecamatan_by_kelurahan(app, tg, session):
+    await _shops(session)
+    user = tg.user(7404, first_name="Citra", language_code="en")
+    await user.send("/dekat")
+    places = await user.wait_reply(containing="Shops near you")
+    await user.click("Klojen", places)
+    klojen = await user.wait_reply(predicate=lambda m: m.message_id == places.message_id)
+    # Only the kelurahan that have open shops are offered.
+    assert [b for b in klojen.buttons if not re.match(r"\d+\.|◀️", b)] == [
+        "Kauman",
+        "Oro-oro Dowo",
+    ]
+    await user.click("Oro-oro Dowo", klojen)
+    oro = await user.wait_reply(predicate=lambda m: m.message_id == places.message_id)
+    assert "Shops in Oro-oro Dowo, Klojen" in oro.text
+    names = re.findall(r"^\d+\. (.+?) — ", oro.text, flags=re.MULTILINE)
+    assert names == ["Toko Tengah", "Toko Sedang"]
+    await user.click("◀️ All of Klojen", oro)
+    back = await user.wait_reply(predicate=lambda m: m.message_id == places.message_id)
+    assert "Shops in Klojen" in back.text
