@@ -66,7 +66,10 @@ async def test_a_shared_location_lists_the_nearest_open_shops_first(app, tg, ses
         "Toko Jauh — 3.3 km · Sukun",
         "Toko Entah — distance unknown · Buring",
     ]
-    assert "≈ The shop has not set its location yet" in near.text
+    assert (
+        "≈ The shop has not set its location yet: the distance is to the middle of the other "
+        "shops of its kelurahan (or kecamatan)."
+    ) in near.text
     assert user.keyboard is not None and "📍 Near me" not in user.keyboard_buttons  # main menu
     await user.click("1. Toko Dekat", near)
     shop = await user.wait_reply(predicate=lambda m: m.message_id == near.message_id)
