@@ -134,7 +134,7 @@ class StartCb(CallbackData, prefix="st"):
 
 class ShopCb(CallbackData, prefix="mt"):
     """The shop dashboard and its switches. action: show, open, close, staff, invite, qris,
-    qris_rm, chooser."""
+    qris_rm, chooser, threshold, location."""
 
     m: Id = 0
     action: str = "show"

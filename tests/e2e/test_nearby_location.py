@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from models import Product, User
+from models import Merchant, MerchantMember, Product, User
 from tests import factories as f
+from tests.e2e.helpers import reload, shop_with_owner
 
 HERE = (-7.98, 112.62)
 IN_NOVEMBER = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # the test clock: 27 November 2026
@@ -108,3 +109,58 @@ async def test_browsing_a_kecamatan_by_kelurahan(app, tg, session):
     await user.click("◀️ All of Klojen", oro)
     back = await user.wait_reply(predicate=lambda m: m.message_id == places.message_id)
     assert "Shops in Klojen" in back.text
+
+
+async def test_the_owner_sets_the_shop_location_in_toko(app, tg, session):
+    shop = await shop_with_owner(session, 7501, name="Toko Pak Budi")
+    await f.product(session, shop, name="Kue Pak Budi", price=10_000)
+    owner = tg.user(7501, first_name="Budi", language_code="en")
+    await owner.send("/toko")
+    board = await owner.wait_reply(containing="Toko Pak Budi")
+    assert "📍 Location: not set yet" in board.text
+    await owner.click("📍 Location", board)
+    await owner.wait_reply(containing="Send the shop's location")
+    assert owner.keyboard_buttons == ["📍 Send the shop's location", "✖️ Cancel"]
+    await owner.send("Jl. Kawi 5")  # typed, not a location
+    assert "Please tap 📍 Send the shop's location" in (await owner.wait_reply()).text
+    await owner.share_location(-7.83, 112.70)  # Lawang: refused, still waiting
+    assert "outside Kota Malang" in (await owner.wait_reply()).text
+    assert (await reload(app, Merchant, shop.id)).lat is None
+    await owner.press("📍 Send the shop's location", location=(-7.98, 112.6309))
+    await owner.wait_reply(containing="location is saved")
+    again = await owner.wait_reply(containing="Toko Pak Budi")
+    assert "📍 Location: set" in again.text
+    saved = await reload(app, Merchant, shop.id)
+    assert (saved.lat, saved.lon) == (-7.98, 112.6309)
+    # A buyer nearby now sees the distance.
+    buyer = tg.user(7502, first_name="Ani", language_code="en")
+    await buyer.share_location(*HERE)
+    near = await buyer.wait_reply(containing="nearest to you")
+    assert _lines(near) == ["Toko Pak Budi — 1.2 km · Purwantoro"]
+
+
+async def test_cancel_changes_nothing_and_staff_cannot_set_the_location(app, tg, session):
+    shop = await shop_with_owner(session, 7601, name="Toko Bu Sri")
+    owner = tg.user(7601, first_name="Sri", language_code="en")
+    await owner.send("/toko")
+    board = await owner.wait_reply(containing="Toko Bu Sri")
+    await owner.click("📍 Location", board)
+    await owner.wait_reply(containing="Send the shop's location")
+    await owner.press("✖️ Cancel")
+    await owner.wait_reply()
+    await owner.share_location(-7.98, 112.6309)  # after Cancel: a buyer's "near me"
+    await owner.wait_reply(containing="nearest to you")
+    assert (await reload(app, Merchant, shop.id)).lat is None
+
+    staff_user = await f.asn_user(session, 7602)
+    session.add(MerchantMember(merchant_id=shop.id, user_id=staff_user.id, role="staff"))
+    await session.commit()
+    staff = tg.user(7602, first_name="Sari", language_code="en")
+    await staff.send("/toko")
+    staff_board = await staff.wait_reply(containing="Toko Bu Sri")
+    assert "📍 Location" not in staff_board.buttons
+    tap = await staff.click_data(staff_board, f"mt:{shop.id}:location")  # forged
+    assert "Only the shop's owner" in (await staff.wait_answer(tap))["text"]
+    await staff.share_location(-7.98, 112.6309)
+    await staff.wait_reply(containing="nearest to you")
+    assert (await reload(app, Merchant, shop.id)).lat is None
