@@ -5,12 +5,23 @@ Kota Malang's centre is Wikipedia's coordinate for the city (en.wikipedia.org/wi
 7°58′48″S 112°37′12″E, i.e. -7.98, 112.62); the city covers about 111 km² (the same page), so
 every point of it is well within `MAX_FROM_CENTRE_KM` of the centre, and a point farther away
 (Lawang, Batu, Surabaya, or latitude and longitude swapped) is refused.
+
+The centroids of the 57 kelurahan are in ``services/data/kelurahan_centroids.csv`` (source in
+its header: the Kemendagri boundaries as published by cahyadsn/wilayah_boundaries); a
+kecamatan's centroid is the mean of its kelurahan's.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from services.wilayah import list_kelurahan, normalize_name
+
+CENTROIDS_CSV = Path(__file__).parent / "data" / "kelurahan_centroids.csv"
 
 EARTH_RADIUS_KM = 6371.0088  # the mean Earth radius (IUGG)
 MALANG_CENTRE = (-7.98, 112.62)
@@ -62,3 +73,36 @@ def centroid(points: list[Point]) -> Point | None:
     return Point(
         sum(p.lat for p in points) / len(points), sum(p.lon for p in points) / len(points)
     )
+
+
+@cache
+def _centroids_by_code() -> dict[str, Point]:
+    with CENTROIDS_CSV.open(encoding="utf-8", newline="") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    return {
+        row["kode_kemendagri"]: Point(float(row["lat"]), float(row["lon"]))
+        for row in csv.DictReader(lines)
+    }
+
+
+@cache
+def _centroids_by_name() -> tuple[dict[tuple[str, str], Point], dict[str, Point]]:
+    by_code = _centroids_by_code()
+    kelurahan: dict[tuple[str, str], Point] = {}
+    per_kecamatan: dict[str, list[Point]] = {}
+    for place in list_kelurahan():
+        point = by_code.get(place.code)
+        if point is not None:
+            kec = normalize_name(place.kecamatan)
+            kelurahan[(kec, normalize_name(place.name))] = point
+            per_kecamatan.setdefault(kec, []).append(point)
+    kecamatan = {kec: c for kec, points in per_kecamatan.items() if (c := centroid(points))}
+    return kelurahan, kecamatan
+
+
+def place_centroid(kecamatan: str, kelurahan: str) -> Point | None:
+    """The centroid of a kelurahan (names as stored, compared loosely), else of its
+    kecamatan, else None."""
+    by_kelurahan, by_kecamatan = _centroids_by_name()
+    kec = normalize_name(kecamatan)
+    return by_kelurahan.get((kec, normalize_name(kelurahan))) or by_kecamatan.get(kec)

@@ -4,9 +4,9 @@ first, rotated by day), with their kelurahan; a shop's visible products page by 
 
 By distance (:func:`nearest`): the open shops nearest to a shared location first (haversine),
 shops within `SAME_DISTANCE_KM` of each other counting as equally near and put in the fair
-order among themselves. A shop without coordinates is placed at the centroid of the located
-shops of its kelurahan, else of its kecamatan (computed from the shops' own data, no invented
-figures); with neither it is listed after all located shops, its distance unknown."""
+order among themselves. A shop without coordinates is placed at its kelurahan's centroid (else
+its kecamatan's; services.geo, from the Kemendagri boundaries); a shop whose place is not known
+at all is listed after the others, its distance unknown."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from models.db import select_columns
 from services.catalog import ProductPage, ProductRow, visible_product_clause
 from services.errors import NotFound, Refusal
 from services.fairness import Standing, rotate_ties, rotation_offset
-from services.geo import Point, centroid, distance_km
+from services.geo import Point, distance_km, place_centroid
 from services.text import normalize_key
 from services.wilayah import list_kecamatan, list_kelurahan
 
@@ -111,38 +111,21 @@ async def shops_in(
     return ordered[:MAX_SHOPS]
 
 
-def _placed(shops: list[NearbyShop]) -> dict[int, tuple[Point, bool]]:
-    """Each shop's point: its own, else its kelurahan's or kecamatan's centroid (estimated)."""
-    by_kelurahan: dict[tuple[str, str], list[Point]] = {}
-    by_kecamatan: dict[str, list[Point]] = {}
-    for shop in shops:
-        if shop.lat is not None and shop.lon is not None:
-            point = Point(shop.lat, shop.lon)
-            kec = normalize_key(shop.kecamatan)
-            by_kelurahan.setdefault((kec, normalize_key(shop.kelurahan)), []).append(point)
-            by_kecamatan.setdefault(kec, []).append(point)
-    placed: dict[int, tuple[Point, bool]] = {}
-    for shop in shops:
-        if shop.lat is not None and shop.lon is not None:
-            placed[shop.id] = (Point(shop.lat, shop.lon), False)
-            continue
-        kec = normalize_key(shop.kecamatan)
-        guess = centroid(by_kelurahan.get((kec, normalize_key(shop.kelurahan)), [])) or centroid(
-            by_kecamatan.get(kec, [])
-        )
-        if guess is not None:
-            placed[shop.id] = (guess, True)
-    return placed
+def _placed(shop: NearbyShop) -> tuple[Point | None, bool]:
+    """The shop's point: its own, else its kelurahan's or kecamatan's centroid (estimated)."""
+    if shop.lat is not None and shop.lon is not None:
+        return Point(shop.lat, shop.lon), False
+    guess = place_centroid(shop.kecamatan, shop.kelurahan)
+    return guess, guess is not None
 
 
 def order_by_distance(
     shops: list[NearbyShop], here: Point, standing: Standing
 ) -> list[NearbyShop]:
     """`shops` nearest first (module doc), each with its distance; capped shops last."""
-    placed = _placed(shops)
     measured = []
     for shop in shops:
-        point, estimated = placed.get(shop.id, (None, False))
+        point, estimated = _placed(shop)
         distance = None if point is None else distance_km(here, point)
         measured.append(
             NearbyShop(

@@ -176,7 +176,7 @@ def nearest_screen(shops: Sequence[NearbyShop], locale: str) -> tuple[str, Inlin
             "",
             _(
                 "≈ The shop has not set its location yet: the distance is to the middle of "
-                "the other shops of its kelurahan (or kecamatan)."
+                "its kelurahan."
             ),
         ]
     builder.row(

@@ -25,17 +25,22 @@ async def _shop(session, name: str, lon: float | None, **kw) -> Product:
 
 
 async def _shops(session) -> None:
-    # 0.0109° of longitude at 7.98°S is 1.20 km; 0.02° 2.20 km; 0.03° 3.31 km.
-    await _shop(session, "Toko Dekat", 112.6309, kecamatan="Klojen", kelurahan="Kauman")
+    # 0.0045° of longitude at 7.98°S is 0.50 km; 0.03° 3.30 km.
+    await _shop(session, "Toko Dekat", 112.6245, kecamatan="Klojen", kelurahan="Kauman")
+    # At Oro-oro Dowo's centroid (-7.96900, 112.62526): 1.22 km north, 0.58 km east: 1.35 km.
     sedang = await _shop(
-        session, "Toko Sedang", 112.64, kecamatan="Klojen", kelurahan="Oro-oro Dowo", phone="+621"
+        session, "Toko Sedang", None, kecamatan="Klojen", kelurahan="Oro-oro Dowo", phone="+621"
     )
-    # No coordinates: placed at the located shops of its kelurahan (Toko Sedang's point).
+    sedang_shop = await session.get(Merchant, sedang.merchant_id)
+    sedang_shop.lat, sedang_shop.lon = -7.969, 112.62526
+    session.add(sedang_shop)
+    await session.commit()
+    # No coordinates: placed at its kelurahan's centroid, as near as Toko Sedang.
     await _shop(
         session, "Toko Tengah", None, kecamatan="Klojen", kelurahan="Oro-oro Dowo", phone="+622"
     )
     await _shop(session, "Toko Jauh", 112.65, kecamatan="Sukun", kelurahan="Sukun", phone="+623")
-    # No coordinates and no located shop in its kecamatan: last, distance unknown.
+    # No coordinates: Buring's centroid (-8.00838, 112.65495), 3.16 km by 3.85 km: 4.98 km.
     await _shop(session, "Toko Entah", None, kecamatan="Kedungkandang", kelurahan="Buring")
     # Nearest of all, but closed or suspended: not listed.
     await _shop(session, "Toko Tutup", 112.6201, kecamatan="Klojen", is_open=False)
@@ -60,16 +65,15 @@ async def test_a_shared_location_lists_the_nearest_open_shops_first(app, tg, ses
     await user.press("📍 Near me", location=HERE)
     near = await user.wait_reply(containing="nearest to you")
     assert _lines(near) == [
-        "Toko Dekat — 1.2 km · Kauman",
+        "Toko Dekat — 0.5 km · Kauman",
         # Equally near (same point): the shop without a sale this month first.
-        "Toko Tengah — ≈ 2.2 km · Oro-oro Dowo",
-        "Toko Sedang — 2.2 km · Oro-oro Dowo",
+        "Toko Tengah — ≈ 1.4 km · Oro-oro Dowo",
+        "Toko Sedang — 1.4 km · Oro-oro Dowo",
         "Toko Jauh — 3.3 km · Sukun",
-        "Toko Entah — distance unknown · Buring",
+        "Toko Entah — ≈ 5.0 km · Buring",
     ]
     assert (
-        "≈ The shop has not set its location yet: the distance is to the middle of the other "
-        "shops of its kelurahan (or kecamatan)."
+        "≈ The shop has not set its location yet: the distance is to the middle of its kelurahan."
     ) in near.text
     assert user.keyboard is not None and "📍 Near me" not in user.keyboard_buttons  # main menu
     await user.click("1. Toko Dekat", near)
@@ -82,8 +86,8 @@ async def test_a_location_from_the_attachment_menu_in_indonesian(app, tg, sessio
     user = tg.user(7403, first_name="Budi", language_code="id")
     await user.share_location(*HERE)
     near = await user.wait_reply(containing="terdekat")
-    assert _lines(near)[0] == "Toko Dekat — 1,2 km · Kauman"
-    assert _lines(near)[-1].startswith("Toko Entah — ")
+    assert _lines(near)[0] == "Toko Dekat — 0,5 km · Kauman"
+    assert _lines(near)[-1] == "Toko Entah — ≈ 5,0 km · Buring"
     await user.share_location(-7.83, 112.70)  # Lawang: outside the city, nothing listed
     refused = await user.wait_reply(containing="Kota Malang")
     assert "terdekat" not in refused.text

@@ -7,8 +7,16 @@ from datetime import date
 import pytest
 
 from services.fairness import FairnessPolicy, Standing
-from services.geo import Point, centroid, distance_km, parse_point, valid_point
+from services.geo import (
+    Point,
+    centroid,
+    distance_km,
+    parse_point,
+    place_centroid,
+    valid_point,
+)
 from services.nearby import NearbyShop, order_by_distance
+from services.wilayah import list_kelurahan
 
 
 def test_haversine_distance():
@@ -46,31 +54,43 @@ def test_nearest_first_and_fair_among_equally_near():
     shops = [
         _shop(1, 112.65),  # 3.3 km
         _shop(2, 112.6309),  # 1.2 km
-        _shop(3, 112.6310, "Oro-oro Dowo"),  # 1.2 km, same step as 2
-        _shop(4, None, "Oro-oro Dowo"),  # at shop 3's point (its kelurahan's centroid)
-        _shop(
-            5, None, "Buring"
-        ),  # no located shop in Buring: the kecamatan's centroid (lon 112.6373), 1.9 km
+        _shop(3, 112.6310, "Oro-oro Dowo"),  # 1.2 km, the same 0.5 km step as 2
+        # No coordinates: Oro-oro Dowo's centroid (-7.96900, 112.62526), 1.35 km.
+        _shop(4, None, "Oro-oro Dowo"),
+        # A kelurahan not in Klojen: Klojen's centroid (the mean of its 11 kelurahan), 1.05 km.
+        _shop(5, None, "Atlantis"),
     ]
     ordered = order_by_distance(shops, here, _standing({2: 3}))
     # Shop 2 sold this month: after the equally near shops without a sale.
-    assert [s.id for s in ordered][2:] == [2, 5, 1]
-    assert {s.id for s in ordered[:2]} == {3, 4}
+    assert [s.id for s in ordered][3:] == [2, 1]
+    assert {s.id for s in ordered[:3]} == {3, 4, 5}
     by_id = {s.id: s for s in ordered}
-    assert by_id[4].estimated and by_id[4].distance_km == pytest.approx(by_id[3].distance_km)
+    assert by_id[4].estimated and by_id[4].distance_km == pytest.approx(1.353, abs=0.002)
+    assert by_id[5].estimated and by_id[5].distance_km == pytest.approx(1.052, abs=0.002)
     assert not by_id[3].estimated
-    assert by_id[1].distance_km == pytest.approx(3.3, abs=0.05)
-    assert by_id[5].estimated and by_id[5].distance_km == pytest.approx(1.905, abs=0.005)
+    assert by_id[1].distance_km == pytest.approx(3.304, abs=0.002)
     # The equally near ones rotate from day to day: each is first on some day.
     firsts = {
         order_by_distance(shops, here, _standing({2: 3}, date(2026, 11, d)))[0].id
         for d in range(1, 10)
     }
-    assert firsts == {3, 4}
+    assert firsts == {3, 4, 5}
 
 
-def test_a_shop_with_no_located_neighbour_comes_last():
+def test_a_shop_of_an_unknown_place_comes_last():
     here = Point(-7.98, 112.62)
-    lone = NearbyShop(9, "T9", "Sukun", 1, "Sukun")
+    lone = NearbyShop(9, "T9", "Atlantis", 1, "Batu")
     ordered = order_by_distance([lone, _shop(1, 112.65)], here, _standing({}))
     assert [s.id for s in ordered] == [1, 9] and ordered[1].distance_km is None
+
+
+def test_the_57_kelurahan_centroids():
+    places = list_kelurahan()
+    assert len(places) == 57
+    for place in places:
+        point = place_centroid(place.kecamatan, place.name)
+        assert point is not None and valid_point(point.lat, point.lon), place
+    # Spelled loosely, as stored names may be.
+    assert place_centroid("klojen", "Oro Oro Dowo") == Point(-7.969, 112.62526)
+    assert place_centroid("Lowokwaru", "Tasikmadu") == Point(-7.91898, 112.6271)
+    assert place_centroid("Batu", "Atlantis") is None
