@@ -154,9 +154,24 @@ def order_by_distance(
     )
 
 
-async def nearest(session: AsyncSession, here: Point, standing: Standing) -> list[NearbyShop]:
-    """The open shops nearest to `here` first (at most MAX_SHOPS)."""
-    return order_by_distance(await _open_shops(session, standing), here, standing)[:MAX_SHOPS]
+@dataclass(frozen=True)
+class NearestPage:
+    shops: list[NearbyShop]
+    page: int
+    pages: int
+    total: int
+    first: int  # the number of the page's first shop (1-based)
+
+
+async def nearest(
+    session: AsyncSession, here: Point, standing: Standing, *, page: int = 0, page_size: int = 10
+) -> NearestPage:
+    """One page of the open shops, nearest to `here` first (an out-of-range page: the last)."""
+    ordered = order_by_distance(await _open_shops(session, standing), here, standing)
+    pages = max(1, math.ceil(len(ordered) / page_size))
+    page = min(max(page, 0), pages - 1)
+    start = page * page_size
+    return NearestPage(ordered[start : start + page_size], page, pages, len(ordered), start + 1)
 
 
 async def shop_page(

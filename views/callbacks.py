@@ -63,9 +63,10 @@ class GapCb(CallbackData, prefix="gq"):
 class NearCb(CallbackData, prefix="nb"):
     """Shops near you: the kecamatan list (home), a kecamatan's shops (k: its position in
     the list of kecamatan), a kelurahan's shops (l: the kecamatan's position, page: the
-    kelurahan's position in the kecamatan), a shop's products (s: the shop, page)."""
+    kelurahan's position in the kecamatan), a shop's products (s: the shop, page), a page of
+    the shops nearest to the location last shared (n: page; the point is in the FSM data)."""
 
-    action: str  # home, k, l, s
+    action: str  # home, k, l, s, n
     id: Id = 0
     page: Id = 0
 

@@ -18,7 +18,7 @@ from babel.numbers import format_decimal
 
 from models import Merchant
 from services.catalog import ProductPage
-from services.nearby import NearbyShop
+from services.nearby import NearbyShop, NearestPage
 from views import keyboards as kb
 from views.callbacks import NearCb, ProductCb
 from views.catalog import listing_line, short_button
@@ -145,14 +145,14 @@ def shops_screen(
     return fit_html("\n".join(lines)), builder.as_markup()
 
 
-def nearest_screen(shops: Sequence[NearbyShop], locale: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The open shops nearest to a shared location, nearest first, with their distance."""
+def nearest_screen(found: NearestPage, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The open shops nearest to a shared location, nearest first, with their distance; paged."""
     builder = InlineKeyboardBuilder()
     lines = [_("📍 <b>Open shops nearest to you</b>")]
-    if not shops:
+    if not found.shops:
         lines.append(_("No open shop has products yet."))
     estimated = False
-    for number, shop in enumerate(shops, 1):
+    for number, shop in enumerate(found.shops, found.first):
         if shop.distance_km is None:
             where = _("distance unknown")
         elif shop.estimated:
@@ -179,10 +179,15 @@ def nearest_screen(shops: Sequence[NearbyShop], locale: str) -> tuple[str, Inlin
                 "its kelurahan."
             ),
         ]
+    kb.pager(builder, found.page, found.pages, lambda p: NearCb(action="n", page=p))
     builder.row(
         InlineKeyboardButton(text=_("◀️ Kecamatan"), callback_data=NearCb(action="home").pack())
     )
     return fit_html("\n".join(lines)), builder.as_markup()
+
+
+def share_again_text() -> str:
+    return _("📍 Please share your location again to see the nearest shops.")
 
 
 def shop_screen(

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiogram import F
 from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,11 +30,14 @@ from views.nearby import (
     near_me_keyboard,
     nearest_screen,
     outside_city_text,
+    share_again_text,
     shop_screen,
     shops_screen,
 )
 
 routes = Routes("nearby")
+
+NEAR_PAGE = 10  # shops per page of "nearest to you"
 
 
 @routes.message(Command("dekat", "nearby"))
@@ -47,6 +51,7 @@ async def nearby_command(message: Message, session: AsyncSession, user: User) ->
 @routes.message(StateFilter(None), F.location)
 async def nearby_location(
     message: Message,
+    state: FSMContext,
     session: AsyncSession,
     locale: str,
     policy: Policy,
@@ -60,10 +65,11 @@ async def nearby_location(
             reply_markup=kb.main_menu(),
         )
         return
+    await state.update_data(near_point=[lat, lon])  # for the pages (FSM data is in the DB)
     standing = await fairness.standing(session, now=clock(), tz=policy.tz, policy=policy.fairness)
-    shops = await nearby.nearest(session, Point(lat, lon), standing)
+    found = await nearby.nearest(session, Point(lat, lon), standing, page_size=NEAR_PAGE)
     await message.answer(location_received_text(), reply_markup=kb.main_menu())
-    text, markup = nearest_screen(shops, locale)
+    text, markup = nearest_screen(found, locale)
     await message.answer(text, reply_markup=markup)
 
 
@@ -71,6 +77,7 @@ async def nearby_location(
 async def nearby_button(
     callback: CallbackQuery,
     callback_data: NearCb,
+    state: FSMContext,
     session: AsyncSession,
     user: User,
     locale: str,
@@ -79,7 +86,9 @@ async def nearby_button(
 ) -> None:
     home = await home_kecamatan(session, user)
     names = nearby.kecamatan_choices(home)
-    if callback_data.action == "k" and callback_data.id < len(names):
+    if callback_data.action == "n":
+        await _nearest_page(callback, callback_data.page, state, session, locale, policy, clock())
+    elif callback_data.action == "k" and callback_data.id < len(names):
         kecamatan = names[callback_data.id]
         standing = await fairness.standing(
             session, now=clock(), tz=policy.tz, policy=policy.fairness
@@ -120,3 +129,22 @@ def _kecamatan_view(
         kelurahan=nearby.kelurahan_choices(kecamatan),
         with_shops={shop.kelurahan for shop in shops},
     )
+
+
+async def _nearest_page(
+    callback: CallbackQuery,
+    page: int,
+    state: FSMContext,
+    session: AsyncSession,
+    locale: str,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    point = (await state.get_data()).get("near_point")
+    if not (isinstance(point, list) and len(point) == 2 and valid_point(*point)):
+        if isinstance(callback.message, Message):
+            await callback.message.answer(share_again_text(), reply_markup=near_me_keyboard())
+        return
+    standing = await fairness.standing(session, now=now, tz=policy.tz, policy=policy.fairness)
+    found = await nearby.nearest(session, Point(*point), standing, page=page, page_size=NEAR_PAGE)
+    await show(callback, *nearest_screen(found, locale))

@@ -168,3 +168,32 @@ async def test_cancel_changes_nothing_and_staff_cannot_set_the_location(app, tg,
     await staff.share_location(-7.98, 112.6309)
     await staff.wait_reply(containing="nearest to you")
     assert (await reload(app, Merchant, shop.id)).lat is None
+
+
+async def test_the_nearest_shops_page_by_page(app, tg, session):
+    # Twelve shops at 0.20 km, 0.69 km, 1.19 km, … 5.65 km (0.0045° of longitude is 0.50 km).
+    for n in range(12):
+        await _shop(
+            session,
+            f"Toko {chr(65 + n)}",
+            112.62 + 0.0018 + 0.0045 * n,
+            kecamatan="Klojen",
+            kelurahan="Kauman",
+            phone=f"+6281{n:02d}",
+        )
+    user = tg.user(7701, first_name="Dewi", language_code="en")
+    await user.share_location(*HERE)
+    first = await user.wait_reply(containing="nearest to you")
+    assert [line.split(" — ")[0] for line in _lines(first)] == [f"Toko {c}" for c in "ABCDEFGHIJ"]
+    assert "1. Toko A — 0.2 km · Kauman" in first.text
+    assert "10. Toko J — 4.7 km · Kauman" in first.text
+    assert "1/2" in first.buttons
+    await user.click("▶️", first)
+    second = await user.wait_reply(predicate=lambda m: m.message_id == first.message_id)
+    assert _lines(second) == ["Toko K — 5.2 km · Kauman", "Toko L — 5.6 km · Kauman"]
+    assert re.search(r"^11\. Toko K", second.text, flags=re.MULTILINE)
+    # The location is kept in the conversation data; once it is gone, the page asks again.
+    await user.send("/toko")  # clears the conversation (not a shop: a polite answer)
+    await user.wait_reply()
+    await user.click("◀️", second)
+    assert "share your location again" in (await user.wait_reply()).text
