@@ -125,6 +125,9 @@ class Merchant(SQLModel, table=True):
     link_token: str | None = Field(default=None, max_length=32, unique=True)
     suspended_reason: str | None = Field(default=None, max_length=500)
     low_stock_threshold: int = Field(default=3)
+    # The shop's location (WGS 84 degrees), from the import or the owner in /toko; None: unknown.
+    lat: float | None = None
+    lon: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -73,6 +73,7 @@ class Refusal(StrEnum):
     EXEMPTION_NOT_FOUND = "exemption_not_found"
     # shops, products, staff
     OWNER_ONLY = "owner_only"
+    LOCATION_OUTSIDE_CITY = "location_outside_city"
     MERCHANT_NOT_FOUND = "merchant_not_found"
     NOT_SUSPENDED = "not_suspended"
     CATEGORY_NOT_FOUND = "category_not_found"

@@ -50,6 +50,9 @@ Row-level:
                           ``value`` (str). Used for NIP, NIB and phone columns.
 ``nib_invalid``           NIB is not exactly 13 digits; ``length`` (int, characters given).
 ``kode_invalid``          merchant code has characters other than letters, digits, - and _.
+``location_invalid``      merchants: ``koordinat`` ("lat,lon") or ``lat``/``lon`` not decimal
+                          degrees in or near Kota Malang (services.geo), or only one of lat
+                          and lon given; ``value`` (str).
 ``unknown_merchant``      no merchant has this code; ``kode`` (str).
 ``merchant_mismatch``     a merchant's own file names another merchant; ``kode`` (str),
                           ``expected`` (str, the merchant's code).
@@ -109,6 +112,7 @@ from services.export_formats import (
     parse_shelf_life,
     parse_weight,
 )
+from services.geo import parse_point
 from services.golongan import GolonganError, parse_golongan
 from services.money import MoneyError, parse_rupiah
 from services.nip import NipError, parse_nip
@@ -155,6 +159,7 @@ ISSUE_CODES: frozenset[str] = frozenset(
         "scientific_notation",
         "nib_invalid",
         "kode_invalid",
+        "location_invalid",
         "unknown_merchant",
         "merchant_mismatch",
         "unknown_category",
@@ -176,7 +181,7 @@ _T = TypeVar("_T")
 ROSTER_REQUIRED = ("nip", "nama", "opd", "golongan")
 ROSTER_OPTIONAL = ("telepon", "kecamatan", "jabatan")
 MERCHANT_REQUIRED = ("kode", "nama", "nib", "kecamatan", "kelurahan", "alamat", "telepon")
-MERCHANT_OPTIONAL = ("qris",)
+MERCHANT_OPTIONAL = ("qris", "koordinat", "lat", "lon")
 PRODUCT_REQUIRED = ("merchant_kode", "nama", "kategori", "harga", "stok", "satuan", "deskripsi")
 
 # Export details (optional columns): column -> (the product's field, its parser).
@@ -619,6 +624,22 @@ async def import_roster(
 # --- Merchants -----------------------------------------------------------------------------------
 
 
+def _merchant_location(check: _RowCheck) -> dict[str, Any]:
+    """The shop's lat/lon from ``koordinat`` ("lat,lon") or ``lat`` and ``lon`` (optional;
+    empty: unchanged)."""
+    together = check.raw("koordinat").strip()
+    lat, lon = check.raw("lat").strip(), check.raw("lon").strip()
+    if not together and not lat and not lon:
+        return {}
+    column = "koordinat" if together else ("lat" if not lat else "lon" if not lon else "lat")
+    text = together or f"{lat},{lon}"
+    point = parse_point(text) if (together or (lat and lon)) else None
+    if point is None:
+        check.add(column, "location_invalid", value=_echo(text))
+        return {}
+    return {"lat": point.lat, "lon": point.lon}
+
+
 async def import_merchants(session: AsyncSession, data: bytes | str) -> ImportResult:
     """Upsert merchants by ``kode`` (case-insensitive; an existing code keeps its spelling)."""
     table = _read_table(data, MERCHANT_REQUIRED, MERCHANT_OPTIONAL)
@@ -658,6 +679,7 @@ async def import_merchants(session: AsyncSession, data: bytes | str) -> ImportRe
         qris = check.raw("qris").strip()
         if qris and check.parsed("qris", "qris", validate_static, qris) is not None:
             values["qris"] = qris
+        values.update(_merchant_location(check))
         if check.ok and code and kelurahan is not None:
             values.update(
                 name=name,

@@ -36,6 +36,7 @@ from models.tables import stored_id
 from services.admins import audit
 from services.errors import NotFound, Refusal, ServiceError
 from services.fairness import FairnessPolicy
+from services.geo import valid_point
 from services.merchants import member_users, memberships
 from services.products import parse_stock, require_member
 from services.quota import month_bounds, month_start
@@ -201,6 +202,24 @@ async def set_low_stock_threshold(
         )
         assert merchant is not None  # require_member found it
         merchant.low_stock_threshold = threshold
+        merchant.updated_at = now
+        session.add(merchant)
+    return merchant
+
+
+async def set_location(
+    session: AsyncSession, user: User, merchant_id: int, lat: float, lon: float, *, now: datetime
+) -> Merchant:
+    """The shop's location on the map (owner only), in or near Kota Malang."""
+    if not valid_point(lat, lon):
+        raise ServiceError(Refusal.LOCATION_OUTSIDE_CITY)
+    async with write_transaction(session):
+        await require_member(session, user, merchant_id, owner=True)
+        merchant = await session.get(
+            Merchant, merchant_id, with_for_update=True, populate_existing=True
+        )
+        assert merchant is not None  # require_member found it
+        merchant.lat, merchant.lon = lat, lon
         merchant.updated_at = now
         session.add(merchant)
     return merchant

@@ -62,9 +62,11 @@ class GapCb(CallbackData, prefix="gq"):
 
 class NearCb(CallbackData, prefix="nb"):
     """Shops near you: the kecamatan list (home), a kecamatan's shops (k: its position in
-    the list of kecamatan), a shop's products (s: the shop, page)."""
+    the list of kecamatan), a kelurahan's shops (l: the kecamatan's position, page: the
+    kelurahan's position in the kecamatan), a shop's products (s: the shop, page), a page of
+    the shops nearest to the location last shared (n: page; the point is in the FSM data)."""
 
-    action: str  # home, k, s
+    action: str  # home, k, l, s, n
     id: Id = 0
     page: Id = 0
 
@@ -133,7 +135,7 @@ class StartCb(CallbackData, prefix="st"):
 
 class ShopCb(CallbackData, prefix="mt"):
     """The shop dashboard and its switches. action: show, open, close, staff, invite, qris,
-    qris_rm, chooser."""
+    qris_rm, chooser, threshold, location."""
 
     m: Id = 0
     action: str = "show"

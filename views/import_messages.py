@@ -209,6 +209,17 @@ def describe_qris_error(err: CodedError, gettext: Gettext) -> str:
 # --- Import issues -------------------------------------------------------------------------------
 
 
+def _location_message(p: dict[str, Any], _: Gettext) -> str:
+    return _fmt(
+        _(
+            'The location "{value}" is not a point in Kota Malang: write latitude and '
+            'longitude in degrees with a decimal point, e.g. "-7.9666,112.6326" (lat and '
+            "lon both, or the koordinat column)."
+        ),
+        p,
+    )
+
+
 def _import_message(code: str, params: dict[str, Any], _: Gettext, locale: str) -> str:
     p = dict(params)
     if code == "encoding":
@@ -251,6 +262,8 @@ def _import_message(code: str, params: dict[str, Any], _: Gettext, locale: str) 
         return _fmt(_("The NIB must be exactly 13 digits (found {length} characters)."), p)
     if code == "kode_invalid":
         return _("The merchant code may only contain letters, digits, - and _.")
+    if code == "location_invalid":
+        return _location_message(p, _)
     if code == "unknown_merchant":
         return _fmt(_('No merchant has the code "{kode}".'), p)
     if code == "merchant_mismatch":

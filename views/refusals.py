@@ -245,6 +245,9 @@ MESSAGES: dict[Refusal, Callable[[Params], str]] = {
     ).format(month=_month(p.get("month")), deadline=esc(str(p.get("deadline", "")))),
     Refusal.EXEMPTION_NOT_FOUND: lambda p: _("That exemption does not exist any more."),
     Refusal.OWNER_ONLY: lambda p: _("Only the shop's owner can do that."),
+    Refusal.LOCATION_OUTSIDE_CITY: lambda p: _(
+        "That location is outside Kota Malang. Please send the location of the shop itself."
+    ),
     Refusal.MERCHANT_NOT_FOUND: lambda p: _("No shop has the code {code}.").format(
         code=esc(str(p.get("merchant_code", "")))
     ),

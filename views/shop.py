@@ -6,7 +6,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date, format_timedelta
@@ -14,6 +19,7 @@ from babel.dates import format_date, format_timedelta
 from models import MemberRole, Merchant, MerchantStatus
 from models.tables import stored_id
 from services import shop
+from views import keyboards as kb
 from views.callbacks import NewProductCb, OrderCb, ShopCb, ShopProductsCb, StaffRemoveCb
 from views.format import button_text, esc, fit_html, fit_lines, money, status_label
 from views.i18n import babel_locale
@@ -118,6 +124,11 @@ def _dashboard_text(board: shop.Dashboard, locale: str, now: datetime, tz: tzinf
         )
     lines.append(_("🔳 QRIS: registered") if board.has_qris else _("🔳 QRIS: not registered"))
     lines.append(_("⚠️ Low-stock warning at {n} or fewer").format(n=merchant.low_stock_threshold))
+    lines.append(
+        _("📍 Location: set (buyers nearby see the distance)")
+        if merchant.lat is not None and merchant.lon is not None
+        else _("📍 Location: not set yet")
+    )
     return "\n".join(lines)
 
 
@@ -164,7 +175,10 @@ def _dashboard_rows(board: shop.Dashboard) -> list[list[InlineKeyboardButton]]:
                 InlineKeyboardButton(
                     text=_("⚠️ Low-stock warning"),
                     callback_data=ShopCb(m=m, action="threshold").pack(),
-                )
+                ),
+                InlineKeyboardButton(
+                    text=_("📍 Location"), callback_data=ShopCb(m=m, action="location").pack()
+                ),
             ]
         )
     rows.append(
@@ -240,6 +254,32 @@ def invite_screen(merchant: Merchant, link: str, hours: int) -> tuple[str, Inlin
         "It works once, within {hours} hours:\n\n{link}"
     ).format(shop=esc(merchant.name), hours=hours, link=link)
     return text, builder.as_markup()
+
+
+def location_prompt() -> str:
+    return _(
+        "📍 Stand in your shop and tap <b>📍 Send the shop's location</b> below (or send a "
+        "location from 📎). Buyers who share their location then see how far your shop is."
+    )
+
+
+def location_saved() -> str:
+    return _("✅ The shop's location is saved.")
+
+
+def location_expected_text() -> str:
+    return _("Please tap 📍 Send the shop's location (or send a location from 📎), or tap Cancel.")
+
+
+def location_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=_("📍 Send the shop's location"), request_location=True)],
+            [KeyboardButton(text=str(kb.CANCEL))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
 
 
 def threshold_prompt(merchant: Merchant) -> str:

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.merchant import export, link, new_product, products, proofs, qris, shop, staff
+from handlers.merchant import (
+    export,
+    link,
+    location,
+    new_product,
+    products,
+    proofs,
+    qris,
+    shop,
+    staff,
+)
 
 
 def router() -> Router:
@@ -15,6 +25,7 @@ def router() -> Router:
         link.routes.router(),
         staff.routes.router(),
         shop.routes.router(),
+        location.routes.router(),
         products.routes.router(),
         export.routes.router(),
         new_product.routes.router(),

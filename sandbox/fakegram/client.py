@@ -204,6 +204,13 @@ class FakeUser:
                 contact["last_name"] = last_name
         return await self._post(contact=contact)
 
+    async def share_location(self, lat: float, lon: float) -> BotMessage:
+        """Share a location (the attachment menu's or a request_location button's): Telegram
+        sends the bot a message with ``location`` and nothing else."""
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise AssertionError(f"Telegram clients can't send the location {lat}, {lon}")
+        return await self._post(location={"latitude": lat, "longitude": lon})
+
     async def send_photo(
         self,
         data: bytes,
@@ -235,8 +242,9 @@ class FakeUser:
         caption, entities = _caption(caption, False, caption_entities)
         return await self._post(document_file=file, text=caption, entities=entities)
 
-    async def press(self, text: str) -> BotMessage:
-        """Press a reply-keyboard button: send its text, or the own contact if it asks so."""
+    async def press(self, text: str, *, location: tuple[float, float] | None = None) -> BotMessage:
+        """Press a reply-keyboard button: send its text, or the own contact if it asks so, or
+        ``location`` (lat, lon) for a request_location button."""
         if not self.keyboard:
             raise AssertionError(f"user {self.id} has no reply keyboard to press {text!r} on")
         flat = [b for row in self.keyboard["keyboard"] for b in row]
@@ -253,7 +261,11 @@ class FakeUser:
                     f"user {self.id} has no phone; create it with server.user(..., phone=...)"
                 )
             return await self.send_contact(self.phone, own=True)
-        unsupported = [k for k in ("request_location", "request_users", "request_chat",
+        if button.get("request_location"):
+            if location is None:
+                raise AssertionError("press a request_location button with location=(lat, lon)")
+            return await self.share_location(*location)
+        unsupported = [k for k in ("request_users", "request_chat",
                                    "request_poll", "web_app") if button.get(k)]  # fmt: skip
         if unsupported:
             raise AssertionError(f"fakegram can't press {unsupported[0]} buttons")

@@ -697,6 +697,8 @@ class FakeTelegram:
             data["document"] = msg.document_file.document()
         if msg.contact:
             data["contact"] = msg.contact
+        if msg.location:
+            data["location"] = msg.location
         if msg.text is not None:
             if msg.has_media:
                 if msg.text:
@@ -1424,6 +1426,7 @@ class FakeTelegram:
             photo_sizes=list(source.photo_sizes),
             document_file=source.document_file,
             contact=source.contact,
+            location=source.location,
             reply_markup=markup,
             reply_to_message_id=reply_to,
         )
@@ -1451,6 +1454,7 @@ class FakeTelegram:
             photo_sizes=list(source.photo_sizes),
             document_file=source.document_file,
             contact=source.contact,
+            location=source.location,
             forward_origin=origin,
         )
         return self.message_dict(msg)
@@ -1500,7 +1504,7 @@ class FakeTelegram:
         self, params: dict[str, Any], uploads: dict[str, Upload]
     ) -> dict[str, Any]:
         user, msg = self._editable(params)
-        if msg.has_media or msg.contact:
+        if msg.has_media or msg.contact or msg.location:
             raise bad_request("there is no text in the message to edit")
         text, entities = self._text(params, edit=True)
         markup = self._markup(params, inline_only=True)

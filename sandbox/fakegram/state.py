@@ -95,6 +95,7 @@ class BotMessage:
     photo_sizes: list[FakeFile] = field(default_factory=list)  # smallest first
     document_file: FakeFile | None = None
     contact: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None  # {"latitude": …, "longitude": …}
     reply_markup: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
     media_group_id: str | None = None
@@ -116,6 +117,8 @@ class BotMessage:
             return "document"
         if self.contact:
             return "contact"
+        if self.location:
+            return "location"
         return "text"
 
     @property

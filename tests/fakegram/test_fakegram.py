@@ -90,6 +90,21 @@ def echo_router() -> Router:
             reply_markup=ReplyKeyboardRemove(),
         )
 
+    @router.message(F.text == "/where")
+    async def where(message: Message) -> None:
+        keyboard = ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text="📍 Lokasi saya", request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await message.answer("Kirim lokasi", reply_markup=keyboard)
+
+    @router.message(F.location)
+    async def location(message: Message) -> None:
+        assert message.location is not None
+        point = f"{message.location.latitude},{message.location.longitude}"
+        await message.answer(f"Lokasi {point} text={message.text}")
+
     @router.message(F.photo)
     async def photo(message: Message, bot: Bot) -> None:
         largest = message.photo[-1]  # type: ignore[index]
@@ -491,6 +506,26 @@ async def test_updates_are_confirmed_by_a_later_offset(server: FakeTelegram, bot
 
 
 # ---------------------------------------------------------------------- end to end
+
+
+async def test_location_button_and_shared_location(running: FakeTelegram) -> None:
+    server = running
+    user = server.user(USER, first_name="Budi")
+    await user.send("/where")
+    assert (await user.wait_reply()).text == "Kirim lokasi"
+    assert user.keyboard is not None
+    assert user.keyboard["keyboard"][0][0]["request_location"] is True
+    with pytest.raises(AssertionError, match="location="):
+        await user.press("Lokasi saya")
+    await user.press("Lokasi saya", location=(-7.9666, 112.6326))
+    assert (await user.wait_reply()).text == "Lokasi -7.9666,112.6326 text=None"
+    sent = await user.share_location(-7.98, 112.62)  # from the attachment menu
+    assert (sent.kind, (await user.wait_reply()).text) == (
+        "location",
+        "Lokasi -7.98,112.62 text=None",
+    )
+    with pytest.raises(AssertionError):
+        await user.share_location(112.62, -7.98 * 30)
 
 
 async def test_conversation_with_echo_bot(running: FakeTelegram) -> None:

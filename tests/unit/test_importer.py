@@ -527,6 +527,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "scientific_notation": {"value": "1.98503E+17"},
     "nib_invalid": {"length": 11},
     "kode_invalid": {},
+    "location_invalid": {"value": "112.64,-7.95"},
     "unknown_merchant": {"kode": "NOPE"},
     "merchant_mismatch": {"kode": "KOPI", "expected": "SANAN"},
     "unknown_category": {"value": "elektronik"},
@@ -637,3 +638,39 @@ def test_describe_translates_through_gettext():
 
     text = describe_issue(ImportIssue(5, "stok", "stock_invalid", {"value": "x"}), gettext)
     assert text == 'Baris 5: Stok "x" bukan bilangan bulat 0 atau lebih.'
+
+
+async def test_merchant_location_columns(session):
+    header = MERCHANT_HEADER.rstrip("\n") + ",lat,lon\n"
+    good = "A-1,Toko A,9120922108853,Blimbing,Purwantoro,,0812-4955-6071,-7.9500,112.6400"
+    swapped = "A-2,Toko B,9120922108854,Blimbing,Purwantoro,,0812-4955-6072,112.64,-7.95"
+    lawang = "A-3,Toko C,9120922108855,Blimbing,Purwantoro,,0812-4955-6073,-7.83,112.70"
+    half = "A-4,Toko D,9120922108856,Blimbing,Purwantoro,,0812-4955-6074,-7.95,"
+    issues = await failed(
+        import_merchants(session, merchants_csv(good, swapped, lawang, half, header=header))
+    )
+    assert codes(issues) == [
+        (3, "lat", "location_invalid"),
+        (4, "lat", "location_invalid"),
+        (5, "lon", "location_invalid"),
+    ]
+    assert describe_issue(issues[0], lambda s: s) == (
+        'Line 3: The location "112.64,-7.95" is not a point in Kota Malang: write latitude and '
+        'longitude in degrees with a decimal point, e.g. "-7.9666,112.6326" (lat and lon both, '
+        "or the koordinat column)."
+    )
+    assert await all_merchants(session) == {}
+
+    await import_merchants(session, merchants_csv(good, header=header))
+    shop = (await all_merchants(session))["A-1"]
+    assert (shop.lat, shop.lon) == (-7.95, 112.64)
+    # One "koordinat" column ("lat,lon", quoted in CSV) works too; no location: unchanged.
+    together = MERCHANT_HEADER.rstrip("\n") + ",koordinat\n"
+    row = 'A-1,Toko A,9120922108853,Blimbing,Purwantoro,,0812-4955-6071,"-7.96, 112.63"'
+    await import_merchants(session, merchants_csv(row, header=together))
+    shop = (await all_merchants(session))["A-1"]
+    assert (shop.lat, shop.lon) == (-7.96, 112.63)
+    plain = "A-1,Toko A,9120922108853,Blimbing,Purwantoro,,0812-4955-6071"
+    await import_merchants(session, merchants_csv(plain))
+    shop = (await all_merchants(session))["A-1"]
+    assert (shop.lat, shop.lon) == (-7.96, 112.63)
