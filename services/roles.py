@@ -130,23 +130,30 @@ class Roles:
         return self.administration
 
 
+def _administration(
+    listed: bool, role: str | None, opd: str | None
+) -> tuple[set[RoleKind], str | None]:
+    """The administration role of an account (`listed`: in ADMIN_IDS; `role`/`opd`: its
+    admin_accounts row, if any) and the OPD it is bound to: the one place both lookups use."""
+    if listed or role == AdminRole.ADMIN:
+        return {RoleKind.ADMIN}, None
+    if role == AdminRole.OPD_OPERATOR:
+        return {RoleKind.OPD_OPERATOR}, opd
+    if role == AdminRole.INSPECTORATE:
+        return {RoleKind.INSPECTORATE}, None
+    return set(), None
+
+
 async def resolve_roles(
     session: AsyncSession, user: User | None, *, admin_ids: frozenset[int], telegram_id: int
 ) -> Roles:
     """Every role of the account with `telegram_id` (`user`: its User row, if any)."""
-    kinds: set[RoleKind] = set()
-    opd = None
-    if telegram_id in admin_ids:
-        kinds.add(RoleKind.ADMIN)
-    else:
-        account = await session.get(AdminAccount, telegram_id)
-        if account is not None and account.role == AdminRole.ADMIN:
-            kinds.add(RoleKind.ADMIN)
-        elif account is not None and account.role == AdminRole.OPD_OPERATOR:
-            kinds.add(RoleKind.OPD_OPERATOR)
-            opd = account.opd
-        elif account is not None and account.role == AdminRole.INSPECTORATE:
-            kinds.add(RoleKind.INSPECTORATE)
+    account = None if telegram_id in admin_ids else await session.get(AdminAccount, telegram_id)
+    kinds, opd = _administration(
+        telegram_id in admin_ids,
+        account.role if account is not None else None,
+        account.opd if account is not None else None,
+    )
     shops: list[int] = []
     if user is not None and user.id is not None:
         if user.kind == BuyerKind.ASN:
@@ -205,13 +212,7 @@ async def acting_account(
             session, user, admin_ids=admin_ids, telegram_id=telegram_id
         )
     user, admin_role, admin_opd = rows[0][0], rows[0][1], rows[0][2]
-    kinds: set[RoleKind] = set()
-    opd = None
-    if telegram_id in admin_ids or admin_role == AdminRole.ADMIN:
-        kinds.add(RoleKind.ADMIN)
-    elif admin_role == AdminRole.OPD_OPERATOR:
-        kinds.add(RoleKind.OPD_OPERATOR)
-        opd = admin_opd
+    kinds, opd = _administration(telegram_id in admin_ids, admin_role, admin_opd)
     if user.kind == BuyerKind.ASN:
         kinds.add(RoleKind.ASN)
     elif user.kind == BuyerKind.GENERAL:

@@ -51,6 +51,25 @@ async def test_configured_and_added_administrators(session):
     assert configured.kinds == added.kinds == {RoleKind.ADMIN}
 
 
+async def test_every_administration_role_as_resolve_roles_finds_it(session):
+    """Each kind of admin_accounts row gives the same role by both lookups."""
+    accounts = {
+        45: ("admin", None, {RoleKind.ADMIN}),
+        46: ("opd_operator", "Bappeda", {RoleKind.OPD_OPERATOR}),
+        47: ("inspectorate", None, {RoleKind.INSPECTORATE}),
+    }
+    for telegram_id, (role, opd, _kinds) in accounts.items():
+        session.add(User(telegram_id=telegram_id, first_name="Staf"))
+        session.add(AdminAccount(telegram_id=telegram_id, role=role, opd=opd))
+    await session.commit()
+    for telegram_id, (_role, opd, kinds) in accounts.items():
+        user, roles = await _account(session, telegram_id, first_name="Staf")
+        assert (roles.kinds, roles.opd) == (kinds, opd)
+        assert roles == await resolve_roles(
+            session, user, admin_ids=ADMINS, telegram_id=telegram_id
+        )
+
+
 async def test_the_profile_follows_telegram_and_a_blocked_user_is_reachable_again(session):
     session.add(User(telegram_id=44, first_name="Old", username="old", unreachable=True))
     await session.commit()
