@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,6 +49,9 @@ from views.i18n import get_i18n
 
 log = logging.getLogger(__name__)
 
+# How long a stop waits for the updates in hand (systemd's stop timeout is longer).
+SHUTDOWN_GRACE_SECONDS = 20.0
+
 
 class _Session(AiohttpSession):
     """aiogram's aiohttp session, minus a cost of ~2 ms of CPU on every Bot API call.
@@ -90,9 +94,18 @@ def create_bot(settings: Settings, *, token: str | None = None) -> Bot:
     )
 
 
+class SharedRedisStorage(RedisStorage):
+    """aiogram's RedisStorage on the dispatcher's Redis client, which it does not close: the
+    dispatcher closes it once the updates in hand have finished (aiogram closes the storage
+    first on shutdown, while they may still be releasing their lock)."""
+
+    async def close(self) -> None:
+        pass
+
+
 def create_storage(settings: Settings, db: Database, redis: Redis | None = None) -> BaseStorage:
     if redis is not None:
-        return RedisStorage(redis, key_builder=key_builder(settings))
+        return SharedRedisStorage(redis, key_builder=key_builder(settings))
     return SqlStorage(db)
 
 
@@ -160,6 +173,13 @@ def create_dispatcher(
         log.info("TukuLokal started as @%s", me.username)
 
     async def on_shutdown() -> None:
+        # Polling: aiogram stops taking updates but does not wait for those in hand; let them
+        # finish before their database and Redis go (webhook workers drain theirs first).
+        in_hand = [task for task in dp._handle_update_tasks if not task.done()]
+        if in_hand:
+            _, late = await asyncio.wait(in_hand, timeout=SHUTDOWN_GRACE_SECONDS)
+            if late:
+                log.warning("stopping with %d update(s) still in hand", len(late))
         scheduler = background.pop("scheduler", None)
         if scheduler is not None:
             await stop_scheduler(scheduler)

@@ -259,7 +259,14 @@ async def _create_orders(
                 .execution_options(synchronize_session=False)
             )
             if reserved.rowcount != 1:
-                raise ServiceError(Refusal.OUT_OF_STOCK, name=line.name, stock=line.stock)
+                # The cart's figure may be stale (another buyer took the last units a moment
+                # ago): tell what is left now.
+                left = (
+                    await session.exec(
+                        select(Product.stock).where(col(Product.id) == line.product_id)
+                    )
+                ).one_or_none()
+                raise ServiceError(Refusal.OUT_OF_STOCK, name=line.name, stock=max(left or 0, 0))
         order = Order(
             buyer_id=user.id,
             merchant_id=group.merchant_id,
