@@ -1,6 +1,8 @@
 """Shared fixtures: a migrated database on SQLite and on PostgreSQL.
 
-Every test that takes `db` runs once per backend. The schema is migrated once per backend and
+Every test that takes `db` runs once per backend, except in modules marked `one_database`
+(what they test is the conversation with Telegram, not SQL: they run on SQLite only; every
+module that tests queries, reports, locking or jobs keeps both). The schema is migrated once per backend and
 test session; each test starts from empty tables (plus the category list).
 PostgreSQL tests are skipped with a visible reason when no server answers, except under CI or
 with TUKULOKAL_REQUIRE_PG=1, where that is an error.
@@ -80,6 +82,21 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(_migrate(url))
     yield url
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules marked `one_database` run on SQLite only (see the module docstring)."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("one_database") is not None
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("db_url") == "postgres"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        keep = set(map(id, items)) - set(map(id, dropped))
+        items[:] = [item for item in items if id(item) in keep]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -3,6 +3,7 @@ alerts in plain text, old cards, command menus that follow roles and language.""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from models import Order, OrderItem, Product, User
@@ -10,6 +11,9 @@ from services import cart
 from tests import factories as f
 from tests.e2e.conftest import open_bot
 from tests.e2e.helpers import reload, shop_with_owner
+
+# What this module tests is the conversation with Telegram, not SQL: SQLite only.
+pytestmark = pytest.mark.one_database
 
 BUYER = 1001
 OWNERS = (2001, 2002, 2003, 2004, 2005, 2006)

@@ -3,10 +3,15 @@ role they hold, in their language, refreshed when a role or the language changes
 
 from __future__ import annotations
 
+import pytest
+
 from models import AdminAccount, BuyerKind, MerchantMember, User
 from tests import factories as f
 from tests.e2e.conftest import ADMIN_ID, open_bot
 from tests.e2e.helpers import shop_with_owner
+
+# What this module tests is the conversation with Telegram, not SQL: SQLite only.
+pytestmark = pytest.mark.one_database
 
 SHOPPING = ["🛍️ Catalog", "🔎 Search", "🛒 Cart", "📦 My orders", "❓ Help"]
 ADMIN_COMMANDS = {"admin", "laporan", "broadcast", "broadcasts", "kuota_atur", "bekukan"}

@@ -1,6 +1,11 @@
 """Indonesian by default, English on request (remembered), localized command menus."""
 
+import pytest
+
 from tests.e2e.conftest import open_bot
+
+# What this module tests is the conversation with Telegram, not SQL: SQLite only.
+pytestmark = pytest.mark.one_database
 
 
 async def test_command_menus_are_set_in_indonesian_and_english(app, tg):

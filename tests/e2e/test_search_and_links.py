@@ -1,5 +1,7 @@
 """Search as users type it; shop owners linking their account; FSM state in Redis."""
 
+import uuid
+
 import pytest
 import redis.asyncio as aioredis
 
@@ -101,23 +103,26 @@ async def test_shop_owner_links_by_sharing_the_catalog_phone(app, tg, session):
 
 
 @pytest.fixture
-async def redis_url():
-    url = "redis://127.0.0.1:6379/15"
+async def redis_settings():
+    """Redis with a key prefix of this test's own (other tests may use the server meanwhile)."""
+    url = "redis://127.0.0.1:6379/0"
     client = aioredis.from_url(url)
     try:
         await client.ping()
     except Exception as exc:
         pytest.skip(f"Redis not reachable: {exc!r}")
-    await client.flushdb()
-    yield url
-    await client.flushdb()
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    yield {"redis_url": url, "redis_prefix": prefix}
+    keys = [key async for key in client.scan_iter(f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
     await client.aclose()
 
 
 async def test_conversation_state_in_redis_survives_a_restart(
-    tg, settings, clock, session, redis_url
+    tg, settings, clock, session, redis_settings
 ):
-    app = BotApp(settings.model_copy(update={"redis_url": redis_url}), clock, tg)
+    app = BotApp(settings.model_copy(update=redis_settings), clock, tg)
     await app.start()
     try:
         await register_across_a_restart(app, tg, session)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -21,6 +22,9 @@ from sandbox.fakegram import FakeTelegram
 from tests import factories as f
 from tests.e2e.conftest import TOKEN, open_bot
 from tests.e2e.helpers import shop_with_owner
+
+# What this module tests is the conversation with Telegram, not SQL: SQLite only.
+pytestmark = pytest.mark.one_database
 
 HELP = "/bantuan"
 
