@@ -24,8 +24,9 @@ The fake Bot API (sandbox.fakegram) and the users run in one child process, each
 process of its own (a fresh one per backend and repeat: the echo bot, then the bot on SQLite,
 then on PostgreSQL), so the harness never takes CPU time from the bot and the bot's CPU time
 and RSS are its own. The real bot is unmodified: built by bot.factory.create_bot /
-create_dispatcher and fed by a driver (`--driver`; `polling` as `tukulokal run` does, with
-POLLING_OPTIONS; the drivers are in DRIVERS, a webhook one fits beside it). The databases are
+create_dispatcher and fed by a driver (`--driver`: `polling` as `tukulokal run` does, with
+POLLING_OPTIONS; `webhook` as a `tukulokal webhook` worker, the fake server posting updates to
+the bot's own web application; the echo bot the same way with aiogram's stock handler). The databases are
 filled once with 20,000 products of 300 merchants and 1,000 registered ASN, indexed for search
 and analysed. PostgreSQL: a private server started for the benchmark in a temporary directory
 (`initdb`, a free port), so that its CPU time is the bot's alone; `--pg-url` uses an existing
@@ -39,7 +40,7 @@ expected buttons; any of them fails the run.
 Run from the repository root (about 10 minutes): .venv/bin/python bench/throughput.py
   [--repeats 3] [--users 50] [--seconds 20] [--rush-users 1000] [--rush-seconds 20]
   [--rates 20,50,80] [--products 20000] [--merchants 300] [--skip-sqlite] [--skip-postgres]
-  [--skip-rush] [--driver polling] [--pg-url URL]
+  [--skip-rush] [--driver polling|webhook] [--pg-url URL]
 Exit status 0 only when every target is met.
 """
 
@@ -579,15 +580,17 @@ class ClosedLoopUser(SimulatedUser):
         listing = await self.act("catalog", lambda: user.send("/katalog"))
         if listing is None:
             return
-        category = self.button(listing, "c:") or f"c:{rng.randint(1, 7)}:0"
+        category = self.button(listing, "c:")
         self.expect("catalog", echo or category is not None)
+        category = category or f"c:{rng.randint(1, 7)}:0"
         page = await self.act("category", lambda: user.click_data(listing, category))
         if page is None:
             return
         forward = self.button(page, "c:", "▶") or f"c:{category.split(':')[1]}:1"
         page = await self.act("page", lambda: user.click_data(page, forward)) or page
-        product = self.button(page, "p:", "Rp") or f"p:{rng.randint(1, 20000)}:l"
+        product = self.button(page, "p:")
         self.expect("page", echo or product is not None)
+        product = product or f"p:{rng.randint(1, 20000)}:l"
         card = await self.act("product", lambda: user.click_data(page, product))
         if card is None:
             return
@@ -780,7 +783,8 @@ def _harness_process(conn: Any) -> None:
     async def main() -> None:
         from sandbox.fakegram import FakeTelegram
 
-        server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME)
+        # http webhooks: the worker is on 127.0.0.1, no TLS proxy in between here
+        server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME, allow_http_webhook=True)
         await server.start()
         loop = asyncio.get_running_loop()
         conn.send(server.base_url)
@@ -887,9 +891,56 @@ class PollingDriver:
         await asyncio.wait_for(self.task, 30)
 
 
-# How updates reach the bot. A webhook driver (the bot's web server, the fake server posting
-# updates to it) goes here once `tukulokal webhook` exists.
-DRIVERS: dict[str, type[PollingDriver]] = {"polling": PollingDriver}
+class WebhookDriver:
+    """A webhook worker as `tukulokal webhook` runs one: the bot's own aiohttp application
+    (bot.webhook: the secret checked, bounded concurrency, an answer once handled) on a free
+    port, registered with setWebhook; the fake server posts every update to it. The echo bot
+    behind aiogram's stock SimpleRequestHandler, registered the same way."""
+
+    name = "webhook"
+    secret = "bench-webhook-secret"
+
+    async def start(self, bot: Any, dp: Any, options: dict[str, Any]) -> None:
+        from aiohttp import web
+        from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+        from pydantic import SecretStr
+
+        from bot.webhook import webhook_app
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        settings = options.get("settings")
+        if settings is not None:  # the real bot: its own application registers the webhook
+            settings = settings.model_copy(update={
+                "webhook_url": url, "webhook_port": port, "webhook_register": True,
+                "webhook_secret": SecretStr(self.secret),
+            })  # fmt: skip
+            app = webhook_app(settings, dp["db"], bot, dp)
+        else:
+            app = web.Application()
+            SimpleRequestHandler(dp, bot, secret_token=self.secret).register(app, path="/hook")
+
+            async def register(bot: Any) -> None:
+                await bot.set_webhook(url + "/hook", secret_token=self.secret,
+                                      allowed_updates=dp.resolve_used_update_types())  # fmt: skip
+
+            dp.startup.register(register)
+            setup_application(app, dp, bot=bot)
+        self.runner = web.AppRunner(app, handle_signals=False)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+
+    async def stop(self, bot: Any, dp: Any) -> None:
+        await self.runner.cleanup()  # lets the updates in hand finish, then the shutdown
+
+
+# How updates reach the bot.
+DRIVERS: dict[str, type[PollingDriver] | type[WebhookDriver]] = {
+    "polling": PollingDriver,
+    "webhook": WebhookDriver,
+}
 
 
 class ErrorCounter(logging.Handler):
@@ -953,7 +1004,11 @@ def _bot_process(conn: Any, api_url: str, database_url: str | None, driver: str,
                                 telegram_api_url=api_url, redis_url=None)  # fmt: skip
             bot = create_bot(settings)
             dp = create_dispatcher(settings, Database(database_url))
-            options = POLLING_OPTIONS
+            options = (
+                {**POLLING_OPTIONS, "settings": settings}
+                if driver == "webhook"
+                else POLLING_OPTIONS
+            )
         errors = ErrorCounter()
         logging.getLogger().addHandler(errors)
         started = asyncio.Event()
