@@ -26,11 +26,12 @@ then on PostgreSQL), so the harness never takes CPU time from the bot and the bo
 and RSS are its own. The real bot is unmodified: built by bot.factory.create_bot /
 create_dispatcher and fed by a driver (`--driver`: `polling` as `tukulokal run` does, with
 POLLING_OPTIONS; `webhook` as a `tukulokal webhook` worker, the fake server posting updates to
-the bot's own web application; the echo bot the same way with aiogram's stock handler). The databases are
-filled once with 20,000 products of 300 merchants and 1,000 registered ASN, indexed for search
-and analysed. PostgreSQL: a private server started for the benchmark in a temporary directory
-(`initdb`, a free port), so that its CPU time is the bot's alone; `--pg-url` uses an existing
-server instead (a database `tukulokal_bench_throughput` is created and dropped there).
+the bot's own web application; the echo bot the same way with aiogram's stock handler). The
+databases are filled once with 20,000 products of 300 merchants and 1,000 registered ASN,
+indexed for search and analysed. PostgreSQL: a private server started for the benchmark in a
+temporary directory (`initdb`, a free port), so that its CPU time is the bot's alone;
+`--pg-url` uses an existing server instead (a database `tukulokal_bench_throughput` is created
+and dropped there).
 
 A reply is the message sent or edited after the action (for add-to-cart the callback answer,
 which comes last); an action without one within 5 s is lost. Each run also counts failed Bot
@@ -901,8 +902,8 @@ class WebhookDriver:
     secret = "bench-webhook-secret"
 
     async def start(self, bot: Any, dp: Any, options: dict[str, Any]) -> None:
-        from aiohttp import web
         from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+        from aiohttp import web
         from pydantic import SecretStr
 
         from bot.webhook import webhook_app

@@ -2,8 +2,8 @@
 
 Every test that takes `db` runs once per backend, except in modules marked `one_database`
 (what they test is the conversation with Telegram, not SQL: they run on SQLite only; every
-module that tests queries, reports, locking or jobs keeps both). The schema is migrated once per backend and
-test session; each test starts from empty tables (plus the category list).
+module that tests queries, reports, locking or jobs keeps both). The schema is migrated once
+per backend and test session; each test starts from empty tables (plus the category list).
 PostgreSQL tests are skipped with a visible reason when no server answers, except under CI or
 with TUKULOKAL_REQUIRE_PG=1, where that is an error.
 """
