@@ -870,8 +870,16 @@ async def _merchant_rows(
 async def _order_rows(
     session: AsyncSession, start: datetime, end: datetime, opd: str | None
 ) -> list[OrderRow]:
-    """Orders of the month: placed in it, or placed before and paid in it (two index ranges).
-    In the order they were placed."""
+    rows = (await session.exec(month_orders_query(start, end, opd))).all()
+    return [OrderRow(*row) for row in rows]
+
+
+def month_orders_query(
+    start: datetime, end: datetime, opd: str | None
+) -> Select[*tuple[Any, ...]]:
+    """Orders of the month, as the workbook's order sheet lists them (the columns of
+    `OrderRow`): placed in it, or placed before and paid in it (two index ranges). In the order
+    they were placed."""
     columns = (
         _select(
             col(Order.id).label("id"),
@@ -902,12 +910,7 @@ async def _order_rows(
             *scope,
         ),
     ).subquery("month_orders")
-    rows = (
-        await session.exec(
-            _select(*month_orders.c).order_by(month_orders.c.created_at, month_orders.c.id)
-        )
-    ).all()
-    return [OrderRow(*row) for row in rows]
+    return _select(*month_orders.c).order_by(month_orders.c.created_at, month_orders.c.id)
 
 
 async def _adjustment_rows(
