@@ -123,12 +123,23 @@ _ORDER_COLUMNS = "status, paid_at, total, counts_for_quota, buyer_nip, merchant_
 _LINE_COLUMNS = "order_id, product_id, price, quantity"
 
 
+def _moved(dialect: str) -> str:
+    """SQL: whether an update of an order changes what it adds to the rollups (most steps do
+    not: accepted, ready, shipped, completed leave them as they were)."""
+    differs = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
+    paid_old, paid_new = f"({_paid('OLD')})", f"({_paid('NEW')})"
+    fields = " OR ".join(
+        f"OLD.{c} {differs} NEW.{c}"
+        for c in ("paid_at", "total", "counts_for_quota", "buyer_nip", "merchant_id")
+    )
+    return f"{paid_old} {differs} {paid_new} OR ({paid_new} AND ({fields}))"
+
+
 def _sqlite_triggers() -> list[str]:
-    def trigger(name: str, event: str, table: str, body: list[str]) -> str:
+    def trigger(name: str, event: str, table: str, body: list[str], when: str = "") -> str:
         statements = "".join(f"{s};\n" for s in body)
-        return (
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW\nBEGIN\n{statements}END"
-        )
+        head = f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when}"
+        return f"{head}\nBEGIN\n{statements}END"
 
     d = "sqlite"
     return [
@@ -138,6 +149,7 @@ def _sqlite_triggers() -> list[str]:
             f"UPDATE OF {_ORDER_COLUMNS}",
             "orders",
             _remove_order(d, "OLD") + _add_order(d, "NEW"),
+            f" WHEN {_moved(d)}",
         ),
         trigger("rollup_orders_delete", "DELETE", "orders", _remove_order(d, "OLD")),
         trigger("rollup_lines_insert", "INSERT", "order_items", [_add_line(d, "NEW")]),
@@ -168,9 +180,10 @@ $$"""
     d = "postgresql"
     return [
         function("rollup_orders", _remove_order(d, "OLD"), _add_order(d, "NEW")),
-        f"""CREATE TRIGGER rollup_orders
-            AFTER INSERT OR UPDATE OF {_ORDER_COLUMNS} OR DELETE ON orders
+        """CREATE TRIGGER rollup_orders AFTER INSERT OR DELETE ON orders
             FOR EACH ROW EXECUTE FUNCTION rollup_orders()""",
+        f"""CREATE TRIGGER rollup_orders_update AFTER UPDATE OF {_ORDER_COLUMNS} ON orders
+            FOR EACH ROW WHEN ({_moved(d)}) EXECUTE FUNCTION rollup_orders()""",
         function("rollup_lines", [_remove_line(d, "OLD")], [_add_line(d, "NEW")]),
         f"""CREATE TRIGGER rollup_lines
             AFTER INSERT OR UPDATE OF {_LINE_COLUMNS} OR DELETE ON order_items
@@ -192,6 +205,7 @@ def drop_triggers(dialect: str) -> list[str]:
         ]
     return [
         "DROP TRIGGER IF EXISTS rollup_orders ON orders",
+        "DROP TRIGGER IF EXISTS rollup_orders_update ON orders",
         "DROP TRIGGER IF EXISTS rollup_lines ON order_items",
         "DROP FUNCTION IF EXISTS rollup_orders()",
         "DROP FUNCTION IF EXISTS rollup_lines()",
