@@ -547,3 +547,41 @@ class FlagReview(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=500)
     reviewed_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     reviewed_at: datetime = Field(default_factory=utcnow)
+
+
+# --- monthly rollups (models/rollups.py keeps them up to date) ---------------------------------
+
+
+class QuotaSpendMonth(SQLModel, table=True):
+    """Counted spend of an ASN (NIP) in a month: the orders that count toward the minimum,
+    paid in it. Kept by database triggers in the transaction that moves the order."""
+
+    __tablename__ = "quota_spend_months"
+
+    month: date = Field(primary_key=True)
+    nip: str = Field(primary_key=True, max_length=18)
+    spent: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ShopSalesMonth(SQLModel, table=True):
+    """A shop's paid orders in a month (every buyer): how many and their total."""
+
+    __tablename__ = "shop_sales_months"
+
+    month: date = Field(primary_key=True)
+    merchant_id: int = Field(primary_key=True)
+    orders: int
+    sales: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ProductSalesMonth(SQLModel, table=True):
+    """The lines of a month's paid orders per product (0: lines without a product any more):
+    how many and their amount (price × quantity). Categories are joined when read, so a
+    product moved to another category moves its sales with it, as the orders themselves do."""
+
+    __tablename__ = "product_sales_months"
+
+    month: date = Field(primary_key=True)
+    product_id: int = Field(primary_key=True)
+    lines: int
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -21,7 +21,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Exists, Subquery, and_, case, delete, exists, insert, literal
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Exists,
+    Subquery,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    insert,
+    literal,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import col, func, select
@@ -35,11 +48,13 @@ from models import (
     Order,
     QuotaExemption,
     QuotaRule,
+    QuotaSpendMonth,
     RosterEntry,
     User,
 )
 from models.db import select_columns, write_transaction
 from models.enums import PAID_STATUSES
+from models.rollups import rollup_bounds, rollups_serve
 from services.admins import audit
 from services.errors import NotFound, Refusal, ServiceError
 from services.golongan import QUOTA_CLASSES
@@ -101,6 +116,45 @@ def paid_spend(start: datetime, end: datetime) -> Subquery:
     )
 
 
+def counted_spend(month: date, start: datetime, end: datetime, *, rollup: bool) -> Subquery:
+    """Counted spend per NIP of the orders paid in [start, end), as they are now.
+
+    With `rollup` (the caller's time zone is the rollups', `models.rollups.rollups_serve`) and
+    `start` the month's first instant, it is read from the month's rollup; an `end` other than
+    the month's (a deadline day before its last, or one moved into the next month) is
+    corrected with the orders paid between the two, a range of days. Otherwise from the
+    orders (`paid_spend`)."""
+    first = month_start(month)
+    month_first, month_end = rollup_bounds(first)
+    if not rollup or start != month_first:
+        return paid_spend(start, end)
+    recorded = select_columns(
+        col(QuotaSpendMonth.nip).label("nip"), col(QuotaSpendMonth.spent).label("spent")
+    ).where(col(QuotaSpendMonth.month) == first)
+    if end == month_end:
+        return recorded.subquery("spend")
+    low, high, sign = (end, month_end, -1) if end < month_end else (month_end, end, 1)
+    between = (
+        select_columns(
+            col(Order.buyer_nip).label("nip"), (sign * func.sum(Order.total)).label("spent")
+        )
+        .where(
+            col(Order.counts_for_quota).is_(True),
+            col(Order.status).in_(list(PAID_STATUSES)),
+            col(Order.paid_at) >= low,
+            col(Order.paid_at) < high,
+            col(Order.buyer_nip).is_not(None),
+        )
+        .group_by(col(Order.buyer_nip))
+    )
+    parts = union_all(recorded, between).subquery("parts")
+    return (
+        select(parts.c.nip.label("nip"), cast(func.sum(parts.c.spent), BigInteger).label("spent"))
+        .group_by(parts.c.nip)
+        .subquery("spend")
+    )
+
+
 def _registered(nip_column: Mapped[str]) -> Exists:
     return exists().where(col(User.nip) == nip_column, col(User.kind) == BuyerKind.ASN)
 
@@ -114,17 +168,19 @@ def live_asn_query(
     end: datetime,
     share: int,
     opd: str | None = None,
+    rollup: bool = False,
 ) -> Select:
     """Each active ASN of the roster with the month's minimum, counted spend and status.
 
     Counted spend: orders paid in [start, end) and approved outside purchases dated in the
-    month, these up to `share` percent of the minimum.
+    month, these up to `share` percent of the minimum. `rollup`: the orders' part may be read
+    from the monthly rollup (`counted_spend`).
 
     Columns: nip, name, opd, quota_class, golongan, minimum, spent, exempt, compliant,
     registered (the last three as booleans).
     """
     first = month_start(month)
-    spend = paid_spend(start, end)
+    spend = counted_spend(first, start, end, rollup=rollup)
     outside = outside_spend(first)
     minimum = case(minimums, value=col(RosterEntry.quota_class), else_=default)
     spent = func.coalesce(spend.c.spent, 0) + capped_outside(
@@ -212,6 +268,7 @@ async def asn_query(
         end=end,
         share=share,
         opd=opd,
+        rollup=rollups_serve(policy.tz, month),
     )
     return query, None
 
@@ -601,7 +658,13 @@ async def close_month(
     minimums = await minimums_in(session, month, default=policy.default_minimum)
     share = await outside_share_for(session, month, default=policy.outside_share)
     figures = live_asn_query(
-        month, minimums, default=policy.default_minimum, start=start, end=cutoff, share=share
+        month,
+        minimums,
+        default=policy.default_minimum,
+        start=start,
+        end=cutoff,
+        share=share,
+        rollup=rollups_serve(policy.tz, month),
     ).subquery("figures")
     try:
         async with write_transaction(session):
@@ -753,7 +816,13 @@ async def behind_minimum(
     minimums = await minimums_in(session, month, default=policy.default_minimum)
     share = await outside_share_for(session, month, default=policy.outside_share)
     figures = live_asn_query(
-        month, minimums, default=policy.default_minimum, start=start, end=end, share=share
+        month,
+        minimums,
+        default=policy.default_minimum,
+        start=start,
+        end=end,
+        share=share,
+        rollup=rollups_serve(policy.tz, month),
     ).subquery("figures")
     rows = (
         await session.exec(

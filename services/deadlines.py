@@ -36,6 +36,7 @@ from sqlmodel.sql.expression import Select
 
 from models import AppSetting, BuyerKind, MonthClosing, Order, ReminderLog, RosterEntry, User
 from models.db import begin_write, is_sqlite, select_columns
+from models.rollups import rollups_serve
 from models.tables import table_of
 from services.compliance import live_asn_query, minimums_in
 from services.quota import (
@@ -136,7 +137,13 @@ def _not_reminded(
     """Registered, reachable, non-exempt ASN below the minimum without this slot's reminder."""
     start, end = month_bounds(slot.month, quota.tz)
     query = live_asn_query(
-        slot.month, minimums, default=quota.default_minimum, start=start, end=end, share=share
+        slot.month,
+        minimums,
+        default=quota.default_minimum,
+        start=start,
+        end=end,
+        share=share,
+        rollup=rollups_serve(quota.tz, slot.month),
     )
     if nips is not None:
         query = query.where(col(RosterEntry.nip).in_(list(nips)))

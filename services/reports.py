@@ -14,6 +14,7 @@ Refusal codes: forbidden (Forbidden), month_in_future.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -35,13 +36,16 @@ from models import (
     OrderStatus,
     OutsidePurchase,
     Product,
+    ProductSalesMonth,
     RosterEntry,
+    ShopSalesMonth,
     User,
 )
 from models.db import drop_temporary, materialize
 from models.enums import PAID_STATUSES
+from models.rollups import rollups_serve
 from services.admins import Role
-from services.compliance import asn_query, current_month, paid_spend
+from services.compliance import asn_query, counted_spend, current_month
 from services.errors import Forbidden, Refusal, ServiceError
 from services.quota import (
     APPROVED,
@@ -358,7 +362,7 @@ async def _adjustment(
     day = await deadline_day_for(session, month, default=policy.deadline_day)
     cutoff = closing_cutoff(month, day, policy.tz, await deadline_credit(session, month))
     share = await outside_share_for(session, month, default=policy.outside_share)
-    live, outside, now_spent = _live_spend(month, start, end, share)
+    live, outside, now_spent = _live_spend(month, start, end, share, policy)
     scope = [col(MonthResult.opd) == opd] if opd is not None else []
     asn, net, changed = (
         await session.exec(
@@ -430,10 +434,10 @@ async def _adjustment(
 
 
 def _live_spend(
-    month: date, start: datetime, end: datetime, share: int
+    month: date, start: datetime, end: datetime, share: int, policy: QuotaPolicy
 ) -> tuple[Subquery, Subquery, ColumnElement]:
     """A closed month's counted spend per NIP as it is now, against its recorded minimum."""
-    live = paid_spend(start, end)
+    live = counted_spend(month, start, end, rollup=rollups_serve(policy.tz, month))
     outside = outside_spend(month)
     now_spent = func.coalesce(live.c.spent, 0) + capped_outside(
         func.coalesce(outside.c.outside, 0), col(MonthResult.minimum), share
@@ -504,9 +508,9 @@ async def build_report(
     opds.sort(key=lambda o: (o.pct is None, o.pct or 0.0, o.opd))
 
     start, end = month_bounds(month, policy.tz)
-    paid = _paid_in(start, end, opd)
-    sales = await _sales(session, paid)
-    categories = await _category_spend(session, paid)
+    # The city's money figures from the monthly rollups, an OPD's from the orders.
+    rollup = opd is None and rollups_serve(policy.tz, month)
+    sales, categories = await _money_figures(session, month, _paid_in(start, end, opd), rollup)
 
     previous = next_month(month, -1)
     prev_query, _prev_closing = await asn_query(session, previous, policy=policy, opd=opd)
@@ -536,7 +540,7 @@ async def build_report(
     )
     if monthly_cap > 0 and opd is None:
         report.monthly_cap = monthly_cap
-        report.capped_shops = await _capped_shops(session, start, end, monthly_cap)
+        report.capped_shops = await _capped_shops(session, month, start, end, monthly_cap, rollup)
     if red_flag_policy is not None and role.sees_city:
         report.red_flags = await red_flags(
             session,
@@ -554,9 +558,12 @@ async def build_report(
 
 
 async def _capped_shops(
-    session: AsyncSession, start: datetime, end: datetime, cap: int
+    session: AsyncSession, month: date, start: datetime, end: datetime, cap: int, rollup: bool
 ) -> list[CappedShop]:
-    """Shops whose paid sales in [start, end) reached `cap`, highest first."""
+    """Shops whose paid sales in [start, end), the month, reached `cap`, highest first (from
+    the shops' monthly rollup with `rollup`)."""
+    if rollup:
+        return await _rollup_capped_shops(session, month, cap)
     total = func.sum(Order.total)
     rows = await session.exec(
         _select(Merchant.code, Merchant.name, total)
@@ -567,6 +574,71 @@ async def _capped_shops(
         .order_by(total.desc(), col(Merchant.code))
     )
     return [CappedShop(code, name, int(sales)) for code, name, sales in rows.all()]
+
+
+async def _rollup_capped_shops(session: AsyncSession, month: date, cap: int) -> list[CappedShop]:
+    """`_capped_shops` of a whole month, from the shops' monthly rollup."""
+    rows = await session.exec(
+        select(Merchant.code, Merchant.name, ShopSalesMonth.sales)
+        .join(Merchant, col(Merchant.id) == col(ShopSalesMonth.merchant_id))
+        .where(
+            col(ShopSalesMonth.month) == month,
+            col(ShopSalesMonth.orders) > 0,
+            col(ShopSalesMonth.sales) >= cap,
+        )
+        .order_by(col(ShopSalesMonth.sales).desc(), col(Merchant.code))
+    )
+    return [CappedShop(code, name, int(sales)) for code, name, sales in rows.all()]
+
+
+async def _money_figures(
+    session: AsyncSession, month: date, paid: list[ColumnElement], rollup: bool
+) -> tuple[_Sales, list[CategorySpend]]:
+    """Paid sales and spend per category in the month: from the monthly rollups (`rollup`:
+    the whole city, in the rollups' time zone) or from the orders (`paid`)."""
+    if not rollup:
+        return await _sales(session, paid), await _category_spend(session, paid)
+    sold = [col(ShopSalesMonth.month) == month, col(ShopSalesMonth.orders) > 0]
+    total_paid, with_sales = (
+        await session.exec(
+            select(func.coalesce(func.sum(ShopSalesMonth.sales), 0), func.count()).where(*sold)
+        )
+    ).one()
+    without_sales = (
+        await session.exec(
+            select(func.count())
+            .select_from(Merchant)
+            .where(
+                col(Merchant.status) == MerchantStatus.ACTIVE,
+                ~exists().where(col(ShopSalesMonth.merchant_id) == col(Merchant.id), *sold),
+            )
+        )
+    ).one()
+    sales = _Sales(int(total_paid), int(with_sales), int(without_sales))
+    rows = (
+        await session.exec(
+            _select(
+                Category.slug,
+                Category.name_id,
+                Category.name_en,
+                Category.emoji,
+                func.sum(ProductSalesMonth.amount),
+            )
+            .select_from(ProductSalesMonth)
+            .outerjoin(Product, col(Product.id) == col(ProductSalesMonth.product_id))
+            .outerjoin(Category, col(Category.id) == col(Product.category_id))
+            .where(col(ProductSalesMonth.month) == month)
+            .group_by(
+                col(Category.id),
+                col(Category.slug),
+                col(Category.name_id),
+                col(Category.name_en),
+                col(Category.emoji),
+            )
+            .having(func.sum(ProductSalesMonth.lines) > 0)
+        )
+    ).all()
+    return sales, _by_amount(rows)
 
 
 @dataclass(frozen=True)
@@ -648,6 +720,11 @@ async def _category_spend(session: AsyncSession, paid: list[ColumnElement]) -> l
             )
         )
     ).all()
+    return _by_amount(rows)
+
+
+def _by_amount(rows: Sequence[Any]) -> list[CategorySpend]:
+    """Rows (slug, name_id, name_en, emoji, amount) as spend per category, largest first."""
     return sorted(
         (
             CategorySpend(slug, name_id or "", name_en or "", emoji or "", int(amount or 0))
@@ -793,8 +870,16 @@ async def _merchant_rows(
 async def _order_rows(
     session: AsyncSession, start: datetime, end: datetime, opd: str | None
 ) -> list[OrderRow]:
-    """Orders of the month: placed in it, or placed before and paid in it (two index ranges).
-    In the order they were placed."""
+    rows = (await session.exec(month_orders_query(start, end, opd))).all()
+    return [OrderRow(*row) for row in rows]
+
+
+def month_orders_query(
+    start: datetime, end: datetime, opd: str | None
+) -> Select[*tuple[Any, ...]]:
+    """Orders of the month, as the workbook's order sheet lists them (the columns of
+    `OrderRow`): placed in it, or placed before and paid in it (two index ranges). In the order
+    they were placed."""
     columns = (
         _select(
             col(Order.id).label("id"),
@@ -825,12 +910,7 @@ async def _order_rows(
             *scope,
         ),
     ).subquery("month_orders")
-    rows = (
-        await session.exec(
-            _select(*month_orders.c).order_by(month_orders.c.created_at, month_orders.c.id)
-        )
-    ).all()
-    return [OrderRow(*row) for row in rows]
+    return _select(*month_orders.c).order_by(month_orders.c.created_at, month_orders.c.id)
 
 
 async def _adjustment_rows(
@@ -842,7 +922,7 @@ async def _adjustment_rows(
     for adjustment in report.adjustments:
         start, end = month_bounds(adjustment.month, policy.tz)
         share = await outside_share_for(session, adjustment.month, default=policy.outside_share)
-        live, outside, now_spent = _live_spend(adjustment.month, start, end, share)
+        live, outside, now_spent = _live_spend(adjustment.month, start, end, share, policy)
         rows = (
             await session.exec(
                 _select(
