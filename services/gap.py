@@ -7,11 +7,14 @@ median of this month's paid sales of the open shops, in the ASN's own kecamatan 
 then the fair order of services.fairness (lower sales band, rotated by the day). From each shop
 the line (product × quantity) closest to an even share of what is still missing is taken; the
 last line is the cheapest one that closes the rest. The lines sum to at least the remainder
-whenever the catalog allows it (`closes`).
+whenever the catalog allows it (`closes`). Each line is one tap into the cart, and all of them
+together one tap (`add_lines`), so that closing the gap costs the same few taps however many
+shops share it.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -21,6 +24,7 @@ from models import CartItem, Merchant, Product, RosterEntry, User
 from models.db import select_columns
 from services.cart import cart_count, set_quantity
 from services.catalog import visible_product_clause
+from services.errors import ServiceError
 from services.fairness import Standing, rotate_ties, rotation_offset
 from services.text import normalize_key
 
@@ -62,6 +66,13 @@ class GapProposal:
     @property
     def shops(self) -> int:
         return len({line.merchant_id for line in self.lines})
+
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of the lines (products and quantities): a button meant for one
+        proposal never puts another one in the cart."""
+        lines = ";".join(f"{line.product_id}x{line.quantity}" for line in self.lines)
+        return f"{zlib.crc32(lines.encode()):08x}"
 
 
 @dataclass(frozen=True)
@@ -201,6 +212,18 @@ async def add_line(session: AsyncSession, user: User, product_id: int, quantity:
     if held >= quantity:
         return held
     return await set_quantity(session, user, product_id, quantity)
+
+
+async def add_lines(session: AsyncSession, user: User, proposal: GapProposal) -> list[GapLine]:
+    """Put every line of the proposal in the cart (as `add_line`); returns the lines that could
+    not be put there (gone or sold out since), the others stay in the cart."""
+    missed = []
+    for line in proposal.lines:
+        try:
+            await add_line(session, user, line.product_id, line.quantity)
+        except ServiceError:
+            missed.append(line)
+    return missed
 
 
 async def cart_quantities(

@@ -53,11 +53,13 @@ class CartCb(CallbackData, prefix="k"):
 
 
 class GapCb(CallbackData, prefix="gq"):
-    """ "Close my gap": show the proposal (new message), or put one of its lines in the cart."""
+    """ "Close my gap": show the proposal (new message), put one of its lines in the cart, or
+    all of them (`h`: the digest of the proposal shown)."""
 
-    action: str  # show, add
+    action: str  # show, add, all
     id: Id = 0  # the product
     n: Id = 0  # its quantity
+    h: str = ""
 
 
 class NearCb(CallbackData, prefix="nb"):
