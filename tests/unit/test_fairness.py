@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.fairness import FairnessPolicy, Listed, Standing, fair_order, rotate_ties
-from services.gap import _Offer, propose
+from services.gap import GapLine, GapProposal, _Offer, add_lines, cart_quantities, propose
+from tests import factories as f
 
 DAY = date(2026, 11, 27)
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -91,3 +92,34 @@ def test_settings_turn_into_the_policies():
     assert (policy.red_flags.odd_from, policy.red_flags.odd_to) == (22, 6)
     with pytest.raises(ValueError):
         Settings(_env_file=None, red_flag_odd_hours="25-3")
+
+
+async def test_put_all_in_the_cart_adds_what_is_still_there(session):
+    asn = await f.asn_user(session, 7501)
+    shop = await f.merchant(session, code="G1")
+    other = await f.merchant(session, code="G2", phone="+628130099")
+    kopi = await f.product(session, shop, name="Kopi", price=100_000, stock=10)
+    batik = await f.product(session, other, name="Batik", price=150_000, stock=5)
+    gone = await f.product(session, other, name="Tas", price=90_000, stock=1)
+    shown = propose(
+        [offer(kopi.id, shop.id, 100_000), offer(batik.id, other.id, 150_000)],
+        500_000,
+        standing({}),
+        None,
+    )
+    sold_out = GapProposal(
+        500_000,
+        [*shown.lines, GapLine(gone.id, "Tas", None, 90_000, "pcs", 1, other.id, "S", "Sukun")],
+    )
+    gone.stock = 0
+    session.add(gone)
+    await session.commit()
+
+    missed = await add_lines(session, asn, sold_out)
+    assert [line.product_id for line in missed] == [gone.id]
+    held = await cart_quantities(session, asn, [kopi.id, batik.id, gone.id])
+    assert held == {line.product_id: line.quantity for line in shown.lines}
+    # Tapping again adds nothing more, and a different proposal has a different digest.
+    assert await add_lines(session, asn, shown) == []
+    assert await cart_quantities(session, asn, [kopi.id, batik.id]) == held
+    assert shown.digest != sold_out.digest
