@@ -1,15 +1,16 @@
 """ "Close my gap": a few products whose prices together close what remains of an ASN's minimum.
 
 The proposal takes products that buyers can see and that are in stock, one per shop, from at
-least two shops (more when the remainder is large), each with a quantity the stock allows. Shops
-are preferred in this order: not at the monthly cap (capped shops are never proposed), below the
-median of this month's paid sales of the open shops, in the ASN's own kecamatan (the roster's),
-then the fair order of services.fairness (lower sales band, rotated by the day). From each shop
-the line (product × quantity) closest to an even share of what is still missing is taken; the
-last line is the cheapest one that closes the rest. The lines sum to at least the remainder
-whenever the catalog allows it (`closes`). Each line is one tap into the cart, and all of them
-together one tap (`add_lines`), so that closing the gap costs the same few taps however many
-shops share it.
+least two shops (more when the remainder is large), each with a quantity the stock allows;
+only a remainder too small to leave anything to a second shop (less than any product) is
+closed by one line, from the first shop in the order below that can. Shops are preferred in
+this order: not at the monthly cap (capped shops are never proposed), below the median of this
+month's paid sales of the open shops, in the ASN's own kecamatan (the roster's), then the fair
+order of services.fairness (lower sales band, rotated by the day). From each shop the line
+(product × quantity) closest to an even share of what is still missing is taken; the last line
+is the cheapest one that closes the rest. The lines sum to at least the remainder whenever the
+catalog allows it (`closes`). Each line is one tap into the cart, and all of them together one
+tap (`add_lines`), so that closing the gap costs the same few taps however many shops share it.
 """
 
 from __future__ import annotations
@@ -152,10 +153,11 @@ def propose(
     for offer in offers:
         by_shop.setdefault(offer.merchant_id, []).append(offer)
     shops = list(by_shop)
+    median = standing.median_sales(shops)  # once: per shop it made a proposal O(shops²)
     ordered = rotate_ties(
         shops,
         key=lambda m: (
-            not standing.below_median(m, shops),
+            not standing.below(m, median),
             not (kecamatan and normalize_key(by_shop[m][0].kecamatan) == normalize_key(kecamatan)),
             standing.band(m),
         ),
@@ -165,15 +167,21 @@ def propose(
     aim = max(2, min(AIM_LINES, len(ordered), MAX_LINES))
     lines: list[GapLine] = []
     missing = remaining
-    # First pass: lines that leave something to the next shop, closing only from the second
-    # line on; second pass: any shop not used yet may close what is left.
-    for second_pass in (False, True):
+    # "split": lines that leave something to the next shop, closing only from the second line
+    # on; "close": any shop not used yet may close what is left; "alone": nothing could be
+    # split (what remains is less than any line leaving some to a second shop): the first
+    # shop that can closes it alone.
+    for stage in ("split", "close", "alone"):
+        if stage == "alone" and lines:
+            break
         for merchant_id in ordered:
             if missing <= 0 or len(lines) >= MAX_LINES:
                 break
             if any(line.merchant_id == merchant_id for line in lines):
                 continue
-            closing = bool(lines) and (second_pass or aim - len(lines) <= 1)
+            closing = stage == "alone" or (
+                bool(lines) and (stage == "close" or aim - len(lines) <= 1)
+            )
             target = missing if closing else max(1, missing // max(1, aim - len(lines)))
             best = _best_line(by_shop[merchant_id], target, missing, closing)
             if best is None:

@@ -75,6 +75,15 @@ def test_a_proposal_closes_the_gap_from_two_shops_at_least():
     assert proposal.shops == 2 and proposal.total == 20_000
 
 
+def test_a_remainder_below_every_price_is_closed_by_one_line():
+    # Nothing can be left to a second shop: the first shop in the order closes it alone
+    # (before, the proposal was empty exactly when the ASN was nearly there).
+    offers = [offer(1, 1, 30_000), offer(2, 2, 20_000), offer(3, 3, 25_000)]
+    proposal = propose(offers, 15_000, standing({1: 90_000, 3: 50_000}), None)
+    assert proposal.closes
+    assert [(line.merchant_id, line.quantity) for line in proposal.lines] == [(2, 1)]
+
+
 def test_a_proposal_prefers_shops_below_the_median_and_nearby():
     offers = [offer(1, 1, 100_000), offer(2, 2, 100_000), offer(3, 3, 100_000, kecamatan="Klojen")]
     proposal = propose(offers, 200_000, standing({1: 5_000_000}), "klojen")
