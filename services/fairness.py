@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,12 @@ class Standing:
     def total(self) -> int:
         return sum(self.sales.values())
 
+    @cached_property
+    def _counted(self) -> int:
+        """All shops' orders (or rupiah) this month: summed once, not once per product."""
+        counts = self.orders if self.orders is not None else self.sales
+        return sum(counts.values())
+
     def is_capped(self, merchant_id: int) -> bool:
         cap = self.policy.monthly_cap
         return cap > 0 and self.sales.get(merchant_id, 0) >= cap
@@ -89,7 +96,7 @@ class Standing:
         shops = max(self.open_shops, len(counts), 1)
         # Compare sold / total with 1 / shops without fractions.
         ratio_x2 = 2 * sold * shops
-        total = sum(counts.values())
+        total = self._counted
         if ratio_x2 < total:
             return 1
         if ratio_x2 < 2 * total:
@@ -108,14 +115,20 @@ class Standing:
     def below_median(self, merchant_id: int, merchant_ids: Iterable[int]) -> bool:
         """Whether the shop sold nothing yet this month, or less than the median of
         `merchant_ids`."""
-        if self.sales.get(merchant_id, 0) == 0:
-            return True
+        return self.below(merchant_id, self.median_sales(merchant_ids))
+
+    def median_sales(self, merchant_ids: Iterable[int]) -> float | None:
+        """The median of this month's paid sales of `merchant_ids` (None: no shop)."""
         values = sorted(self.sales.get(m, 0) for m in merchant_ids)
         if not values:
-            return False
+            return None
         middle = len(values) // 2
-        median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
-        return self.sales.get(merchant_id, 0) < median
+        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+    def below(self, merchant_id: int, median: float | None) -> bool:
+        """`below_median` against a median computed once (`median_sales`) for many shops."""
+        sold = self.sales.get(merchant_id, 0)
+        return sold == 0 or (median is not None and sold < median)
 
     def cap_left(self, merchant_id: int) -> int | None:
         """Rupiah of sales left before the cap this month (0 when reached), None without a cap."""

@@ -1,17 +1,21 @@
 """ "Close my gap": a few products whose prices together close what remains of an ASN's minimum.
 
 The proposal takes products that buyers can see and that are in stock, one per shop, from at
-least two shops (more when the remainder is large), each with a quantity the stock allows. Shops
-are preferred in this order: not at the monthly cap (capped shops are never proposed), below the
-median of this month's paid sales of the open shops, in the ASN's own kecamatan (the roster's),
-then the fair order of services.fairness (lower sales band, rotated by the day). From each shop
-the line (product × quantity) closest to an even share of what is still missing is taken; the
-last line is the cheapest one that closes the rest. The lines sum to at least the remainder
-whenever the catalog allows it (`closes`).
+least two shops (more when the remainder is large), each with a quantity the stock allows;
+only a remainder too small to leave anything to a second shop (less than any product) is
+closed by one line, from the first shop in the order below that can. Shops are preferred in
+this order: not at the monthly cap (capped shops are never proposed), below the median of this
+month's paid sales of the open shops, in the ASN's own kecamatan (the roster's), then the fair
+order of services.fairness (lower sales band, rotated by the day). From each shop the line
+(product × quantity) closest to an even share of what is still missing is taken; the last line
+is the cheapest one that closes the rest. The lines sum to at least the remainder whenever the
+catalog allows it (`closes`). Each line is one tap into the cart, and all of them together one
+tap (`add_lines`), so that closing the gap costs the same few taps however many shops share it.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -21,6 +25,7 @@ from models import CartItem, Merchant, Product, RosterEntry, User
 from models.db import select_columns
 from services.cart import cart_count, set_quantity
 from services.catalog import visible_product_clause
+from services.errors import ServiceError
 from services.fairness import Standing, rotate_ties, rotation_offset
 from services.text import normalize_key
 
@@ -62,6 +67,13 @@ class GapProposal:
     @property
     def shops(self) -> int:
         return len({line.merchant_id for line in self.lines})
+
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of the lines (products and quantities): a button meant for one
+        proposal never puts another one in the cart."""
+        lines = ";".join(f"{line.product_id}x{line.quantity}" for line in self.lines)
+        return f"{zlib.crc32(lines.encode()):08x}"
 
 
 @dataclass(frozen=True)
@@ -141,10 +153,11 @@ def propose(
     for offer in offers:
         by_shop.setdefault(offer.merchant_id, []).append(offer)
     shops = list(by_shop)
+    median = standing.median_sales(shops)  # once: per shop it made a proposal O(shops²)
     ordered = rotate_ties(
         shops,
         key=lambda m: (
-            not standing.below_median(m, shops),
+            not standing.below(m, median),
             not (kecamatan and normalize_key(by_shop[m][0].kecamatan) == normalize_key(kecamatan)),
             standing.band(m),
         ),
@@ -154,15 +167,21 @@ def propose(
     aim = max(2, min(AIM_LINES, len(ordered), MAX_LINES))
     lines: list[GapLine] = []
     missing = remaining
-    # First pass: lines that leave something to the next shop, closing only from the second
-    # line on; second pass: any shop not used yet may close what is left.
-    for second_pass in (False, True):
+    # "split": lines that leave something to the next shop, closing only from the second line
+    # on; "close": any shop not used yet may close what is left; "alone": nothing could be
+    # split (what remains is less than any line leaving some to a second shop): the first
+    # shop that can closes it alone.
+    for stage in ("split", "close", "alone"):
+        if stage == "alone" and lines:
+            break
         for merchant_id in ordered:
             if missing <= 0 or len(lines) >= MAX_LINES:
                 break
             if any(line.merchant_id == merchant_id for line in lines):
                 continue
-            closing = bool(lines) and (second_pass or aim - len(lines) <= 1)
+            closing = stage == "alone" or (
+                bool(lines) and (stage == "close" or aim - len(lines) <= 1)
+            )
             target = missing if closing else max(1, missing // max(1, aim - len(lines)))
             best = _best_line(by_shop[merchant_id], target, missing, closing)
             if best is None:
@@ -201,6 +220,18 @@ async def add_line(session: AsyncSession, user: User, product_id: int, quantity:
     if held >= quantity:
         return held
     return await set_quantity(session, user, product_id, quantity)
+
+
+async def add_lines(session: AsyncSession, user: User, proposal: GapProposal) -> list[GapLine]:
+    """Put every line of the proposal in the cart (as `add_line`); returns the lines that could
+    not be put there (gone or sold out since), the others stay in the cart."""
+    missed = []
+    for line in proposal.lines:
+        try:
+            await add_line(session, user, line.product_id, line.quantity)
+        except ServiceError:
+            missed.append(line)
+    return missed
 
 
 async def cart_quantities(

@@ -53,11 +53,13 @@ class CartCb(CallbackData, prefix="k"):
 
 
 class GapCb(CallbackData, prefix="gq"):
-    """ "Close my gap": show the proposal (new message), or put one of its lines in the cart."""
+    """ "Close my gap": show the proposal (new message), put one of its lines in the cart, or
+    all of them (`h`: the digest of the proposal shown)."""
 
-    action: str  # show, add
+    action: str  # show, add, all
     id: Id = 0  # the product
     n: Id = 0  # its quantity
+    h: str = ""
 
 
 class NearCb(CallbackData, prefix="nb"):
@@ -159,6 +161,13 @@ class ManageProductCb(CallbackData, prefix="me"):
     action: str = "view"
 
 
+class PriceHistoryCb(CallbackData, prefix="ph"):
+    """A page of a product's price history, for its shop's owner."""
+
+    id: Id
+    page: Id = 0
+
+
 class NewProductCb(CallbackData, prefix="mn"):
     """The add-product conversation. action: start (m = shop), cat (id = category), save,
     cancel."""
@@ -185,9 +194,19 @@ class FlagCb(CallbackData, prefix="tf"):
     gets a verdict meant for another flag)."""
 
     month: Id  # YYYYMM
-    action: str  # page, fine, ref
-    i: Id = 0  # the page (page) or the flag's position (fine, ref)
+    action: str  # page, fine, ref, ph (the price history of the flag's raised products)
+    i: Id = 0  # the page (page) or the flag's position (fine, ref, ph)
     h: str = ""
+
+
+class FlagPriceCb(CallbackData, prefix="tp"):
+    """A page of a product's price history opened from a red flag (administrators and the
+    inspectorate); `back` is the page of the month's flags to go back to."""
+
+    month: Id  # YYYYMM
+    back: Id
+    id: Id
+    page: Id = 0
 
 
 class ReportCb(CallbackData, prefix="rp"):

@@ -72,6 +72,20 @@ def gap_screen(
                 callback_data=GapCb(action="add", id=line.product_id, n=line.quantity).pack(),
             )
         )
+    lines += _footer(proposal, in_cart, locale, builder)
+    builder.row(
+        InlineKeyboardButton(
+            text=_("🛒 Open the cart"), callback_data=CartCb(action="show").pack()
+        )
+    )
+    return fit_html("\n".join(lines)), builder.as_markup()
+
+
+def _footer(
+    proposal: GapProposal, in_cart: dict[int, int], locale: str, builder: InlineKeyboardBuilder
+) -> list[str]:
+    """What the lines come to, how to put them in the cart, and "put all in the cart"."""
+    lines: list[str] = []
     lines.append("")
     if proposal.closes:
         lines.append(
@@ -85,10 +99,21 @@ def gap_screen(
                 total=money(proposal.total, locale)
             )
         )
-    lines.append(_("Tap a product to put it in your cart, then check out from the cart."))
-    builder.row(
-        InlineKeyboardButton(
-            text=_("🛒 Open the cart"), callback_data=CartCb(action="show").pack()
+    if len(proposal.lines) > 1:
+        lines.append(
+            _("Tap a product to put it in your cart, or put them all in with one tap.")
+            + " "
+            + _("Then check out from the cart.")
         )
-    )
-    return fit_html("\n".join(lines)), builder.as_markup()
+    else:
+        lines.append(_("Tap a product to put it in your cart, then check out from the cart."))
+    if len(proposal.lines) > 1 and not all(
+        in_cart.get(line.product_id, 0) >= line.quantity for line in proposal.lines
+    ):
+        builder.row(
+            InlineKeyboardButton(
+                text=_("🛒 Put all in the cart"),
+                callback_data=GapCb(action="all", h=proposal.digest).pack(),
+            )
+        )
+    return lines

@@ -23,6 +23,7 @@ from views.callbacks import (
     ExportCb,
     ManageProductCb,
     NewProductCb,
+    PriceHistoryCb,
     ProductCb,
     ShopCb,
     ShopProductsCb,
@@ -134,7 +135,10 @@ def manage_screen(item: products.ManagedProduct, locale: str) -> tuple[str, Inli
         button(_("🗑 Delete"), "delete"),
     )
     builder.row(
-        InlineKeyboardButton(text=_("🌍 Export details"), callback_data=ExportCb(id=pid).pack())
+        InlineKeyboardButton(text=_("🌍 Export details"), callback_data=ExportCb(id=pid).pack()),
+        InlineKeyboardButton(
+            text=_("🧾 Price history"), callback_data=PriceHistoryCb(id=pid).pack()
+        ),
     )
     builder.row(
         InlineKeyboardButton(

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from services.quota import month_code
-from services.redflags import Flag
+from services.redflags import Flag, Rule
 from views import keyboards as kb
 from views.callbacks import FlagCb
 from views.format import esc, fit_html, money
@@ -62,8 +62,8 @@ def flags_screen(
             ),
             _("Orders: {orders}").format(orders=orders),
         ]
+        digest = flag_digest(flag)
         if can_review:
-            digest = flag_digest(flag)
             builder.row(
                 InlineKeyboardButton(
                     text=_("✅ {n}. fine").format(n=index + 1),
@@ -73,6 +73,13 @@ def flags_screen(
                     text=_("📨 {n}. refer").format(n=index + 1),
                     callback_data=FlagCb(month=code, action="ref", i=index, h=digest).pack(),
                 ),
+            )
+        if flag.rule == Rule.PRICE_RAISE:
+            builder.row(
+                InlineKeyboardButton(
+                    text=_("🧾 {n}. price history").format(n=index + 1),
+                    callback_data=FlagCb(month=code, action="ph", i=index, h=digest).pack(),
+                )
             )
     kb.pager(builder, page, pages, lambda p: FlagCb(month=code, action="page", i=p))
     return fit_html("\n".join(lines)), builder.as_markup()

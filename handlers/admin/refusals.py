@@ -16,6 +16,7 @@ from views.callbacks import (
     CertDecisionCb,
     ExemptReasonCb,
     FlagCb,
+    FlagPriceCb,
     OutageCb,
     QuotaAdminCb,
     QuotaFromCb,
@@ -38,7 +39,7 @@ ADMIN_COMMANDS = (
 ADMIN_BUTTONS = (
     AdminCb, AdminHomeCb, SetupCb, BroadcastCtlCb, BroadcastListCb, QuotaAdminCb, QuotaFromCb,
     ExemptReasonCb, ReportCb, RegistrationCb, VerifyCb, OutageCb, CertDecisionCb, ShowcaseCb,
-    TranslateCb, FlagCb,
+    TranslateCb, FlagCb, FlagPriceCb,
 )  # fmt: skip
 
 

@@ -7,8 +7,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import select
 
-from models import RosterEntry, User
+from models import CartItem, RosterEntry, User
 from tests import factories as f
 from tests.e2e.conftest import ADMIN_ID, e2e_settings, open_bot
 from tests.e2e.helpers import search, shop_with_owner
@@ -178,6 +179,50 @@ async def test_close_my_gap_proposes_enough_from_several_shops(app, tg, session)
     await user.send("/keranjang")
     cart = await user.wait_reply(containing="Your cart")
     assert f"Rp{sum(amounts):,}" in cart.text
+
+
+async def test_close_my_gap_goes_into_the_cart_in_one_tap(app, tg, session):
+    await f.asn_user(session, 7302)
+    a = await f.merchant(session, name="Toko Kopi", kecamatan="Klojen", phone="+628130011")
+    kopi = await f.product(session, a, name="Kopi Dampit", price=100_000, stock=10)
+    b = await f.merchant(session, name="Toko Batik", kecamatan="Sukun", phone="+628130012")
+    batik = await f.product(session, b, name="Batik Tulis", price=150_000, stock=5)
+
+    user = tg.user(7302, first_name="Sari", language_code="en")
+    await user.send("/kuota")
+    await user.click("🧩 Close my gap", await user.wait_reply(containing="Minimum spend"))
+    proposal = await user.wait_reply(containing="Close my gap")
+    assert "or put them all in with one tap" in proposal.text
+    assert "🛒 Put all in the cart" in proposal.buttons
+    lines = re.findall(r"^\d+\. (.+?) — (\d+) ", proposal.text, flags=re.MULTILINE)
+    assert len(lines) == 2
+
+    # A button of a proposal that is no longer the one proposed adds nothing.
+    stale = await user.click_data(proposal, "gq:all:0:0:00000000")
+    assert "The proposal has changed" in (await user.wait_answer(stale))["text"]
+    assert await gap_cart(app, 7302) == {}
+
+    await user.click("🛒 Put all in the cart", proposal)
+    done = await user.wait_reply(
+        predicate=lambda m: m.message_id == proposal.message_id and "🛒 Put all" not in m.buttons
+    )
+    assert done.text.count("✅") == 2
+    quantities = {"Kopi Dampit": kopi.id, "Batik Tulis": batik.id}
+    assert await gap_cart(app, 7302) == {quantities[name]: int(n) for name, n in lines}
+    await user.send("/keranjang")
+    cart = await user.wait_reply(containing="Your cart")
+    total = sum(
+        int(n) * {"Kopi Dampit": 100_000, "Batik Tulis": 150_000}[name] for name, n in lines
+    )
+    assert total >= 500_000 and f"Rp{total:,}" in cart.text
+
+
+async def gap_cart(app, telegram_id: int) -> dict[int, int]:
+    """The ASN's cart: product id -> quantity."""
+    async with app.db.session() as s:
+        user = (await s.exec(select(User).where(User.telegram_id == telegram_id))).one()
+        rows = await s.exec(select(CartItem).where(CartItem.user_id == user.id))
+        return {item.product_id: item.quantity for item in rows.all()}
 
 
 async def test_shops_near_you_start_with_the_asn_kecamatan(app, tg, session):

@@ -136,6 +136,7 @@ async def test_staff_invitation_and_what_staff_may_not_do(app, tg, session, cloc
         f"me:{keripik.id}:price",
         f"me:{keripik.id}:delete_ok",
         f"me:{keripik.id}:hide",
+        f"ph:{keripik.id}:0",
         f"mt:{shop.id}:invite",
         f"mt:{shop.id}:qris",
         f"mt:{shop.id}:threshold",

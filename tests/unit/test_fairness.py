@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.fairness import FairnessPolicy, Listed, Standing, fair_order, rotate_ties
-from services.gap import _Offer, propose
+from services.gap import GapLine, GapProposal, _Offer, add_lines, cart_quantities, propose
+from tests import factories as f
 
 DAY = date(2026, 11, 27)
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -74,6 +75,15 @@ def test_a_proposal_closes_the_gap_from_two_shops_at_least():
     assert proposal.shops == 2 and proposal.total == 20_000
 
 
+def test_a_remainder_below_every_price_is_closed_by_one_line():
+    # Nothing can be left to a second shop: the first shop in the order closes it alone
+    # (before, the proposal was empty exactly when the ASN was nearly there).
+    offers = [offer(1, 1, 30_000), offer(2, 2, 20_000), offer(3, 3, 25_000)]
+    proposal = propose(offers, 15_000, standing({1: 90_000, 3: 50_000}), None)
+    assert proposal.closes
+    assert [(line.merchant_id, line.quantity) for line in proposal.lines] == [(2, 1)]
+
+
 def test_a_proposal_prefers_shops_below_the_median_and_nearby():
     offers = [offer(1, 1, 100_000), offer(2, 2, 100_000), offer(3, 3, 100_000, kecamatan="Klojen")]
     proposal = propose(offers, 200_000, standing({1: 5_000_000}), "klojen")
@@ -91,3 +101,34 @@ def test_settings_turn_into_the_policies():
     assert (policy.red_flags.odd_from, policy.red_flags.odd_to) == (22, 6)
     with pytest.raises(ValueError):
         Settings(_env_file=None, red_flag_odd_hours="25-3")
+
+
+async def test_put_all_in_the_cart_adds_what_is_still_there(session):
+    asn = await f.asn_user(session, 7501)
+    shop = await f.merchant(session, code="G1")
+    other = await f.merchant(session, code="G2", phone="+628130099")
+    kopi = await f.product(session, shop, name="Kopi", price=100_000, stock=10)
+    batik = await f.product(session, other, name="Batik", price=150_000, stock=5)
+    gone = await f.product(session, other, name="Tas", price=90_000, stock=1)
+    shown = propose(
+        [offer(kopi.id, shop.id, 100_000), offer(batik.id, other.id, 150_000)],
+        500_000,
+        standing({}),
+        None,
+    )
+    sold_out = GapProposal(
+        500_000,
+        [*shown.lines, GapLine(gone.id, "Tas", None, 90_000, "pcs", 1, other.id, "S", "Sukun")],
+    )
+    gone.stock = 0
+    session.add(gone)
+    await session.commit()
+
+    missed = await add_lines(session, asn, sold_out)
+    assert [line.product_id for line in missed] == [gone.id]
+    held = await cart_quantities(session, asn, [kopi.id, batik.id, gone.id])
+    assert held == {line.product_id: line.quantity for line in shown.lines}
+    # Tapping again adds nothing more, and a different proposal has a different digest.
+    assert await add_lines(session, asn, shown) == []
+    assert await cart_quantities(session, asn, [kopi.id, batik.id]) == held
+    assert shown.digest != sold_out.digest
