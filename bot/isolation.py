@@ -61,7 +61,7 @@ class RenewedRedisEventIsolation(RedisEventIsolation):
         try:  # waits while another worker holds it (or until a dead one's ends)
             await lock.acquire(token=token)
         except asyncio.CancelledError:
-            # Given up while waiting (bot/webhook.py answers 503): a SET that went through
+            # Given up while waiting (bot/webhook.py answers 429): a SET that went through
             # as it was cancelled must not leave the user locked for `ttl`.
             await asyncio.shield(self._drop(lock, token))
             raise

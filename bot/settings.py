@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     webhook_concurrency: int = Field(default=16, ge=1)  # updates handled at once per worker
     webhook_answer_within: float = Field(default=5.0, gt=0)  # seconds; then on in background
-    # Seconds an update may wait for a slot and its user's lock before it is answered 503
+    # Seconds an update may wait for a slot and its user's lock before it is answered 429
     # (below nginx's proxy_read_timeout of 30 s).
     webhook_wait_limit: float = Field(default=20.0, gt=0)
     # Set the webhook at start (the first worker does it; the others find it set).

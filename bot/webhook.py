@@ -10,8 +10,9 @@ health endpoints of the webhook workers and of `tukulokal scheduler`.
   not answered: Telegram sends a chat's next update only once the previous one is answered, so
   an update still waiting (behind the user's previous one, or a killed worker's lock, which
   ends within REDIS_LOCK_TTL) is never overtaken by the next, nor lost if this worker dies
-  meanwhile. Not in hand after WEBHOOK_WAIT_LIMIT seconds, it is given up and answered 503
-  (Telegram delivers it again).
+  meanwhile. Not in hand after WEBHOOK_WAIT_LIMIT seconds, it is given up and answered 429
+  (Telegram delivers it again). Not 503: nginx would count that as the worker failing, leave
+  a healthy worker out and retry on the other one, where the same user's lock is held too.
 - GET /healthz: the process is alive. GET /readyz: database and Redis reachable, migrations
   at head, when the last update was handled, who holds the scheduler leases; 503 if not ready.
 """
@@ -96,8 +97,8 @@ class BoundedRequestHandler(SimpleRequestHandler):
         turn.cancel()
         if not taken.is_set() and not task.done():
             task.cancel()  # nothing done yet; Telegram delivers it again
-            log.warning("webhook: update %s not in hand in time, answering 503", update_id)
-            return web.Response(status=503, text="busy")
+            log.warning("webhook: update %s not in hand in time, answering 429", update_id)
+            return web.Response(status=429, text="this user's previous update is in hand")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), self.answer_within)
         return web.json_response({})

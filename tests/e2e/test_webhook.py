@@ -239,5 +239,6 @@ async def test_a_user_whose_update_a_killed_worker_held_is_served_again_in_order
         card = [i for i, text in enumerate(texts) if "Kopi Dampit" in text]
         assert len(card) == 1 and card[0] < texts.index(cart.text or "")  # in order, once
         assert sum("Your cart is empty" in text for text in texts) == 1
-        # While it waited for the lock, the first update was answered 503, not "delivered".
+        # While it waited for the lock, the first update was answered 429, not "delivered".
         assert tg.delivery.attempts[first] >= 2
+        assert "429" in (tg.delivery.last_error_message or "")
