@@ -598,6 +598,8 @@ async def _upsert_roster(
     session: AsyncSession, batch: list[_RosterValues], tally: _Tally, now: datetime
 ) -> None:
     """Write one batch of rows; the rows leave the session once written (memory stays flat)."""
+    # Entries the caller holds already stay in the session; those loaded here leave it.
+    held = {key[1][0] for key in session.sync_session.identity_map if key[0] is RosterEntry}
     query = select(RosterEntry).where(col(RosterEntry.nip).in_([item.nip for item in batch]))
     existing = {e.nip: e for e in (await session.exec(query)).all()}
     new_rows: list[dict[str, Any]] = []
@@ -614,8 +616,9 @@ async def _upsert_roster(
     if new_rows:
         await session.exec(insert(RosterEntry), params=new_rows)
         tally.created += len(new_rows)
-    for entry in existing.values():
-        session.expunge(entry)
+    for nip, entry in existing.items():
+        if nip not in held:
+            session.expunge(entry)
 
 
 async def _deactivate_missing(session: AsyncSession, in_file: set[str], now: datetime) -> int:

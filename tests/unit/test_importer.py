@@ -146,6 +146,18 @@ async def test_roster_deactivate_missing(session):
     assert all(e.active for e in entries.values())
 
 
+async def test_an_entry_the_caller_holds_stays_in_its_session(session):
+    """The import lets go of the entries it loads itself (memory), not of the caller's."""
+    await import_roster(session, roster_csv(f"{PNS_A},A,X,III/a,,,"), today=TODAY)
+    held = (await session.exec(select(RosterEntry).where(RosterEntry.nip == PNS_A))).one()
+    await import_roster(session, roster_csv(f"{PNS_A},Budi,X,III/a,,,"), today=TODAY)
+    assert held.name == "Budi"  # the import updated the caller's object itself
+    held.position = "Analis"  # and the caller's later change is still written
+    await session.commit()
+    session.expire_all()
+    assert (await all_roster(session))[PNS_A].position == "Analis"
+
+
 async def test_semicolon_delimiter_bom_and_header_variants(session):
     text = (
         "\ufeff NIP ;Nama;OPD;Golongan;Telepon\r\n"
