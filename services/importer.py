@@ -599,7 +599,8 @@ async def _upsert_roster(
 ) -> None:
     """Write one batch of rows; the rows leave the session once written (memory stays flat)."""
     # Entries the caller holds already stay in the session; those loaded here leave it.
-    held = {key[1][0] for key in session.sync_session.identity_map if key[0] is RosterEntry}
+    mapped = session.sync_session.identity_map.keys()
+    held = {key[1][0] for key in mapped if key[0] is RosterEntry}
     query = select(RosterEntry).where(col(RosterEntry.nip).in_([item.nip for item in batch]))
     existing = {e.nip: e for e in (await session.exec(query)).all()}
     new_rows: list[dict[str, Any]] = []
