@@ -4,11 +4,12 @@ Every row of a file is validated; if any row is bad, :class:`ImportFailed` lists
 problem (:class:`ImportIssue`) and nothing is written. Otherwise all rows are upserted in one
 transaction, which is committed (or rolled back on any database error).
 
-Files are read one row at a time (never a list of all rows). The roster, the one file that
-can be large (a province: 100,000 ASN and more, up to :data:`MAX_ROWS`), is also checked and
-written :data:`BATCH` rows at a time inside that transaction, rolled back when a row is bad:
-its memory is the file's text and the set of its NIPs. Merchants and products (thousands)
-keep their checked rows until they are all known good.
+Files are read one row at a time (never a list of all rows, up to :data:`MAX_ROWS`). Roster
+and products are checked and written :data:`BATCH` rows at a time inside that transaction,
+rolled back when a row is bad (from the first issue on, rows are only checked, to report
+every problem); what a batch loaded or created leaves the session once written. Their memory
+is the file's text and the keys seen (for duplicates). Merchants (a city has thousands) keep
+their checked rows until all are known good.
 
 Files are UTF-8 (a BOM is removed), delimited by ``,`` or ``;`` (or a tab), chosen by looking
 at the header; an Excel ``sep=;`` first line is honoured. Header names are case-insensitive and
@@ -781,7 +782,7 @@ async def import_merchants(session: AsyncSession, data: bytes | str) -> ImportRe
     return await _write(session, work)
 
 
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+def _chunks(items: list[_T], size: int = 500) -> Iterable[list[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -895,28 +896,60 @@ def _product_optional_values(check: _RowCheck, columns: frozenset[str]) -> dict[
     return values
 
 
-async def _upsert_products(
-    session: AsyncSession, valid: list[tuple[int, str, dict[str, Any]]]
-) -> ImportResult:
-    merchant_ids = sorted({m for m, _, _ in valid})
-    existing: dict[tuple[int, str], list[Product]] = {}
-    query = select(Product).where(col(Product.merchant_id).in_(merchant_ids))
-    for stored in (await session.exec(query.order_by(col(Product.id)))).all():
-        key = (stored.merchant_id, stored.name.casefold())
-        existing.setdefault(key, []).append(stored)
-    created = updated = unchanged = 0
-    now = utcnow()
-    certified: list[tuple[Product, dict[str, str]]] = []
-    for merchant, name, values in valid:
-        certs = values.pop("_certs", {})
+@dataclass(slots=True)
+class _ProductIndex:
+    """The stored products of the merchants met so far: (id, name) by merchant and casefolded
+    name, oldest first (ids only: the objects are loaded batch by batch)."""
+
+    by_key: dict[tuple[int, str], list[tuple[int, str]]] = field(default_factory=dict)
+    loaded: set[int] = field(default_factory=set)
+
+    async def load(self, session: AsyncSession, merchant_ids: set[int]) -> None:
+        missing = sorted(merchant_ids - self.loaded)
+        if not missing:
+            return
+        query = (
+            select(Product.id, Product.merchant_id, Product.name)
+            .where(col(Product.merchant_id).in_(missing))
+            .order_by(col(Product.id))
+        )
+        for product_id, merchant, name in (await session.exec(query)).all():
+            key = (merchant, name.casefold())
+            self.by_key.setdefault(key, []).append((stored_id(product_id), name))
+        self.loaded.update(missing)
+
+    def pick(self, merchant: int, name: str) -> int | None:
         # Stored names may differ only by case (typed in the chat): prefer the exact one.
-        same = existing.get((merchant, name.casefold()), [])
-        product = next((p for p in same if p.name == name), same[0] if same else None)
+        same = self.by_key.get((merchant, name.casefold()), [])
+        return next((i for i, n in same if n == name), same[0][0] if same else None)
+
+
+async def _upsert_products(
+    session: AsyncSession,
+    batch: list[tuple[int, str, dict[str, Any]]],
+    index: _ProductIndex,
+    tally: _Tally,
+    now: datetime,
+) -> None:
+    """Write one batch of rows; what it loaded and created leaves the session once written."""
+    held = set(session.sync_session.identity_map.keys())
+    await index.load(session, {m for m, _, _ in batch})
+    picks = {(merchant, name): index.pick(merchant, name) for merchant, name, _ in batch}
+    ids = [i for i in picks.values() if i is not None]
+    stored: dict[int, Product] = {}
+    for chunk in _chunks(ids):
+        query = select(Product).where(col(Product.id).in_(chunk))
+        stored.update({stored_id(p.id): p for p in (await session.exec(query)).all()})
+    certified: list[tuple[Product, dict[str, str]]] = []
+    for merchant, name, values in batch:
+        certs = values.pop("_certs", {})
+        picked = picks[(merchant, name)]
+        product = stored.get(picked) if picked is not None else None
         if product is None:
             product = Product(merchant_id=merchant, created_at=now, updated_at=now, **values)
             session.add(product)
             certified.append((product, certs))
-            created += 1
+            tally.created += 1
             continue
         certified.append((product, certs))
         if "photo" in values and values["photo"] != product.photo:
@@ -933,12 +966,20 @@ async def _upsert_products(
             )
         if _assign(product, values):
             product.updated_at = now
-            updated += 1
+            tally.updated += 1
         else:
-            unchanged += 1
+            tally.unchanged += 1
     await session.flush()
     await _record_certifications(session, certified, now)
-    return ImportResult(created, updated, 0, unchanged)
+    _let_go(session, held)
+
+
+def _let_go(session: AsyncSession, held: set[Any]) -> None:
+    """Expunge the objects written since `held` was taken (the caller's own stay)."""
+    mapped = session.sync_session.identity_map
+    for key in list(mapped.keys()):
+        if key not in held:
+            session.expunge(mapped[key])
 
 
 async def _record_certifications(
@@ -990,35 +1031,64 @@ async def import_products(
     }
     category_cache: dict[str, int | None] = {}
     issues = table.issues
-    valid: list[tuple[int, str, dict[str, Any]]] = []
     first_lines: dict[tuple[int, str], int] = {}
+    index, tally, now = _ProductIndex(), _Tally(), utcnow()
 
-    for row in table.rows:
-        check = _RowCheck(row, issues, _PRODUCT_CAPS)
-        product_merchant = _product_merchant(check, own, merchants)
-        name = check.text("nama", required=True)
-        if name is not None and product_merchant is not None:
-            key = (product_merchant, name.casefold())
-            _check_duplicate(check, "nama", key, name, first_lines)
-        category_id = await _product_category(session, check, category_cache)
-        price = _product_price(check)
-        stock = _product_stock(check)
-        unit = check.text("satuan", required=True)
-        description = check.text("deskripsi", required=False, multi_line=True) or ""
-        values = _product_optional_values(check, table.columns)
-        if check.ok and product_merchant is not None and name is not None:
-            values.update(
-                name=name,
-                category_id=category_id,
-                price=price,
-                stock=stock,
-                unit=unit,
-                description=description,
-                is_active=True,
-                deleted_at=None,  # a product deleted in the chat comes back with the file
-            )
-            valid.append((product_merchant, name, values))
+    async def work() -> ImportResult:
+        batch: list[tuple[int, str, dict[str, Any]]] = []
+        for row in table.rows:
+            item = await _product_row(
+                session, _RowCheck(row, issues, _PRODUCT_CAPS), table.columns,
+                own=own, merchants=merchants, categories=category_cache, first_lines=first_lines,
+            )  # fmt: skip
+            if issues or item is None:
+                batch.clear()  # nothing will be written
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                await _upsert_products(session, batch, index, tally, now)
+                batch = []
+        if issues:
+            raise ImportFailed(issues)
+        if batch:
+            await _upsert_products(session, batch, index, tally, now)
+        return ImportResult(tally.created, tally.updated, 0, tally.unchanged)
 
-    if issues:
-        raise ImportFailed(issues)
-    return await _write(session, lambda: _upsert_products(session, valid))
+    return await _write(session, work)
+
+
+async def _product_row(
+    session: AsyncSession,
+    check: _RowCheck,
+    columns: frozenset[str],
+    *,
+    own: Merchant | None,
+    merchants: dict[str, tuple[int | None, str]],
+    categories: dict[str, int | None],
+    first_lines: dict[tuple[int, str], int],
+) -> tuple[int, str, dict[str, Any]] | None:
+    """A product row's merchant, name and values, or None when it has issues."""
+    product_merchant = _product_merchant(check, own, merchants)
+    name = check.text("nama", required=True)
+    if name is not None and product_merchant is not None:
+        key = (product_merchant, name.casefold())
+        _check_duplicate(check, "nama", key, name, first_lines)
+    category_id = await _product_category(session, check, categories)
+    price = _product_price(check)
+    stock = _product_stock(check)
+    unit = check.text("satuan", required=True)
+    description = check.text("deskripsi", required=False, multi_line=True) or ""
+    values = _product_optional_values(check, columns)
+    if not (check.ok and product_merchant is not None and name is not None):
+        return None
+    values.update(
+        name=name,
+        category_id=category_id,
+        price=price,
+        stock=stock,
+        unit=unit,
+        description=description,
+        is_active=True,
+        deleted_at=None,  # a product deleted in the chat comes back with the file
+    )
+    return product_merchant, name, values
