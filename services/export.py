@@ -118,10 +118,14 @@ class XlsxBook:
 
     def sheet(self, title: str, columns: Sequence[Column]) -> XlsxSheet:
         """A new sheet (title cut to Excel's 31 characters) with its bold, frozen header row;
-        the auto-filter over the header and the rows is set when the book is closed."""
-        sheet = XlsxSheet(self, self._book.add_worksheet(title[:31]), columns)
+        the auto-filter over the header and the rows is set when the book is closed. Rows
+        beyond what a sheet holds go on to sheets "<title> (2)", "(3)", ... with the header."""
+        sheet = XlsxSheet(self, title, columns)
         self._sheets.append(sheet)
         return sheet
+
+    def _worksheet(self, title: str) -> Worksheet:
+        return self._book.add_worksheet(title[:31])
 
     def close(self) -> bytes:
         try:
@@ -146,15 +150,29 @@ class XlsxSheet:
     and booleans as such; None and "" leave the cell empty.
     """
 
-    def __init__(self, book: XlsxBook, worksheet: Worksheet, columns: Sequence[Column]) -> None:
+    # Data rows a worksheet holds: Excel's 1,048,576 rows less the header. XlsxWriter ignores a
+    # cell written below that (it returns -1), so a longer sheet would lose rows silently.
+    capacity = 1_048_575
+
+    def __init__(self, book: XlsxBook, title: str, columns: Sequence[Column]) -> None:
         self.book = book
-        self.worksheet = worksheet
+        self.title = title
+        self._columns = list(columns)
         self.columns = len(columns)
-        self.rows = 0  # data rows so far
+        self.parts = 0  # worksheets so far
+        self.rows = 0  # data rows so far, on the current worksheet
         self._formats = [book.format(c.number_format) for c in columns]
+        self._start()
+
+    def _start(self) -> None:
+        """The next worksheet of this sheet, with the header row."""
+        self.parts += 1
+        suffix = f" ({self.parts})" if self.parts > 1 else ""
+        self.worksheet = worksheet = self.book._worksheet(self.title[: 31 - len(suffix)] + suffix)
+        self.rows = 0
         worksheet.freeze_panes(1, 0)
-        bold = book.format(bold=True)
-        for index, column in enumerate(columns):
+        bold = self.book.format(bold=True)
+        for index, column in enumerate(self._columns):
             worksheet.set_column(index, index, column.width)
             self.text(0, index, column.header, bold)
 
@@ -164,6 +182,9 @@ class XlsxSheet:
         """The next row; `number_formats` overrides the columns' ones for this row."""
         if len(values) != self.columns:
             raise ValueError(f"{len(values)} values for {self.columns} columns")
+        if self.rows >= self.capacity:  # full: the rest on the next worksheet
+            self.finish()
+            self._start()
         self.rows += 1
         row = self.rows
         if number_formats is None:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import openpyxl
 import pytest
 
-from services.export import Column, XlsxBook, csv_bytes
+from services.export import Column, XlsxBook, XlsxSheet, csv_bytes
 from services.reports import (
     Adjustment,
     AdjustmentRow,
@@ -188,3 +188,33 @@ def test_a_book_leaves_no_temporary_files(tmp_path, monkeypatch):
         book.sheet("Export", [Column("Name", 10)]).append(("a",))
         assert book.close().startswith(b"PK")
     assert not list(tmp_path.iterdir())
+
+
+def test_rows_beyond_a_sheets_capacity_go_on_to_numbered_sheets(monkeypatch):
+    """Excel holds 1,048,576 rows a sheet and XlsxWriter drops cells below that without a word:
+    a longer sheet goes on to "<title> (2)", "(3)"... each with its header, no row lost."""
+    monkeypatch.setattr(XlsxSheet, "capacity", 3)
+    book = XlsxBook()
+    orders = book.sheet("Pesanan bulan ini yang dibayar", [Column("No", 6), Column("Total", 10)])
+    for number in range(1, 9):
+        orders.append((f"#{number}", number * 1000))
+    after = book.sheet("Toko", [Column("Nama", 10)])
+    after.append(("Kopi Tlogomas",))
+    workbook = openpyxl.load_workbook(io.BytesIO(book.close()))
+    assert workbook.sheetnames == [
+        "Pesanan bulan ini yang dibayar",
+        "Pesanan bulan ini yang diba (2)",
+        "Pesanan bulan ini yang diba (3)",
+        "Toko",
+    ]
+    parts = [list(workbook[name].values) for name in workbook.sheetnames[:3]]
+    assert [rows[0] for rows in parts] == [("No", "Total")] * 3
+    assert [row for rows in parts for row in rows[1:]] == [
+        (f"#{n}", n * 1000) for n in range(1, 9)
+    ]
+    assert [workbook[name].auto_filter.ref for name in workbook.sheetnames[:3]] == [
+        "A1:B4",
+        "A1:B4",
+        "A1:B3",
+    ]
+    assert list(workbook["Toko"].values) == [("Nama",), ("Kopi Tlogomas",)]
