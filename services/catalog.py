@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -46,6 +47,9 @@ class ProductPage:
     page: int
     pages: int
     total: int
+    # When the order may change without any change of the data (a product stops being
+    # "fresh"): a cached page is stale from then on. None: not before the data changes.
+    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,8 @@ async def _fair_category_page(
     pages = max(1, math.ceil(total / page_size))
     page = min(max(page, 0), pages - 1)
     chosen = ordered[page * page_size : (page + 1) * page_size]
-    return ProductPage([ProductRow(*r[:6]) for r in chosen], page, pages, total)
+    valid_until = standing.fresh_until(r[7] for r in rows)
+    return ProductPage([ProductRow(*r[:6]) for r in chosen], page, pages, total, valid_until)
 
 
 async def category_page(
@@ -200,3 +205,14 @@ async def remember_photo_file_id(session: AsyncSession, product_id: int, file_id
         product.photo_file_id = file_id
         session.add(product)
         await session.commit()
+
+
+def detached(card: ProductCard) -> ProductCard:
+    """A copy of `card` that belongs to no session (kept across updates by a screen cache:
+    nothing one update's session does to its rows reaches it)."""
+    return ProductCard(
+        Product.model_validate(card.product.model_dump()),
+        Merchant.model_validate(card.merchant.model_dump()),
+        Category.model_validate(card.category.model_dump()),
+        card.visible,
+    )
