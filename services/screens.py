@@ -17,11 +17,12 @@ never cached.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import CatalogVersion
 from models.db import select_columns
 
+T = TypeVar("T")
 _KEY = "tukulokal_catalog_versions"
 DEFAULT_SIZE = 4096
 
@@ -82,6 +84,7 @@ class ScreenCache:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, tuple[Any, datetime | None]] = OrderedDict()
+        self._making: dict[Hashable, asyncio.Future[Any]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -103,3 +106,41 @@ class ScreenCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+
+    async def get_or_make(
+        self,
+        key: Hashable,
+        make: Callable[[], Awaitable[tuple[T, datetime | None]]],
+        now: datetime,
+    ) -> T:
+        """The entry under `key`, else what `make()` returns (value, stale-from instant),
+        kept. Updates asking for a key being made meanwhile wait for it instead of making it
+        again (50 buyers opening the same page at once read it once)."""
+        hit = self.get(key, now)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        pending = self._making.get(key)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this update was cancelled, not the one making it
+            return await self.get_or_make(key, make, now)  # its maker was cancelled
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._making[key] = future
+        try:
+            value, valid_until = await make()
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        else:
+            self.put(key, value, valid_until=valid_until)
+            future.set_result(value)
+            return value
+        finally:
+            del self._making[key]

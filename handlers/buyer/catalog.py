@@ -64,26 +64,27 @@ async def category_callback(
     screen_cache: ScreenCache,
 ) -> None:
     """A category page: the same for every buyer of a locale, so rendered once per catalog
-    version, sales version and WIB day (services.screens) and reused until then."""
+    version, sales version and WIB day (services.screens) and reused until then; the fair
+    order of the whole category is kept too, so its other pages are slices of it."""
     now = clock()
     version = await screen_versions(session)
     day = now.astimezone(policy.tz).date()
-    key = ("category", callback_data.id, callback_data.page, locale, policy.page_size,
-           policy.fairness, version, day)  # fmt: skip
-    screen = screen_cache.get(key, now)
-    if screen is None:
-        category = await catalog.get_category(session, callback_data.id)
+    category_id = callback_data.id
+    order_key = ("category order", category_id, policy.fairness, version, day)
+
+    async def order() -> tuple[catalog.FairOrder, datetime | None]:
         standing = await fairness.standing(session, now=now, tz=policy.tz, policy=policy.fairness)
-        page = await catalog.category_page(
-            session,
-            callback_data.id,
-            page=callback_data.page,
-            page_size=policy.page_size,
-            standing=standing,
-        )
-        screen = screens.category_screen(category, page, locale, policy.page_size)
-        screen_cache.put(key, screen, valid_until=page.valid_until)
-    await show(callback, *screen)
+        found = await catalog.fair_category_order(session, category_id, standing)
+        return found, found.valid_until
+
+    async def render() -> tuple[tuple[str, InlineKeyboardMarkup], datetime | None]:
+        category = await catalog.get_category(session, category_id)
+        ordered = await screen_cache.get_or_make(order_key, order, now)
+        page = catalog.fair_page(ordered, page=callback_data.page, page_size=policy.page_size)
+        return screens.category_screen(category, page, locale, policy.page_size), page.valid_until
+
+    key = ("category page", category_id, callback_data.page, locale, policy.page_size, order_key)
+    await show(callback, *await screen_cache.get_or_make(key, render, now))
 
 
 # --- product card -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ of the change; the versions come with the acting account; the cache is bounded."
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,3 +135,38 @@ def test_an_entry_is_stale_from_its_instant() -> None:
     assert cache.get("page", now) == "screen"
     assert cache.get("page", now + timedelta(minutes=59)) == "screen"
     assert cache.get("page", now + timedelta(hours=1)) is None
+
+
+async def test_updates_asking_at_once_make_a_screen_once() -> None:
+    cache = ScreenCache()
+    now = datetime(2026, 11, 27, 3, tzinfo=UTC)
+    made: list[str] = []
+    gate = asyncio.Event()
+
+    async def make() -> tuple[str, datetime | None]:
+        made.append("page")
+        await gate.wait()  # still being read when the others ask
+        return "screen", None
+
+    waiting = [asyncio.create_task(cache.get_or_make("page", make, now)) for _ in range(5)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(*waiting) == ["screen"] * 5
+    assert made == ["page"]
+    assert await cache.get_or_make("page", make, now) == "screen" and made == ["page"]
+
+
+async def test_a_screen_that_fails_is_not_kept() -> None:
+    cache = ScreenCache()
+    now = datetime(2026, 11, 27, 3, tzinfo=UTC)
+
+    async def refuse() -> tuple[str, datetime | None]:
+        raise LookupError("no such category")
+
+    async def make() -> tuple[str, datetime | None]:
+        return "screen", None
+
+    with pytest.raises(LookupError):
+        await cache.get_or_make("page", refuse, now)
+    assert len(cache) == 0
+    assert await cache.get_or_make("page", make, now) == "screen"
