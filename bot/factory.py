@@ -15,12 +15,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
 
+from bot.isolation import RenewedRedisEventIsolation, redis_key_builder
 from bot.logs import hash_key
 from bot.middlewares import (
     Activity,
@@ -111,7 +112,17 @@ def create_storage(settings: Settings, db: Database, redis: Redis | None = None)
 
 
 def key_builder(settings: Settings) -> DefaultKeyBuilder:
-    return DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
+    return redis_key_builder(settings.redis_prefix)
+
+
+def create_isolation(settings: Settings, redis: Redis | None) -> BaseEventIsolation:
+    """A lock per chat and user in Redis, which a killed worker holds for at most
+    REDIS_LOCK_TTL (none in a single process)."""
+    if redis is None:
+        return DisabledEventIsolation()
+    return RenewedRedisEventIsolation(
+        redis, key_builder=key_builder(settings), ttl=settings.redis_lock_ttl
+    )
 
 
 def create_dispatcher(
@@ -124,16 +135,11 @@ def create_dispatcher(
 ) -> Dispatcher:
     policy = settings.policy()
     # With Redis (several workers): conversation state there, and one user's updates never
-    # handled at the same time by two workers (a lock per chat and user in Redis).
+    # handled at the same time by two workers.
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    isolation: BaseEventIsolation = (
-        RedisEventIsolation(redis, key_builder=key_builder(settings))
-        if redis is not None
-        else DisabledEventIsolation()
-    )
     dp = Dispatcher(
         storage=storage or create_storage(settings, db, redis),
-        events_isolation=isolation,
+        events_isolation=create_isolation(settings, redis),
         settings=settings,
         policy=policy,
         db=db,

@@ -3,10 +3,12 @@ the answer to every callback query."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +95,11 @@ class TraceHandler(BaseMiddleware):
         return await handler(event, data)
 
 
+# Set by the webhook handler for the update it feeds: `OncePerUpdate` sets the event once the
+# update is in hand (it holds its user's lock, if it has a user) and about to be claimed.
+in_hand: ContextVar[asyncio.Event | None] = ContextVar("in_hand", default=None)
+
+
 class OncePerUpdate(BaseMiddleware):
     """Handles each update once: a re-delivered `update_id` (Telegram delivers at least once)
     is skipped, also after a restart and in another process.
@@ -100,9 +107,9 @@ class OncePerUpdate(BaseMiddleware):
     Without Redis the claim is a database row (`services.updates`): an update cut short by a
     crash is not handled again. With Redis (several workers) the claim is `SET NX`, first
     "in hand" by this process, then "done" (kept `updates.KEEP`). A copy that finds it in
-    another worker's hands while holding the user's lock (`RedisEventIsolation`: that worker
-    would hold it while handling) knows that worker died mid-update, and handles it: a worker
-    killed under nginx loses no update.
+    another worker's hands while holding the user's lock (`bot.isolation`: a live worker holds
+    it, renewed, as long as it handles the update) knows that worker died mid-update, and
+    handles it: a worker killed under nginx loses no update.
     """
 
     def __init__(
@@ -132,6 +139,9 @@ class OncePerUpdate(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
+        taken = in_hand.get()
+        if taken is not None:  # it holds its user's lock: from here on it is not given up
+            taken.set()
         redis = self.redis
         if redis is None:
             async with self.db.session() as session:

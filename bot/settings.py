@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH.as_posix()}"
     redis_url: str | None = None
     redis_prefix: str = "tukulokal"  # of every key the bot writes in Redis
+    # Seconds a user's lock outlives a worker killed while it handled their update (renewed
+    # every third of it while the update is handled).
+    redis_lock_ttl: float = Field(default=10.0, ge=1)
     telegram_api_url: str = "https://api.telegram.org"
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     timezone: str = "Asia/Jakarta"
@@ -53,6 +56,9 @@ class Settings(BaseSettings):
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     webhook_concurrency: int = Field(default=16, ge=1)  # updates handled at once per worker
     webhook_answer_within: float = Field(default=5.0, gt=0)  # seconds; then on in background
+    # Seconds an update may wait for a slot and its user's lock before it is answered 429
+    # (below nginx's proxy_read_timeout of 30 s).
+    webhook_wait_limit: float = Field(default=20.0, gt=0)
     # Set the webhook at start (the first worker does it; the others find it set).
     webhook_register: bool = True
     # `tukulokal scheduler`: its health endpoints (0: none).

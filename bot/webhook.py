@@ -3,9 +3,16 @@ health endpoints of the webhook workers and of `tukulokal scheduler`.
 
 - POST WEBHOOK_PATH: aiogram's `SimpleRequestHandler`; a request without the right
   `X-Telegram-Bot-Api-Secret-Token` gets 401 and is not handled. An update is answered once it
-  is handled, or after WEBHOOK_ANSWER_WITHIN seconds at most (it goes on in the background),
-  so Telegram never waits long; at most WEBHOOK_CONCURRENCY updates are handled at once, and
-  when too many wait the worker answers 503 (Telegram delivers it again later).
+  is handled, or WEBHOOK_ANSWER_WITHIN seconds after it is in hand (it goes on in the
+  background), so Telegram never waits long; at most WEBHOOK_CONCURRENCY updates are handled at
+  once, and when too many wait the worker answers 503 (Telegram delivers it again later).
+- In hand means it has a slot and holds its user's lock (bot/isolation.py). Until then it is
+  not answered: Telegram sends a chat's next update only once the previous one is answered, so
+  an update still waiting (behind the user's previous one, or a killed worker's lock, which
+  ends within REDIS_LOCK_TTL) is never overtaken by the next, nor lost if this worker dies
+  meanwhile. Not in hand after WEBHOOK_WAIT_LIMIT seconds, it is given up and answered 429
+  (Telegram delivers it again). Not 503: nginx would count that as the worker failing, leave
+  a healthy worker out and retry on the other one, where the same user's lock is held too.
 - GET /healthz: the process is alive. GET /readyz: database and Redis reachable, migrations
   at head, when the last update was handled, who holds the scheduler leases; 503 if not ready.
 """
@@ -26,7 +33,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from bot.middlewares import Activity
+from bot.middlewares import Activity, in_hand
 from bot.settings import Settings
 from models.db import Database
 from models.migrate import current_revision, head_revision
@@ -46,6 +53,7 @@ class BoundedRequestHandler(SimpleRequestHandler):
         secrets: tuple[str, ...],
         concurrency: int,
         answer_within: float,
+        wait_limit: float = 20.0,
         **data: Any,
     ) -> None:
         super().__init__(dispatcher, bot, handle_in_background=False, secret_token=None, **data)
@@ -53,6 +61,7 @@ class BoundedRequestHandler(SimpleRequestHandler):
         self.slots = asyncio.Semaphore(concurrency)
         self.queue_limit = concurrency * 4  # beyond that: 503, Telegram retries later
         self.answer_within = answer_within
+        self.wait_limit = wait_limit
         self.waiting = 0
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -70,19 +79,32 @@ class BoundedRequestHandler(SimpleRequestHandler):
             update = await request.json(loads=bot.session.json_loads)
         except ValueError:
             return web.Response(status=400, text="Bad Request: not JSON")
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        update_id = update.get("update_id") if isinstance(update, dict) else None
+        if not isinstance(update_id, int):
             return web.Response(status=400, text="Bad Request: not an update")
         if self.waiting >= self.queue_limit:
             log.warning("webhook: %s updates waiting, answering 503", self.waiting)
             return web.Response(status=503, text="busy")
-        task = asyncio.create_task(self._feed(bot, update))
+        taken = asyncio.Event()
+        task = asyncio.create_task(self._feed(bot, update, taken))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        # Not "delivered" before the update is in hand (a slot, its user's lock): while it
+        # waits, a 2xx would let Telegram send the user's next update, which could overtake
+        # it, and lose it if this worker died meanwhile.
+        turn = asyncio.ensure_future(taken.wait())
+        await asyncio.wait((task, turn), timeout=self.wait_limit, return_when="FIRST_COMPLETED")
+        turn.cancel()
+        if not taken.is_set() and not task.done():
+            task.cancel()  # nothing done yet; Telegram delivers it again
+            log.warning("webhook: update %s not in hand in time, answering 429", update_id)
+            return web.Response(status=429, text="this user's previous update is in hand")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), self.answer_within)
         return web.json_response({})
 
-    async def _feed(self, bot: Bot, update: dict[str, Any]) -> None:
+    async def _feed(self, bot: Bot, update: dict[str, Any], taken: asyncio.Event) -> None:
+        in_hand.set(taken)  # this task's own context (OncePerUpdate sets it)
         self.waiting += 1
         try:
             await self.slots.acquire()
@@ -193,6 +215,7 @@ def webhook_app(settings: Settings, db: Database, bot: Bot, dp: Dispatcher) -> w
         secrets=secrets,
         concurrency=settings.webhook_concurrency,
         answer_within=settings.webhook_answer_within,
+        wait_limit=settings.webhook_wait_limit,
     ).register(app, path=settings.webhook_path)
     Health(db, dp["redis"], dp["activity"], dp["clock"]).add_routes(app)
     if settings.webhook_register:

@@ -1,8 +1,15 @@
 """CSV imports of the ASN roster, merchants and products: all or nothing.
 
-Every row of a file is validated first; if any row is bad, :class:`ImportFailed` lists every
+Every row of a file is validated; if any row is bad, :class:`ImportFailed` lists every
 problem (:class:`ImportIssue`) and nothing is written. Otherwise all rows are upserted in one
 transaction, which is committed (or rolled back on any database error).
+
+Files are read one row at a time (never a list of all rows, up to :data:`MAX_ROWS`). Roster
+and products are checked and written :data:`BATCH` rows at a time inside that transaction,
+rolled back when a row is bad (from the first issue on, rows are only checked, to report
+every problem); what a batch loaded or created leaves the session once written. Their memory
+is the file's text and the keys seen (for duplicates). Merchants (a city has thousands) keep
+their checked rows until all are known good.
 
 Files are UTF-8 (a BOM is removed), delimited by ``,`` or ``;`` (or a tab), chosen by looking
 at the header; an Excel ``sep=;`` first line is honoured. Header names are case-insensitive and
@@ -85,17 +92,16 @@ plain text (whoever renders them in HTML must escape them).
 from __future__ import annotations
 
 import csv
-import io
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,7 +141,8 @@ __all__ = [
     "import_roster",
 ]
 
-MAX_ROWS = 50_000
+MAX_ROWS = 200_000  # a province's roster; 100,000 rows are ~8 MB of CSV
+BATCH = 500  # rows written at a time
 # Prices and stocks are INTEGER columns (32 bits on PostgreSQL); these caps keep order totals
 # far from overflowing too.
 MAX_PRICE = 100_000_000
@@ -263,9 +270,11 @@ class _Row:
 
 @dataclass(slots=True)
 class _Table:
+    """A file whose header was read; its rows are read one at a time, as they are taken."""
+
     columns: frozenset[str]
-    rows: list[_Row]
-    issues: list[ImportIssue]  # row-shape issues found while reading
+    rows: Iterator[_Row]
+    issues: list[ImportIssue]  # row-shape issues, added as the rows are read
 
 
 def _decode(data: bytes | str) -> str:
@@ -294,66 +303,53 @@ def _pick_delimiter(header_line: str, known: Iterable[str]) -> str:
     return max(_DELIMITERS, key=score)  # max keeps the first of equals: "," by default
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# One physical line with its line break; only CR/LF count, like the csv module.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-def _physical_lines(text: str) -> list[tuple[int, str]]:
-    """(offset, text) of each physical line; only CR/LF count, like the csv module."""
-    result = []
-    start = 0
-    for match in _LINE_BREAK.finditer(text):
-        result.append((start, text[start : match.start()]))
-        start = match.end()
-    if start < len(text):
-        result.append((start, text[start:]))
-    return result
+def _lines(text: str, start: int = 0) -> Iterator[str]:
+    """The physical lines of `text` from `start`, one at a time (no list of them all)."""
+    for match in _LINE.finditer(text, start):
+        yield match.group()
+
+
+def _first_line(text: str) -> tuple[int, str, int] | None:
+    """(number of lines before it, its text, where the next line starts) of the first
+    non-blank line."""
+    for index, match in enumerate(_LINE.finditer(text)):
+        if match.group().strip():
+            return index, match.group().rstrip("\r\n"), match.end()
+    return None
 
 
 def _read_table(data: bytes | str, required: tuple[str, ...], optional: tuple[str, ...]) -> _Table:
+    """Read the file up to its header and check it; the rows follow as they are taken (an
+    issue of the whole file, "malformed", "no_rows" or "too_many_rows", is raised then)."""
     text = _decode(data)
-    lines = _physical_lines(text)
-    first = next((i for i, (_, line) in enumerate(lines) if line.strip()), None)
+    first = _first_line(text)
     if first is None:
         raise ImportFailed([ImportIssue(1, None, "empty_file", {})])
-
-    start_line = 1
-    delimiter: str | None = None
-    if match := _SEP_LINE.match(lines[first][1].strip()):
+    index, first_text, after_first = first
+    start_line, offset = 1, 0
+    if match := _SEP_LINE.match(first_text.strip()):
         # Excel's "sep=;" hint: a row of its own, before the header.
         delimiter = match[1]
-        start_line = first + 2
-        if first + 1 >= len(lines):
+        start_line, offset = index + 2, after_first
+        if offset >= len(text):
             raise ImportFailed([ImportIssue(start_line, None, "empty_file", {})])
-        text = text[lines[first + 1][0] :]
     else:
-        delimiter = _pick_delimiter(lines[first][1], (*required, *optional))
+        delimiter = _pick_delimiter(first_text, (*required, *optional))
 
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = enumerate(csv.reader(_lines(text, offset), delimiter=delimiter), start=start_line)
     header: list[str] | None = None
-    header_line = start_line
-    rows: list[_Row] = []
-    issues: list[ImportIssue] = []
-    line = start_line - 1
+    header_line = line = start_line - 1
     try:
-        for line, record in enumerate(reader, start=start_line):
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
+        for line, record in records:
+            if any(cell.strip() for cell in record):
                 header, header_line = [_header_key(name) for name in record], line
-                continue
-            if any(cell.strip() for cell in record[len(header) :]):
-                issues.append(
-                    ImportIssue(
-                        line,
-                        None,
-                        "column_count",
-                        {"expected": len(header), "found": len(record)},
-                    )
-                )
-            rows.append(_Row(line, dict(zip(header, record, strict=False))))
+                break
     except csv.Error:
         raise ImportFailed([ImportIssue(line + 1, None, "malformed", {})]) from None
-
     if header is None:
         raise ImportFailed([ImportIssue(start_line, None, "empty_file", {})])
     header_issues: list[ImportIssue] = []
@@ -371,17 +367,40 @@ def _read_table(data: bytes | str, required: tuple[str, ...], optional: tuple[st
         )
     if header_issues:
         raise ImportFailed(header_issues)
-    if not rows:
-        raise ImportFailed([ImportIssue(header_line, None, "no_rows", {})])
-    if len(rows) > MAX_ROWS:
-        raise ImportFailed(
-            [
-                ImportIssue(
-                    header_line, None, "too_many_rows", {"maximum": MAX_ROWS, "rows": len(rows)}
+    issues: list[ImportIssue] = []
+    return _Table(frozenset(seen), _rows(records, header, header_line, issues), issues)
+
+
+def _rows(
+    records: Iterator[tuple[int, list[str]]],
+    header: list[str],
+    header_line: int,
+    issues: list[ImportIssue],
+) -> Iterator[_Row]:
+    count = 0
+    line = header_line
+    try:
+        for line, record in records:
+            if not any(cell.strip() for cell in record):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                continue  # only counted, for the issue
+            if any(cell.strip() for cell in record[len(header) :]):
+                issues.append(
+                    ImportIssue(
+                        line, None, "column_count", {"expected": len(header), "found": len(record)}
+                    )
                 )
-            ]
+            yield _Row(line, dict(zip(header, record, strict=False)))
+    except csv.Error:
+        raise ImportFailed([ImportIssue(line + 1, None, "malformed", {})]) from None
+    if not count:
+        raise ImportFailed([ImportIssue(header_line, None, "no_rows", {})])
+    if count > MAX_ROWS:
+        raise ImportFailed(
+            [ImportIssue(header_line, None, "too_many_rows", {"maximum": MAX_ROWS, "rows": count})]
         )
-    return _Table(frozenset(seen), rows, issues)
 
 
 # --- Cell helpers --------------------------------------------------------------------------------
@@ -565,31 +584,57 @@ def _roster_optional_values(check: _RowCheck, columns: frozenset[str]) -> dict[s
     return values
 
 
+# The optional columns of a new roster entry, when the file leaves them out.
+_ROSTER_BLANKS: dict[str, Any] = {"phone": None, "kecamatan": None, "position": None}
+
+
+@dataclass(slots=True)
+class _Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
 async def _upsert_roster(
-    session: AsyncSession, valid: list[_RosterValues], *, deactivate_missing: bool
-) -> ImportResult:
-    existing = {e.nip: e for e in (await session.exec(select(RosterEntry))).all()}
-    created = updated = unchanged = deactivated = 0
-    now = utcnow()
-    for item in valid:
+    session: AsyncSession, batch: list[_RosterValues], tally: _Tally, now: datetime
+) -> None:
+    """Write one batch of rows; the rows leave the session once written (memory stays flat)."""
+    # Entries the caller holds already stay in the session; those loaded here leave it.
+    mapped = session.sync_session.identity_map.keys()
+    held = {key[1][0] for key in mapped if key[0] is RosterEntry}
+    query = select(RosterEntry).where(col(RosterEntry.nip).in_([item.nip for item in batch]))
+    existing = {e.nip: e for e in (await session.exec(query)).all()}
+    new_rows: list[dict[str, Any]] = []
+    for item in batch:
         entry = existing.get(item.nip)
-        if entry is None:
-            session.add(RosterEntry(nip=item.nip, updated_at=now, **item.values))
-            created += 1
+        if entry is None:  # inserted in one statement: no ORM object per row
+            new_rows.append({**_ROSTER_BLANKS, **item.values, "nip": item.nip, "updated_at": now})
         elif _assign(entry, item.values):
             entry.updated_at = now
-            updated += 1
+            tally.updated += 1
         else:
-            unchanged += 1
-    if deactivate_missing:
-        in_file = {item.nip for item in valid}
-        for nip, entry in existing.items():
-            if nip not in in_file and entry.active:
-                entry.active = False
-                entry.updated_at = now
-                deactivated += 1
+            tally.unchanged += 1
     await session.flush()
-    return ImportResult(created, updated, deactivated, unchanged)
+    if new_rows:
+        await session.exec(insert(RosterEntry), params=new_rows)
+        tally.created += len(new_rows)
+    for nip, entry in existing.items():
+        if nip not in held:
+            session.expunge(entry)
+
+
+async def _deactivate_missing(session: AsyncSession, in_file: set[str], now: datetime) -> int:
+    """The active entries not in the file become inactive (never deleted)."""
+    active = (await session.exec(select(RosterEntry.nip).where(col(RosterEntry.active)))).all()
+    gone = [nip for nip in active if nip not in in_file]
+    for chunk in _chunks(gone):
+        await session.exec(
+            update(RosterEntry)
+            .where(col(RosterEntry.nip).in_(chunk))
+            .values(active=False, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return len(gone)
 
 
 async def import_roster(
@@ -602,23 +647,42 @@ async def import_roster(
     """Upsert the ASN roster by NIP. ``today`` (WIB date) defaults to now, for NIP checks.
 
     With ``deactivate_missing`` the entries not in the file become inactive (never deleted).
+
+    Read, checked and written BATCH rows at a time in one transaction (a roster of 100,000
+    rows in bounded memory): rolled back when any row has an issue, and from the first issue
+    on the rest is only checked, to report every problem.
     """
     table = _read_table(data, ROSTER_REQUIRED, ROSTER_OPTIONAL)
     today = today or _wib_today()
-    issues = list(table.issues)
-    valid: list[_RosterValues] = []
-    first_lines: dict[str, int] = {}
-    for row in table.rows:
-        check = _RowCheck(row, issues, _ROSTER_CAPS)
-        item = _roster_row(check, table.columns, today=today, first_lines=first_lines)
-        if item is not None:
-            valid.append(item)
-    if issues:
-        raise ImportFailed(issues)
-    return await _write(
-        session,
-        lambda: _upsert_roster(session, valid, deactivate_missing=deactivate_missing),
-    )
+    issues = table.issues
+    first_lines: dict[str, int] = {}  # every NIP of the file: its first line
+    tally = _Tally()
+    now = utcnow()
+
+    async def work() -> ImportResult:
+        batch: list[_RosterValues] = []
+        for row in table.rows:
+            check = _RowCheck(row, issues, _ROSTER_CAPS)
+            item = _roster_row(check, table.columns, today=today, first_lines=first_lines)
+            if issues or item is None:
+                batch.clear()  # nothing will be written
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                await _upsert_roster(session, batch, tally, now)
+                batch = []
+        if issues:
+            raise ImportFailed(issues)
+        if batch:
+            await _upsert_roster(session, batch, tally, now)
+        deactivated = (
+            await _deactivate_missing(session, set(first_lines), now)
+            if (deactivate_missing)
+            else 0
+        )
+        return ImportResult(tally.created, tally.updated, deactivated, tally.unchanged)
+
+    return await _write(session, work)
 
 
 # --- Merchants -----------------------------------------------------------------------------------
@@ -643,7 +707,7 @@ def _merchant_location(check: _RowCheck) -> dict[str, Any]:
 async def import_merchants(session: AsyncSession, data: bytes | str) -> ImportResult:
     """Upsert merchants by ``kode`` (case-insensitive; an existing code keeps its spelling)."""
     table = _read_table(data, MERCHANT_REQUIRED, MERCHANT_OPTIONAL)
-    issues = list(table.issues)
+    issues = table.issues
     valid: list[tuple[str, dict[str, Any]]] = []
     first_lines: dict[str, int] = {}
 
@@ -718,7 +782,7 @@ async def import_merchants(session: AsyncSession, data: bytes | str) -> ImportRe
     return await _write(session, work)
 
 
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+def _chunks(items: list[_T], size: int = 500) -> Iterable[list[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -832,28 +896,60 @@ def _product_optional_values(check: _RowCheck, columns: frozenset[str]) -> dict[
     return values
 
 
-async def _upsert_products(
-    session: AsyncSession, valid: list[tuple[int, str, dict[str, Any]]]
-) -> ImportResult:
-    merchant_ids = sorted({m for m, _, _ in valid})
-    existing: dict[tuple[int, str], list[Product]] = {}
-    query = select(Product).where(col(Product.merchant_id).in_(merchant_ids))
-    for stored in (await session.exec(query.order_by(col(Product.id)))).all():
-        key = (stored.merchant_id, stored.name.casefold())
-        existing.setdefault(key, []).append(stored)
-    created = updated = unchanged = 0
-    now = utcnow()
-    certified: list[tuple[Product, dict[str, str]]] = []
-    for merchant, name, values in valid:
-        certs = values.pop("_certs", {})
+@dataclass(slots=True)
+class _ProductIndex:
+    """The stored products of the merchants met so far: (id, name) by merchant and casefolded
+    name, oldest first (ids only: the objects are loaded batch by batch)."""
+
+    by_key: dict[tuple[int, str], list[tuple[int, str]]] = field(default_factory=dict)
+    loaded: set[int] = field(default_factory=set)
+
+    async def load(self, session: AsyncSession, merchant_ids: set[int]) -> None:
+        missing = sorted(merchant_ids - self.loaded)
+        if not missing:
+            return
+        query = (
+            select(Product.id, Product.merchant_id, Product.name)
+            .where(col(Product.merchant_id).in_(missing))
+            .order_by(col(Product.id))
+        )
+        for product_id, merchant, name in (await session.exec(query)).all():
+            key = (merchant, name.casefold())
+            self.by_key.setdefault(key, []).append((stored_id(product_id), name))
+        self.loaded.update(missing)
+
+    def pick(self, merchant: int, name: str) -> int | None:
         # Stored names may differ only by case (typed in the chat): prefer the exact one.
-        same = existing.get((merchant, name.casefold()), [])
-        product = next((p for p in same if p.name == name), same[0] if same else None)
+        same = self.by_key.get((merchant, name.casefold()), [])
+        return next((i for i, n in same if n == name), same[0][0] if same else None)
+
+
+async def _upsert_products(
+    session: AsyncSession,
+    batch: list[tuple[int, str, dict[str, Any]]],
+    index: _ProductIndex,
+    tally: _Tally,
+    now: datetime,
+) -> None:
+    """Write one batch of rows; what it loaded and created leaves the session once written."""
+    held = set(session.sync_session.identity_map.keys())
+    await index.load(session, {m for m, _, _ in batch})
+    picks = {(merchant, name): index.pick(merchant, name) for merchant, name, _ in batch}
+    ids = [i for i in picks.values() if i is not None]
+    stored: dict[int, Product] = {}
+    for chunk in _chunks(ids):
+        query = select(Product).where(col(Product.id).in_(chunk))
+        stored.update({stored_id(p.id): p for p in (await session.exec(query)).all()})
+    certified: list[tuple[Product, dict[str, str]]] = []
+    for merchant, name, values in batch:
+        certs = values.pop("_certs", {})
+        picked = picks[(merchant, name)]
+        product = stored.get(picked) if picked is not None else None
         if product is None:
             product = Product(merchant_id=merchant, created_at=now, updated_at=now, **values)
             session.add(product)
             certified.append((product, certs))
-            created += 1
+            tally.created += 1
             continue
         certified.append((product, certs))
         if "photo" in values and values["photo"] != product.photo:
@@ -870,12 +966,20 @@ async def _upsert_products(
             )
         if _assign(product, values):
             product.updated_at = now
-            updated += 1
+            tally.updated += 1
         else:
-            unchanged += 1
+            tally.unchanged += 1
     await session.flush()
     await _record_certifications(session, certified, now)
-    return ImportResult(created, updated, 0, unchanged)
+    _let_go(session, held)
+
+
+def _let_go(session: AsyncSession, held: set[Any]) -> None:
+    """Expunge the objects written since `held` was taken (the caller's own stay)."""
+    mapped = session.sync_session.identity_map
+    for key in list(mapped.keys()):
+        if key not in held:
+            session.expunge(mapped[key])
 
 
 async def _record_certifications(
@@ -926,36 +1030,65 @@ async def import_products(
         _code_key(m.code): (m.id, m.code) for m in (await session.exec(select(Merchant))).all()
     }
     category_cache: dict[str, int | None] = {}
-    issues = list(table.issues)
-    valid: list[tuple[int, str, dict[str, Any]]] = []
+    issues = table.issues
     first_lines: dict[tuple[int, str], int] = {}
+    index, tally, now = _ProductIndex(), _Tally(), utcnow()
 
-    for row in table.rows:
-        check = _RowCheck(row, issues, _PRODUCT_CAPS)
-        product_merchant = _product_merchant(check, own, merchants)
-        name = check.text("nama", required=True)
-        if name is not None and product_merchant is not None:
-            key = (product_merchant, name.casefold())
-            _check_duplicate(check, "nama", key, name, first_lines)
-        category_id = await _product_category(session, check, category_cache)
-        price = _product_price(check)
-        stock = _product_stock(check)
-        unit = check.text("satuan", required=True)
-        description = check.text("deskripsi", required=False, multi_line=True) or ""
-        values = _product_optional_values(check, table.columns)
-        if check.ok and product_merchant is not None and name is not None:
-            values.update(
-                name=name,
-                category_id=category_id,
-                price=price,
-                stock=stock,
-                unit=unit,
-                description=description,
-                is_active=True,
-                deleted_at=None,  # a product deleted in the chat comes back with the file
-            )
-            valid.append((product_merchant, name, values))
+    async def work() -> ImportResult:
+        batch: list[tuple[int, str, dict[str, Any]]] = []
+        for row in table.rows:
+            item = await _product_row(
+                session, _RowCheck(row, issues, _PRODUCT_CAPS), table.columns,
+                own=own, merchants=merchants, categories=category_cache, first_lines=first_lines,
+            )  # fmt: skip
+            if issues or item is None:
+                batch.clear()  # nothing will be written
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                await _upsert_products(session, batch, index, tally, now)
+                batch = []
+        if issues:
+            raise ImportFailed(issues)
+        if batch:
+            await _upsert_products(session, batch, index, tally, now)
+        return ImportResult(tally.created, tally.updated, 0, tally.unchanged)
 
-    if issues:
-        raise ImportFailed(issues)
-    return await _write(session, lambda: _upsert_products(session, valid))
+    return await _write(session, work)
+
+
+async def _product_row(
+    session: AsyncSession,
+    check: _RowCheck,
+    columns: frozenset[str],
+    *,
+    own: Merchant | None,
+    merchants: dict[str, tuple[int | None, str]],
+    categories: dict[str, int | None],
+    first_lines: dict[tuple[int, str], int],
+) -> tuple[int, str, dict[str, Any]] | None:
+    """A product row's merchant, name and values, or None when it has issues."""
+    product_merchant = _product_merchant(check, own, merchants)
+    name = check.text("nama", required=True)
+    if name is not None and product_merchant is not None:
+        key = (product_merchant, name.casefold())
+        _check_duplicate(check, "nama", key, name, first_lines)
+    category_id = await _product_category(session, check, categories)
+    price = _product_price(check)
+    stock = _product_stock(check)
+    unit = check.text("satuan", required=True)
+    description = check.text("deskripsi", required=False, multi_line=True) or ""
+    values = _product_optional_values(check, columns)
+    if not (check.ok and product_merchant is not None and name is not None):
+        return None
+    values.update(
+        name=name,
+        category_id=category_id,
+        price=price,
+        stock=stock,
+        unit=unit,
+        description=description,
+        is_active=True,
+        deleted_at=None,  # a product deleted in the chat comes back with the file
+    )
+    return product_merchant, name, values

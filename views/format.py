@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from services.money import format_rupiah
 from views.i18n import babel_locale
@@ -231,3 +232,14 @@ def unit_label(unit: str, locale: str, count: int = 1) -> str:
 def product_name(name: str, name_en: str | None, locale: str) -> str:
     """Indonesian first; English speakers see the English name when the shop gave one."""
     return name_en if locale == "en" and name_en else name
+
+
+def file_too_large(size: int, limit: int, locale: str) -> str:
+    """A file the bot will not read (its size and the limit in MB, in the user's language)."""
+    return _(
+        "This file is too large ({size} MB; at most {limit} MB). Please send it as a photo "
+        "instead, or a smaller file."
+    ).format(
+        size=format_decimal(size / 1_048_576, format="#,##0.0", locale=babel_locale(locale)),
+        limit=format_decimal(limit / 1_048_576, format="#,##0", locale=babel_locale(locale)),
+    )

@@ -25,6 +25,7 @@ from services.quota import month_start, outside_share_for
 from views import keyboards as kb
 from views import outside as screens
 from views.callbacks import OutsideFormCb, OutsideMoreCb
+from views.format import file_too_large
 from views.refusals import describe, describe_in_flow
 
 routes = Routes("outside")
@@ -261,13 +262,20 @@ async def _picture(message: Message, bot: Bot) -> tuple[str, bytes] | None:
     return file_id, buffer.getvalue()
 
 
+def _not_a_picture(message: Message, locale: str) -> str:
+    size = (message.document.file_size or 0) if message.document else 0
+    if size > MAX_FILE_BYTES:  # an image too large to read (never downloaded)
+        return file_too_large(size, MAX_FILE_BYTES, locale)
+    return screens.ask_photos()
+
+
 @routes.message(OutsideForm.photos, F.photo | F.document)
 async def got_photo(
-    message: Message, bot: Bot, session: AsyncSession, user: User, clock: Clock
+    message: Message, bot: Bot, session: AsyncSession, user: User, clock: Clock, locale: str
 ) -> None:
     picture = await _picture(message, bot)
     if picture is None:
-        await message.answer(screens.ask_photos())
+        await message.answer(_not_a_picture(message, locale))
         return
     try:
         count = await outside.add_photo(
@@ -366,10 +374,11 @@ async def got_more_photo(
     session: AsyncSession,
     user: User,
     clock: Clock,
+    locale: str,
 ) -> None:
     picture = await _picture(message, bot)
     if picture is None:
-        await message.answer(screens.ask_photos())
+        await message.answer(_not_a_picture(message, locale))
         return
     purchase_id = int((await state.get_data()).get("om_id", 0))
     await state.clear()

@@ -24,6 +24,7 @@ from services.errors import Refusal, ServiceError
 from services.qr_image import QrImageError, decode_image
 from views import keyboards as kb
 from views.callbacks import ShopCb
+from views.format import file_too_large
 from views.payments import qris_summary
 from views.refusals import describe
 
@@ -187,14 +188,15 @@ async def qris_document(
     session: AsyncSession,
     user: User,
     clock: Callable[[], datetime],
+    locale: str,
 ) -> None:
     document = message.document
     assert document is not None
-    if (
-        not (document.mime_type or "").startswith("image/")
-        or (document.file_size or 0) > MAX_QRIS_IMAGE_BYTES
-    ):
+    if not (document.mime_type or "").startswith("image/"):
         await message.answer(_("Please send a photo of the QRIS, or paste its text."))
+        return
+    if (document.file_size or 0) > MAX_QRIS_IMAGE_BYTES:  # never downloaded
+        await message.answer(file_too_large(document.file_size or 0, MAX_QRIS_IMAGE_BYTES, locale))
         return
     await _register_picture(message, state, session, user, document.file_id, clock())
 

@@ -589,8 +589,11 @@ class FakeTelegram:
         event = self._changed
         if timeout <= 0:
             return
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+        # that comes as the timeout expires (the webhook delivery then never stopped).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await event.wait()
 
     def next_seq(self) -> int:
         return next(self._seq)

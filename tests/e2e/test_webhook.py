@@ -23,6 +23,7 @@ from models import Order, Product
 from models.db import Database
 from sandbox.fakegram import FakeTelegram
 from tests import factories as f
+from tests.dead_worker import killed_while_holding
 from tests.e2e.conftest import Clock, e2e_settings
 from tests.e2e.helpers import checkout, shop_with_owner
 
@@ -105,6 +106,19 @@ async def dedup(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, objec
     if request.param == "database":
         yield {}
         return
+    async with own_redis() as settings:
+        yield settings
+
+
+@pytest.fixture
+async def with_redis() -> AsyncIterator[dict[str, object]]:
+    async with own_redis() as settings:
+        yield settings
+
+
+@contextlib.asynccontextmanager
+async def own_redis() -> AsyncIterator[dict[str, object]]:
+    """Redis settings with a prefix of this test's own (its keys deleted after it)."""
     url = "redis://127.0.0.1:6379/0"
     client = aioredis.from_url(url)
     try:
@@ -196,3 +210,35 @@ async def test_webhook_workers_handle_each_update_once_and_refuse_a_wrong_secret
         assert ready["last_update_at"] is not None
         assert set(ready["leases"]) == {"broadcasts"}
         assert ready.get("redis", "ok") == "ok"
+
+
+async def test_a_user_whose_update_a_killed_worker_held_is_served_again_in_order(
+    webhook_tg: FakeTelegram, db: Database, clock: Clock, session, with_redis
+):
+    """A worker killed while handling a user's update dies holding their lock in Redis. The
+    user's next updates wait for it (never answered as delivered meanwhile: Telegram keeps the
+    chat's later updates back and delivers the waiting one again) and are served, in order and
+    once each, as soon as the dead worker's lock ends (REDIS_LOCK_TTL), not a minute later."""
+    tg = webhook_tg
+    shop = await shop_with_owner(session, OWNER, name="Kopi Tlogomas")
+    product = await f.product(session, shop, name="Kopi Dampit", price=40_000, stock=5)
+    await f.asn_user(session, BUYERS[0])
+    ttl = 2.0
+    extra = {**with_redis, "redis_lock_ttl": ttl, "webhook_wait_limit": 0.3}
+    async with workers(tg, db, clock, **extra):
+        bot_id = int(tg.token.split(":")[0])
+        await killed_while_holding(
+            str(with_redis["redis_url"]), str(with_redis["redis_prefix"]), bot_id, BUYERS[0], ttl
+        )
+        buyer = tg.user(BUYERS[0], first_name="Budi", language_code="en")
+        await buyer.start(f"p{product.id}")
+        first = tg._updates[-1]["update_id"]
+        await buyer.send("/keranjang")
+        cart = await buyer.wait_reply(containing="Your cart is empty", timeout=ttl + 8)
+        texts = [m.text or "" for m in tg.chat(BUYERS[0])]
+        card = [i for i, text in enumerate(texts) if "Kopi Dampit" in text]
+        assert len(card) == 1 and card[0] < texts.index(cart.text or "")  # in order, once
+        assert sum("Your cart is empty" in text for text in texts) == 1
+        # While it waited for the lock, the first update was answered 429, not "delivered".
+        assert tg.delivery.attempts[first] >= 2
+        assert "429" in (tg.delivery.last_error_message or "")

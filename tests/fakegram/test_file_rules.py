@@ -113,6 +113,16 @@ async def test_a_photo_url_that_is_no_image(
     assert info.value.message.endswith(f"Bad Request: {error}")
 
 
+async def test_a_bot_downloads_files_of_20_mb_at_most(server: FakeTelegram, bot: Bot) -> None:
+    limit = 20 * 1024 * 1024
+    largest = server.register_document(b"\0" * limit, "scan.png", "image/png")
+    assert (await bot.get_file(largest.file_id)).file_path
+    too_big = server.register_document(b"\0" * (limit + 1), "scan.png", "image/png")
+    with pytest.raises(TelegramBadRequest) as info:
+        await bot.get_file(too_big.file_id)
+    assert info.value.message.endswith("Bad Request: file is too big")
+
+
 async def test_a_photo_url_that_does_not_answer(make_server: MakeServer, site: str) -> None:
     server = await make_server(url_timeout=0.5)
     async with bot_of(server) as bot:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
-from models import Merchant, Product, RosterEntry
+from models import Merchant, PriceChange, Product, RosterEntry
 from services import importer
 from services.demo import build_static_qris
 from services.importer import (
@@ -144,6 +144,18 @@ async def test_roster_deactivate_missing(session):
     session.expire_all()
     entries = await all_roster(session)
     assert all(e.active for e in entries.values())
+
+
+async def test_an_entry_the_caller_holds_stays_in_its_session(session):
+    """The import lets go of the entries it loads itself (memory), not of the caller's."""
+    await import_roster(session, roster_csv(f"{PNS_A},A,X,III/a,,,"), today=TODAY)
+    held = (await session.exec(select(RosterEntry).where(RosterEntry.nip == PNS_A))).one()
+    await import_roster(session, roster_csv(f"{PNS_A},Budi,X,III/a,,,"), today=TODAY)
+    assert held.name == "Budi"  # the import updated the caller's object itself
+    held.position = "Analis"  # and the caller's later change is still written
+    await session.commit()
+    session.expire_all()
+    assert (await all_roster(session))[PNS_A].position == "Analis"
 
 
 async def test_semicolon_delimiter_bom_and_header_variants(session):
@@ -406,6 +418,27 @@ async def test_products_import_and_reimport(session):
     assert chips.name_en == "Tempeh Chips"  # empty optional cell keeps the stored value
     assert (chips.photo, chips.photo_file_id) == ("foto/keripik-baru.jpg", None)
     assert len(products) == 4
+
+
+async def test_a_products_file_over_several_batches(session):
+    """Written 500 rows at a time: an existing product met in a later batch is updated (its
+    price change recorded), and a bad last row leaves nothing of the earlier batches."""
+    await two_merchants(session)
+    first = products_csv("SANAN,Keripik Tempe,kuliner,18000,5,bungkus,")
+    assert (await import_products(session, first)).created == 1
+    rows = [f"SANAN,Keripik {i},kuliner,10000,5,bungkus," for i in range(1_199)]
+    rows.insert(1_100, "SANAN,keripik tempe,kuliner,20000,5,bungkus,")
+    result = await import_products(session, products_csv(*rows))
+    assert result == ImportResult(created=1_199, updated=1)
+    count = select(func.count()).select_from(Product)
+    assert (await session.exec(count)).one() == 1_200
+    changes = (await session.exec(select(PriceChange))).all()
+    assert [(c.old_price, c.new_price) for c in changes] == [(18000, 20000)]
+
+    more = [f"KOPI,Kopi {i},kuliner,10000,5,bungkus," for i in range(1_200)]
+    issues = await failed(import_products(session, products_csv(*more, "KOPI,Kopi X,,1,1,kg,")))
+    assert codes(issues) == [(1_202, "kategori", "required")]
+    assert (await session.exec(count)).one() == 1_200
 
 
 async def test_merchant_imports_own_file(session):
