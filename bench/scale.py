@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
-from models import rollups
+from models import catalog_versions, rollups
 from models.db import Database
 from models.migrate import upgrade
 from services.admins import Role
@@ -180,10 +180,11 @@ async def populate(database: Database, args: argparse.Namespace) -> dict[str, in
             await conn.execute(text(statement))
         await conn.execute(text("DROP FUNCTION hashint(bigint)"))
     # The load bypassed the triggers that keep the monthly rollups (replica mode): compute them
-    # once from the orders, as migration 0013 does for the orders already there.
+    # once from the orders, as migration 0013 does for the orders already there; and those
+    # that move the catalog's versions (models/catalog_versions.py): move them once.
     started = time.perf_counter()
     async with database.engine.begin() as conn:
-        for statement in rollups.rebuild("postgresql"):
+        for statement in [*rollups.rebuild("postgresql"), *catalog_versions.BUMP]:
             await conn.execute(text(statement))
     print(f"monthly rollups computed from the orders in {time.perf_counter() - started:.1f} s")
     async with database.engine.connect() as conn:

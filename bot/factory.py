@@ -45,6 +45,7 @@ from scheduler.runner import create_scheduler, stop_scheduler
 from services.categories import ensure_categories
 from services.leases import Lease
 from services.policy import Policy
+from services.screens import ScreenCache
 from services.users import users_by_telegram_id
 from views.i18n import get_i18n
 
@@ -145,6 +146,7 @@ def create_dispatcher(
         redis=redis,
         activity=Activity(),
         clock=clock or (lambda: datetime.now(UTC)),
+        screen_cache=ScreenCache(),
     )
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
     dp.update.outer_middleware(UpdateLog(dp["activity"], dp["clock"], hash_key(token)))
@@ -156,7 +158,6 @@ def create_dispatcher(
         if name not in ("update", "error"):
             observer.middleware(TraceHandler())
     dp.include_router(build_router())
-
     background: dict[str, Any] = {}
 
     async def on_startup(bot: Bot) -> None:

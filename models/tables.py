@@ -585,3 +585,18 @@ class ProductSalesMonth(SQLModel, table=True):
     product_id: int = Field(primary_key=True)
     lines: int
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+# --- the catalog's versions (models/catalog_versions.py keeps them up to date) --------------
+
+
+class CatalogVersion(SQLModel, table=True):
+    """Counters that database triggers move with every change a buyer's catalog screen can
+    show: `catalog` with products, shops, categories and certificates, `sales` with the shops'
+    paid sales this month (the fair order). One row (id 1); no row reads as zeros."""
+
+    __tablename__ = "catalog_versions"
+
+    id: int = Field(primary_key=True)
+    catalog: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    sales: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -46,6 +47,9 @@ class ProductPage:
     page: int
     pages: int
     total: int
+    # When the order may change without any change of the data (a product stops being
+    # "fresh"): a cached page is stale from then on. None: not before the data changes.
+    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -87,11 +91,20 @@ def _category_count_query() -> SelectOfScalar[int]:
     return select(func.count()).select_from(base.subquery())
 
 
-async def _fair_category_page(
-    session: AsyncSession, category_id: int, *, page: int, page_size: int, standing: Standing
-) -> ProductPage:
-    """A category page in the fair order (services.fairness): in stock first, capped shops
-    last (or hidden), round the shops, fewer sales this month and fresher first, rotated."""
+@dataclass(frozen=True)
+class FairOrder:
+    """A category's visible products in the fair order (every page is a slice of it), and
+    when that order may change without a change of the data (`ProductPage.valid_until`)."""
+
+    rows: list[ProductRow]
+    valid_until: datetime | None
+
+
+async def fair_category_order(
+    session: AsyncSession, category_id: int, standing: Standing
+) -> FairOrder:
+    """A category in the fair order (services.fairness): in stock first, capped shops last
+    (or hidden), round the shops, fewer sales this month and fresher first, rotated."""
     rows = (
         await session.exec(
             select_columns(
@@ -115,11 +128,24 @@ async def _fair_category_page(
         salt=f"c{category_id}",
         round_robin=True,
     )
-    total = len(ordered)
+    valid_until = standing.fresh_until(r[7] for r in rows)
+    return FairOrder([ProductRow(*r[:6]) for r in ordered], valid_until)
+
+
+def fair_page(order: FairOrder, *, page: int, page_size: int) -> ProductPage:
+    """One page of a category in the fair order (a page past the end: the last one)."""
+    total = len(order.rows)
     pages = max(1, math.ceil(total / page_size))
     page = min(max(page, 0), pages - 1)
-    chosen = ordered[page * page_size : (page + 1) * page_size]
-    return ProductPage([ProductRow(*r[:6]) for r in chosen], page, pages, total)
+    chosen = order.rows[page * page_size : (page + 1) * page_size]
+    return ProductPage(chosen, page, pages, total, order.valid_until)
+
+
+async def _fair_category_page(
+    session: AsyncSession, category_id: int, *, page: int, page_size: int, standing: Standing
+) -> ProductPage:
+    order = await fair_category_order(session, category_id, standing)
+    return fair_page(order, page=page, page_size=page_size)
 
 
 async def category_page(
@@ -200,3 +226,14 @@ async def remember_photo_file_id(session: AsyncSession, product_id: int, file_id
         product.photo_file_id = file_id
         session.add(product)
         await session.commit()
+
+
+def detached(card: ProductCard) -> ProductCard:
+    """A copy of `card` that belongs to no session (kept across updates by a screen cache:
+    nothing one update's session does to its rows reaches it)."""
+    return ProductCard(
+        Product.model_validate(card.product.model_dump()),
+        Merchant.model_validate(card.merchant.model_dump()),
+        Category.model_validate(card.category.model_dump()),
+        card.visible,
+    )

@@ -112,6 +112,19 @@ class Standing:
             created_at = created_at.replace(tzinfo=self.now.tzinfo)
         return self.now - created_at <= timedelta(days=self.policy.fresh_days)
 
+    def fresh_until(self, created: Iterable[datetime | None]) -> datetime | None:
+        """The first instant after `now` at which one of the products listed at `created`
+        stops being fresh (the order may change then); None: none of them is fresh."""
+        if not self.policy.ranking or self.now is None:
+            return None
+        ends = [
+            (c if c.tzinfo else c.replace(tzinfo=self.now.tzinfo))
+            + timedelta(days=self.policy.fresh_days)
+            for c in created
+            if c is not None
+        ]
+        return min((end for end in ends if end >= self.now), default=None)
+
     def below_median(self, merchant_id: int, merchant_ids: Iterable[int]) -> bool:
         """Whether the shop sold nothing yet this month, or less than the median of
         `merchant_ids`."""

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import AdminAccount, MerchantMember, User
 from models.enums import AdminRole, BuyerKind, MemberRole
+from services import screens
 from services.errors import Forbidden
 from services.users import get_or_create_user, sync_profile
 
@@ -182,7 +183,14 @@ def _account_query() -> Any:
     member = aliased(MerchantMember)
     admin = aliased(AdminAccount)
     return (
-        sa_select(User, col(admin.role), col(admin.opd), col(member.merchant_id), col(member.role))
+        sa_select(
+            User,
+            col(admin.role),
+            col(admin.opd),
+            col(member.merchant_id),
+            col(member.role),
+            *screens.version_columns(),
+        )
         .outerjoin(admin, col(admin.telegram_id) == col(User.telegram_id))
         .outerjoin(member, col(member.user_id) == col(User.id))
         .where(col(User.telegram_id) == bindparam("telegram_id"))
@@ -212,13 +220,15 @@ async def acting_account(
             session, user, admin_ids=admin_ids, telegram_id=telegram_id
         )
     user, admin_role, admin_opd = rows[0][0], rows[0][1], rows[0][2]
+    # The catalog's versions come with the account (services.screens): no statement of their own.
+    screens.remember(session, rows[0][5], rows[0][6])
     kinds, opd = _administration(telegram_id in admin_ids, admin_role, admin_opd)
     if user.kind == BuyerKind.ASN:
         kinds.add(RoleKind.ASN)
     elif user.kind == BuyerKind.GENERAL:
         kinds.add(RoleKind.GENERAL)
     shops: list[int] = []
-    for *_, merchant_id, role in rows:
+    for *_, merchant_id, role, _catalog, _sales in rows:
         if merchant_id is not None:
             shops.append(merchant_id)
             kinds.add(RoleKind.SHOP_OWNER if role == MemberRole.OWNER else RoleKind.SHOP_STAFF)

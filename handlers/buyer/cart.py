@@ -14,6 +14,7 @@ from handlers.routes import Routes
 from handlers.ui import show, toast
 from models import User
 from services import cart as carts
+from services.screens import ScreenCache
 from views import keyboards as kb
 from views.callbacks import CartCb, CartLineCb, CartViewCb
 from views.cart import cart_screen, line_notice
@@ -101,6 +102,7 @@ async def cart_change(
     user: User,
     locale: str,
     callback_answer: CallbackAnswer,
+    screen_cache: ScreenCache,
 ) -> None:
     action, product_id = callback_data.action, callback_data.id
     if action == "add":
@@ -116,4 +118,4 @@ async def cart_change(
     if callback_data.src == "k":
         await show(callback, *cart_screen(await carts.get_cart(session, user), locale))
     else:
-        await refresh_product_card(callback, session, user, product_id, locale)
+        await refresh_product_card(callback, session, user, product_id, locale, screen_cache)

@@ -17,13 +17,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
 from handlers.ui import show
-from models import User
+from models import Certification, User
 from services import catalog, currency, exporting, fairness
 from services.cart import cart_count
 from services.categories import list_categories
 from services.errors import NotFound, Refusal
 from services.ids import parse_id
 from services.policy import Policy
+from services.screens import ScreenCache
+from services.screens import versions as screen_versions
 from views import catalog as screens
 from views import global_window as global_views
 from views import keyboards as kb
@@ -59,17 +61,30 @@ async def category_callback(
     locale: str,
     policy: Policy,
     clock: Callable[[], datetime],
+    screen_cache: ScreenCache,
 ) -> None:
-    category = await catalog.get_category(session, callback_data.id)
-    standing = await fairness.standing(session, now=clock(), tz=policy.tz, policy=policy.fairness)
-    page = await catalog.category_page(
-        session,
-        callback_data.id,
-        page=callback_data.page,
-        page_size=policy.page_size,
-        standing=standing,
-    )
-    await show(callback, *screens.category_screen(category, page, locale, policy.page_size))
+    """A category page: the same for every buyer of a locale, so rendered once per catalog
+    version, sales version and WIB day (services.screens) and reused until then; the fair
+    order of the whole category is kept too, so its other pages are slices of it."""
+    now = clock()
+    version = await screen_versions(session)
+    day = now.astimezone(policy.tz).date()
+    category_id = callback_data.id
+    order_key = ("category order", category_id, policy.fairness, version, day)
+
+    async def order() -> tuple[catalog.FairOrder, datetime | None]:
+        standing = await fairness.standing(session, now=now, tz=policy.tz, policy=policy.fairness)
+        found = await catalog.fair_category_order(session, category_id, standing)
+        return found, found.valid_until
+
+    async def render() -> tuple[tuple[str, InlineKeyboardMarkup], datetime | None]:
+        category = await catalog.get_category(session, category_id)
+        ordered = await screen_cache.get_or_make(order_key, order, now)
+        page = catalog.fair_page(ordered, page=callback_data.page, page_size=policy.page_size)
+        return screens.category_screen(category, page, locale, policy.page_size), page.valid_until
+
+    key = ("category page", category_id, callback_data.page, locale, policy.page_size, order_key)
+    await show(callback, *await screen_cache.get_or_make(key, render, now))
 
 
 # --- product card -------------------------------------------------------------------------
@@ -92,18 +107,36 @@ def _photo_input(card: catalog.ProductCard) -> str | FSInputFile | None:
     return None
 
 
+async def _card(
+    session: AsyncSession, cache: ScreenCache | None, product_id: int
+) -> tuple[catalog.ProductCard, list[Certification]]:
+    """The product, its shop, category and certificates: what every buyer's card of it shows,
+    read once per catalog version (services.screens) when there is a cache."""
+    key = ("card", product_id, (await screen_versions(session)).catalog) if cache else None
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    card = await catalog.product_card(session, product_id)
+    certs = await exporting.certifications_of(session, card.product)
+    if cache is not None:
+        copies = [Certification.model_validate(c.model_dump()) for c in certs]
+        cache.put(key, (catalog.detached(card), copies))
+    return card, certs
+
+
 async def _screen(
     session: AsyncSession,
     user: User,
-    card: catalog.ProductCard,
+    shared: tuple[catalog.ProductCard, list[Certification]],
     *,
     locale: str,
     bot_username: str,
     src: str,
     limit: int,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The card of `shared` (`_card`) with what is the user's own: their cart, their currency."""
+    card, certs = shared
     cart_lines, in_cart = await cart_count(session, user, card.product.id or 0)
-    certs = await exporting.certifications_of(session, card.product)
     rate = await currency.rate_for(session, user, locale)
     ready = not exporting.missing_for_global(card.product, card.category, certs)
     extra = global_views.card_extra(
@@ -136,7 +169,12 @@ async def _remember_card(state: FSMContext | None, message_id: int, product_id: 
 
 
 async def refresh_open_cards(
-    bot: Bot, state: FSMContext, session: AsyncSession, user: User, locale: str
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    locale: str,
+    cache: ScreenCache | None = None,
 ) -> None:
     """Give the buyer's open product cards the buttons of the cart as it is now (after a
     checkout: "Add to cart" again, no stale "2 in cart")."""
@@ -144,11 +182,11 @@ async def refresh_open_cards(
     me = await bot.me()
     for message_id, product_id in cards.items():
         try:
-            card = await catalog.product_card(session, product_id)
+            shared = await _card(session, cache, product_id)
         except NotFound:
             continue
         _text, markup = await _screen(
-            session, user, card, locale=locale, bot_username=me.username or "", src="d",
+            session, user, shared, locale=locale, bot_username=me.username or "", src="d",
             limit=TEXT_LIMIT,
         )  # fmt: skip
         with contextlib.suppress(TelegramBadRequest):  # gone, or already right
@@ -166,20 +204,22 @@ async def send_product_card(
     src: str,
     locale: str,
     state: FSMContext | None = None,
+    cache: ScreenCache | None = None,
 ) -> None:
     """The card as a new message: a photo with a caption, or text when there is no photo."""
     assert message.bot is not None
     me = await message.bot.me()
     username = me.username or ""
     try:
-        card = await catalog.product_card(session, product_id)
+        shared = await _card(session, cache, product_id)
     except NotFound as exc:
         await message.answer(describe(exc))
         return
+    card = shared[0]
     photo = _photo_input(card)
     if photo is not None:
         caption, markup = await _screen(
-            session, user, card, locale=locale, bot_username=username, src=src,
+            session, user, shared, locale=locale, bot_username=username, src=src,
             limit=CAPTION_LIMIT,
         )  # fmt: skip
         try:
@@ -191,17 +231,22 @@ async def send_product_card(
                 await catalog.remember_photo_file_id(session, product_id, sent.photo[-1].file_id)
             await _remember_card(state, sent.message_id, product_id)
             return
-        card = await catalog.product_card(session, product_id)
+        shared = await _card(session, None, product_id)
     # No photo (or it was refused): a text message, whose limit allows more description.
     text, markup = await _screen(
-        session, user, card, locale=locale, bot_username=username, src=src, limit=TEXT_LIMIT
+        session, user, shared, locale=locale, bot_username=username, src=src, limit=TEXT_LIMIT
     )
     sent = await message.answer(text, reply_markup=markup)
     await _remember_card(state, sent.message_id, product_id)
 
 
 async def refresh_product_card(
-    callback: CallbackQuery, session: AsyncSession, user: User, product_id: int, locale: str
+    callback: CallbackQuery,
+    session: AsyncSession,
+    user: User,
+    product_id: int,
+    locale: str,
+    cache: ScreenCache | None = None,
 ) -> None:
     """Re-render the card the user tapped on (after a cart change), keeping text or caption."""
     message = callback.message
@@ -214,13 +259,13 @@ async def refresh_product_card(
             if button.callback_data == CategoriesCb().pack():
                 src = "d"
     try:
-        card = await catalog.product_card(session, product_id)
+        shared = await _card(session, cache, product_id)
     except NotFound:
         return
     text, markup = await _screen(
         session,
         user,
-        card,
+        shared,
         locale=locale,
         bot_username=me.username or "",
         src=src,
@@ -244,6 +289,7 @@ async def product_link(
     session: AsyncSession,
     user: User,
     locale: str,
+    screen_cache: ScreenCache,
 ) -> None:
     """A shared product link opens the product's card, and nothing before it."""
     await state.clear()
@@ -251,8 +297,9 @@ async def product_link(
     if product_id is None:
         raise NotFound(Refusal.PRODUCT_NOT_FOUND)
     await send_product_card(
-        message, session, user, product_id, src="d", locale=locale, state=state
-    )
+        message, session, user, product_id, src="d", locale=locale, state=state,
+        cache=screen_cache,
+    )  # fmt: skip
 
 
 @routes.callback_query(ProductCb.filter())
@@ -263,11 +310,12 @@ async def product_callback(
     user: User,
     locale: str,
     state: FSMContext,
+    screen_cache: ScreenCache,
 ) -> None:
     if isinstance(callback.message, Message):
         await send_product_card(
             callback.message, session, user, callback_data.id, src=callback_data.src,
-            locale=locale, state=state,
+            locale=locale, state=state, cache=screen_cache,
         )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from services import cart as carts
 from services import orders, payments
 from services.errors import Refusal, ServiceError
 from services.policy import Policy
+from services.screens import ScreenCache
 from views import keyboards as kb
 from views.callbacks import CartViewCb, CheckoutCb, HandoverCb
 from views.cart import cart_screen, checkout_summary_screen, placed_screen
@@ -188,6 +189,7 @@ async def checkout_confirm(
     callback_answer: CallbackAnswer,
     clock: Callable[[], datetime],
     state: FSMContext,
+    screen_cache: ScreenCache,
 ) -> None:
     try:
         result = await orders.checkout(
@@ -207,7 +209,7 @@ async def checkout_confirm(
         toast(callback_answer, _("These orders were already placed."))
     await show(callback, *placed_screen(result.orders, created=result.created, locale=locale))
     if result.created and callback.bot is not None:
-        await refresh_open_cards(callback.bot, state, session, user, locale)
+        await refresh_open_cards(callback.bot, state, session, user, locale, screen_cache)
     if result.created:
         for order in result.orders:
             await notify_new_order(sender, session, order.id or 0, policy.tz)
