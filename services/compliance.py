@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Date,
     Exists,
     Subquery,
@@ -100,17 +101,22 @@ async def minimums_in(session: AsyncSession, month: date, *, default: int) -> di
     return {cls: await minimum_for(session, cls, month, default=default) for cls in QUOTA_CLASSES}
 
 
+def _counted_paid(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """The orders that count for a quota, paid in [start, end) and not refunded since."""
+    return [
+        col(Order.counts_for_quota).is_(True),
+        col(Order.status).in_(list(PAID_STATUSES)),
+        col(Order.paid_at) >= start,
+        col(Order.paid_at) < end,
+        col(Order.buyer_nip).is_not(None),
+    ]
+
+
 def paid_spend(start: datetime, end: datetime) -> Subquery:
     """Counted spend per NIP of the orders paid in [start, end), as they are now."""
     return (
         select(col(Order.buyer_nip).label("nip"), func.sum(Order.total).label("spent"))
-        .where(
-            col(Order.counts_for_quota).is_(True),
-            col(Order.status).in_(list(PAID_STATUSES)),
-            col(Order.paid_at) >= start,
-            col(Order.paid_at) < end,
-            col(Order.buyer_nip).is_not(None),
-        )
+        .where(*_counted_paid(start, end))
         .group_by(col(Order.buyer_nip))
         .subquery("spend")
     )
@@ -138,13 +144,7 @@ def counted_spend(month: date, start: datetime, end: datetime, *, rollup: bool) 
         select_columns(
             col(Order.buyer_nip).label("nip"), (sign * func.sum(Order.total)).label("spent")
         )
-        .where(
-            col(Order.counts_for_quota).is_(True),
-            col(Order.status).in_(list(PAID_STATUSES)),
-            col(Order.paid_at) >= low,
-            col(Order.paid_at) < high,
-            col(Order.buyer_nip).is_not(None),
-        )
+        .where(*_counted_paid(low, high))
         .group_by(col(Order.buyer_nip))
     )
     parts = union_all(recorded, between).subquery("parts")

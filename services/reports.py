@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import FromClause, Subquery, and_, case, distinct, exists, union_all
+from sqlalchemy import Exists, FromClause, Subquery, and_, case, distinct, exists, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -604,17 +604,10 @@ async def _money_figures(
             select(func.coalesce(func.sum(ShopSalesMonth.sales), 0), func.count()).where(*sold)
         )
     ).one()
-    without_sales = (
-        await session.exec(
-            select(func.count())
-            .select_from(Merchant)
-            .where(
-                col(Merchant.status) == MerchantStatus.ACTIVE,
-                ~exists().where(col(ShopSalesMonth.merchant_id) == col(Merchant.id), *sold),
-            )
-        )
-    ).one()
-    sales = _Sales(int(total_paid), int(with_sales), int(without_sales))
+    without_sales = await _active_shops_without(
+        session, exists().where(col(ShopSalesMonth.merchant_id) == col(Merchant.id), *sold)
+    )
+    sales = _Sales(int(total_paid), int(with_sales), without_sales)
     rows = (
         await session.exec(
             _select(
@@ -682,17 +675,20 @@ async def _sales(session: AsyncSession, paid: list[ColumnElement]) -> _Sales:
             ).where(*paid)
         )
     ).one()
-    without_sales = (
-        await session.exec(
-            select(func.count())
-            .select_from(Merchant)
-            .where(
-                col(Merchant.status) == MerchantStatus.ACTIVE,
-                ~exists().where(col(Order.merchant_id) == col(Merchant.id), *paid),
-            )
-        )
-    ).one()
-    return _Sales(int(total_paid), int(with_sales), int(without_sales))
+    without_sales = await _active_shops_without(
+        session, exists().where(col(Order.merchant_id) == col(Merchant.id), *paid)
+    )
+    return _Sales(int(total_paid), int(with_sales), without_sales)
+
+
+async def _active_shops_without(session: AsyncSession, sold: Exists) -> int:
+    """How many active shops have no sale: `sold`, correlated with Merchant, says one has."""
+    query = (
+        select(func.count())
+        .select_from(Merchant)
+        .where(col(Merchant.status) == MerchantStatus.ACTIVE, ~sold)
+    )
+    return int((await session.exec(query)).one())
 
 
 async def _category_spend(session: AsyncSession, paid: list[ColumnElement]) -> list[CategorySpend]:
